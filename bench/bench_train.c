@@ -1,0 +1,176 @@
+/* bench/bench_train.c: `unlearnbench bench train`: training throughput per preset, achieved
+ * GFLOP/s, this machine's sgemm ceiling at the model's own GEMM shapes, and (--vs-torch)
+ * PyTorch's throughput on the same presets measured in the same run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "gpt.h"
+
+typedef struct {
+    int M, N, K, transB;
+    double count; /* how many times per training step */
+} gemm_shape;
+
+/* The GEMMs of one training step (forward, then dinp and dW of each backward). dW's
+ * transposed-A GEMM is measured as the plain (K x N) product of the same size. */
+static int model_gemms(const gpt_config *c, int BT, gemm_shape *g) {
+    int C = c->n_embd, V = c->vocab_size, n = 0;
+    int io[4][2] = {{C, 3 * C}, {C, C}, {C, 4 * C}, {4 * C, C}}; /* (in, out) per layer matmul */
+    for (int i = 0; i < 4; i++) {
+        int in = io[i][0], out = io[i][1];
+        g[n++] = (gemm_shape){BT, out, in, 0, c->n_layer}; /* forward */
+        g[n++] = (gemm_shape){BT, in, out, 1, c->n_layer}; /* dinp = dout @ W^T */
+        g[n++] = (gemm_shape){in, out, BT, 0, c->n_layer}; /* dW = inp^T @ dout */
+    }
+    g[n++] = (gemm_shape){BT, V, C, 1, 1}; /* logits = h @ wte^T */
+    g[n++] = (gemm_shape){BT, C, V, 0, 1}; /* dh = dlogits @ wte */
+    g[n++] = (gemm_shape){V, C, BT, 0, 1}; /* dwte = dlogits^T @ h */
+    return n;
+}
+
+/* FLOP-weighted harmonic mean of the best sgemm GFLOP/s (OpenBLAS threads or our panels) over
+ * the model's GEMM shapes: the rate a step would reach if it were nothing but these GEMMs. */
+static double gemm_ceiling(const gpt_config *c, int BT, const kn_tune *tune, double secs) {
+    gemm_shape g[16];
+    int n = model_gemms(c, BT, g);
+    double flops = 0, time = 0;
+    for (int i = 0; i < n; i++) {
+        kn_tune a = *tune, b = *tune;
+        a.gemm = KN_GEMM_OMP_PANELS;
+        b.gemm = KN_GEMM_BLAS_THREADS;
+        kn_tune_apply(&b);
+        double gb = ub_bench_sgemm(g[i].M, g[i].N, g[i].K, g[i].transB, &b, secs);
+        kn_tune_apply(&a);
+        double ga = ub_bench_sgemm(g[i].M, g[i].N, g[i].K, g[i].transB, &a, secs);
+        double best = ga > gb ? ga : gb;
+        double f = 2.0 * g[i].M * g[i].N * g[i].K * g[i].count;
+        flops += f;
+        time += f / (best * 1e9);
+    }
+    kn_tune_apply((kn_tune *)tune);
+    return flops / time / 1e9;
+}
+
+/* Run scripts/torch_reference.py --bench for one preset; returns tokens/s or -1. */
+static double torch_tokens_per_s(const char *preset, int threads, int batch, double seconds) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 '%s/torch_reference.py' --bench --presets %s --threads %d "
+             "--batch %d --seconds %g 2>/dev/null",
+             ub_scripts_dir(), preset, threads, batch, seconds);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    char line[4096];
+    double tps = -1;
+    while (fgets(line, sizeof line, p)) {
+        const char *k = strstr(line, "\"tokens_per_s\":");
+        if (line[0] == '{' && k) tps = strtod(k + 15, NULL);
+    }
+    int rc = pclose(p);
+    return rc == 0 ? tps : -1;
+}
+
+static const char usage[] =
+    "bench train [--preset tiny|small|medium|all] [options]\n\n"
+    "Times full training steps (forward, backward, clipping, AdamW) on random tokens and\n"
+    "prints tokens/s, achieved GFLOP/s (6 x params x tokens + 12 x layers x ctx x n_embd x\n"
+    "tokens), this machine's sgemm ceiling at the model's own GEMM shapes (measured now, the\n"
+    "better of OpenBLAS threads and our panels per shape), and the fraction of it reached.\n"
+    "--vs-torch also runs scripts/torch_reference.py on the same presets, one after the\n"
+    "other, so the ratio is measured on the same machine at the same time.\n";
+
+int ub_cmd_bench_train(int argc, char **argv) {
+    const char *preset = "all";
+    int threads = 0, batch = 0, vs_torch = 0;
+    double seconds = 8.0, gemm_secs = 0.25;
+    ub_opt opts[] = {
+        {"preset", OPT_STR, &preset, "NAME", "tiny, small, medium or all (default all)"},
+        {"seconds", OPT_DOUBLE, &seconds, "S", "time at least S seconds of steps (default 8)"},
+        {"batch", OPT_INT, &batch, "B", "batch (default: the preset's 64/32/16)"},
+        {"threads", OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {"gemm-seconds", OPT_DOUBLE, &gemm_secs, "S", "time per sgemm ceiling shape (0.25)"},
+        {"vs-torch", OPT_FLAG, &vs_torch, NULL, "measure PyTorch on the same presets too"},
+        {0}};
+    int rc = ub_opts_parse("bench train", usage, opts, argc, argv, NULL, 0, NULL);
+    if (rc >= 0) return rc;
+    kn_tune tune;
+    if ((rc = ub_cli_tune(&tune, threads))) return rc;
+    const char *names[3] = {"tiny", "small", "medium"};
+    int lo = 0, hi = 3;
+    if (strcmp(preset, "all") != 0) {
+        for (lo = 0; lo < 3 && strcmp(names[lo], preset); lo++) {}
+        if (lo == 3) {
+            fprintf(stderr, "unlearnbench bench train: unknown preset '%s' (%s, all)\n", preset,
+                    gpt_preset_names());
+            return UB_EXIT_USAGE;
+        }
+        hi = lo + 1;
+    }
+    char ts[256];
+    kn_tune_str(&tune, ts, sizeof ts);
+    printf("# bench train (%s)\n\n", ts);
+    printf("| preset | params | batch x ctx | tokens/s | GFLOP/s | sgemm ceiling GFLOP/s | "
+           "%% of ceiling |%s\n", vs_torch ? " PyTorch tokens/s | PyTorch GFLOP/s | ratio |" : "");
+    printf("|---|---|---|---|---|---|---|%s\n", vs_torch ? "---|---|---|" : "");
+    fflush(stdout);
+    for (int pi = lo; pi < hi; pi++) {
+        ub_err e = {0};
+        gpt_config c;
+        int B;
+        gpt_preset(names[pi], &c, &B, &e);
+        if (batch) B = batch;
+        int T = c.n_ctx;
+        gpt_model m;
+        if (gpt_build(&m, &c, &tune, &e)) return ub_report(&e);
+        gpt_init_gpt2(&m, 1);
+        int *in = malloc((size_t)B * (T + 1) * sizeof(int)), *tg = malloc((size_t)B * T * sizeof(int));
+        if (!in || !tg) {
+            fprintf(stderr, "unlearnbench: out of memory\n");
+            return UB_EXIT_FAIL;
+        }
+        ub_rng r;
+        ub_rng_init(&r, 7, 0);
+        for (int i = 0; i < B * T; i++) {
+            in[i] = (int)ub_rng_below(&r, (uint64_t)c.vocab_size);
+            tg[i] = (int)ub_rng_below(&r, (uint64_t)c.vocab_size);
+        }
+        gpt_adamw h = {1e-4, 0.9, 0.95, 1e-8, 0.1};
+        long steps = 0;
+        double t0 = 0, el = 0;
+        for (int it = 0;; it++) {
+            if (it == 2) t0 = ub_now(); /* two warm-up steps: allocation, page faults */
+            gpt_zero_grad(&m);
+            if (gpt_forward(&m, in, tg, B, T, &e) || gpt_backward(&m, 1.0f, &e)) return ub_report(&e);
+            gpt_clip_grad(&m, 1.0);
+            if (gpt_adamw_step(&m, &h, &e)) return ub_report(&e);
+            if (it >= 2) {
+                steps++;
+                el = ub_now() - t0;
+                if (el >= seconds && steps >= 3) break;
+            }
+        }
+        double tps = (double)steps * B * T / el;
+        double gf = gpt_train_flops(&c, m.n_params, T, tps) / 1e9;
+        double ceil = gemm_ceiling(&c, B * T, &tune, gemm_secs);
+        printf("| %s | %.2f M | %d x %d | %.0f | %.1f | %.1f | %.0f%% |", names[pi],
+               m.n_params / 1e6, B, T, tps, gf, ceil, 100.0 * gf / ceil);
+        if (vs_torch) {
+            double tt = torch_tokens_per_s(names[pi], tune.threads, B, seconds);
+            if (tt > 0)
+                printf(" %.0f | %.1f | %.2fx |", tt, gpt_train_flops(&c, m.n_params, T, tt) / 1e9,
+                       tps / tt);
+            else
+                printf(" unavailable (needs /usr/bin/python3 with torch) | | |");
+        }
+        printf("\n");
+        fflush(stdout);
+        free(in);
+        free(tg);
+        gpt_free(&m);
+    }
+    return 0;
+}

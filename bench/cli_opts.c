@@ -1,0 +1,258 @@
+/* bench/cli_opts.c: option parsing, config files, progress display, shared CLI helpers. */
+#include "cli.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef UB_SOURCE_DIR
+#define UB_SOURCE_DIR "."
+#endif
+
+static ub_opt *find_opt(ub_opt *opts, const char *name, size_t len) {
+    for (ub_opt *o = opts; o->name; o++) {
+        if (strlen(o->name) != len) continue;
+        size_t i = 0;
+        for (; i < len; i++) { /* '-' and '_' are the same in option names */
+            char a = o->name[i] == '_' ? '-' : o->name[i];
+            char b = name[i] == '_' ? '-' : name[i];
+            if (a != b) break;
+        }
+        if (i == len) return o;
+    }
+    return NULL;
+}
+
+/* Store a textual value; returns 0 or -1 with msg set. */
+static int set_value(ub_opt *o, const char *v, char *msg, size_t mlen) {
+    char *end = NULL;
+    errno = 0;
+    switch (o->type) {
+    case OPT_INT: {
+        long x = strtol(v, &end, 10);
+        if (errno || end == v || *end || x < -2147483647L || x > 2147483647L) goto bad;
+        *(int *)o->ptr = (int)x;
+        break;
+    }
+    case OPT_LONG: {
+        long x = strtol(v, &end, 10);
+        if (errno || end == v || *end) goto bad;
+        *(long *)o->ptr = x;
+        break;
+    }
+    case OPT_U64: {
+        if (*v == '-') goto bad;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (errno || end == v || *end) goto bad;
+        *(uint64_t *)o->ptr = (uint64_t)x;
+        break;
+    }
+    case OPT_DOUBLE: {
+        double x = strtod(v, &end);
+        if (errno || end == v || *end) goto bad;
+        *(double *)o->ptr = x;
+        break;
+    }
+    case OPT_STR:
+        *(const char **)o->ptr = v;
+        break;
+    case OPT_FLAG:
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) *(int *)o->ptr = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) *(int *)o->ptr = 0;
+        else goto bad;
+        break;
+    }
+    o->set = 1;
+    return 0;
+bad:
+    snprintf(msg, mlen, "bad value '%s' for %s (expected %s)", v, o->name,
+             o->type == OPT_DOUBLE ? "a number" : o->type == OPT_FLAG ? "true or false"
+                                                                   : "an integer");
+    return -1;
+}
+
+static void print_help(const char *cmd, const char *usage, const ub_opt *opts) {
+    printf("usage: unlearnbench %s\n\n%s\noptions:\n", cmd, usage);
+    for (const ub_opt *o = opts; o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
+        printf("  %-24s %s\n", left, o->help);
+    }
+    printf("  %-24s %s\n", "--help", "show this help");
+}
+
+typedef struct ini_ctx {
+    ub_opt *opts;
+    const char *file;
+    char msg[512];
+    int line;
+    char *strings[256]; /* config values that string options point to (kept until exit) */
+    int nstrings;
+} ini_ctx;
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value
+#if INI_HANDLER_LINENO
+                  , int lineno
+#endif
+) {
+    ini_ctx *c = user;
+    (void)section;
+    if (c->msg[0]) return 0;
+    ub_opt *o = find_opt(c->opts, name, strlen(name));
+    if (!o || !strcmp(o->name, "config")) {
+        snprintf(c->msg, sizeof c->msg, "unknown key '%s'", name);
+        return 0;
+    }
+    const char *v = value;
+    if (o->type == OPT_STR) {
+        if (c->nstrings == 256) {
+            snprintf(c->msg, sizeof c->msg, "too many string values");
+            return 0;
+        }
+        v = c->strings[c->nstrings++] = strdup(value);
+    }
+    return set_value(o, v, c->msg, sizeof c->msg) == 0;
+}
+
+int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, char **argv,
+                  const char **pos, int max_pos, int *npos) {
+    int np = 0;
+    char msg[512] = "";
+    for (ub_opt *o = opts; o->name; o++) o->set = 0;
+    /* The config file first, so that the command line overrides it. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_help(cmd, usage, opts);
+            return UB_EXIT_OK;
+        }
+        const char *cfg = NULL;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) cfg = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9)) cfg = argv[i] + 9;
+        if (!cfg || !find_opt(opts, "config", 6)) continue;
+        static ini_ctx c; /* string values must outlive parsing */
+        memset(&c, 0, sizeof c);
+        c.opts = opts;
+        c.file = cfg;
+        int rc = ini_parse(cfg, ini_cb, &c);
+        if (rc == -1) {
+            fprintf(stderr, "unlearnbench %s: %s: %s\n", cmd, cfg, strerror(errno));
+            return UB_EXIT_USAGE;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "unlearnbench %s: %s:%d: %s\n", cmd, cfg, rc,
+                    c.msg[0] ? c.msg : "malformed line");
+            return UB_EXIT_USAGE;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (np == max_pos) {
+                fprintf(stderr, "unlearnbench %s: unexpected argument '%s' (see --help)\n", cmd, a);
+                return UB_EXIT_USAGE;
+            }
+            pos[np++] = a;
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        ub_opt *o = find_opt(opts, name, len);
+        if (!o) {
+            fprintf(stderr, "unlearnbench %s: unknown option '%.*s' (see --help)\n", cmd,
+                    (int)(len + 2), a);
+            return UB_EXIT_USAGE;
+        }
+        const char *v;
+        if (o->type == OPT_FLAG && !eq) {
+            v = "1";
+        } else if (eq) {
+            v = eq + 1;
+        } else if (i + 1 < argc) {
+            v = argv[++i];
+        } else {
+            fprintf(stderr, "unlearnbench %s: option --%s needs a value\n", cmd, o->name);
+            return UB_EXIT_USAGE;
+        }
+        if (set_value(o, v, msg, sizeof msg)) {
+            fprintf(stderr, "unlearnbench %s: %s\n", cmd, msg);
+            return UB_EXIT_USAGE;
+        }
+    }
+    if (npos) *npos = np;
+    return -1; /* proceed */
+}
+
+int ub_opt_given(const ub_opt *opts, const char *name) {
+    for (const ub_opt *o = opts; o->name; o++)
+        if (!strcmp(o->name, name)) return o->set;
+    return 0;
+}
+
+int ub_report(const ub_err *e) {
+    fprintf(stderr, "unlearnbench: %s\n", e->msg[0] ? e->msg : ub_status_str(e->code));
+    return e->code == UB_EARG ? UB_EXIT_USAGE : UB_EXIT_FAIL;
+}
+
+int ub_cli_tune(kn_tune *t, int threads) {
+    kn_tune_default(t);
+    if (threads) t->threads = threads;
+    char msg[256];
+    if (kn_tune_check(t, msg, sizeof msg)) {
+        fprintf(stderr, "unlearnbench: %s\n", msg);
+        return UB_EXIT_USAGE;
+    }
+    kn_tune_apply(t);
+    return 0;
+}
+
+const char *ub_scripts_dir(void) {
+    const char *env = getenv("UB_SCRIPTS");
+    return env && *env ? env : UB_SOURCE_DIR "/scripts";
+}
+
+/* ---- progress ---- */
+void ub_progress_init(ub_progress *p, const char *label, long first_step, long steps) {
+    p->label = label;
+    p->t_start = ub_now();
+    p->tty = isatty(STDERR_FILENO);
+    p->first_step = first_step;
+    long left = steps - first_step;
+    p->every = left >= 20 ? left / 20 : 1; /* about 20 plain lines per run */
+}
+
+static void fmt_time(double s, char *buf, size_t n) {
+    if (s < 0 || s != s) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+}
+
+void ub_progress_step(ub_progress *p, long step, long steps, float loss, double tokens_per_s) {
+    double el = ub_now() - p->t_start;
+    long done = step - p->first_step;
+    double eta = done > 0 ? el / done * (steps - step) : 0;
+    char e1[32], e2[32];
+    fmt_time(el, e1, sizeof e1);
+    fmt_time(eta, e2, sizeof e2);
+    if (p->tty) {
+        int width = 24, fill = steps ? (int)((double)step / steps * width) : width;
+        char bar[32];
+        for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r%s [%s] %ld/%ld loss %.4f %.0f tok/s elapsed %s ETA %s  ", p->label,
+                bar, step, steps, loss, tokens_per_s, e1, e2);
+        fflush(stderr);
+    } else if (step % p->every == 0 || step == steps) {
+        fprintf(stderr, "%s step %ld/%ld loss %.4f %.0f tok/s elapsed %s ETA %s\n", p->label,
+                step, steps, loss, tokens_per_s, e1, e2);
+    }
+}
+
+void ub_progress_done(ub_progress *p) {
+    if (p->tty) fputc('\n', stderr);
+}

@@ -1,0 +1,128 @@
+/* datasets/ub.h: the core every module shares (library ub_core).
+ *   - status codes and a one-line error message carried in an explicit ub_err struct;
+ *   - HDF5 helpers: atomic output files (NAME.tmp, fsync, rename), typed reads that check dtype
+ *     and shape, attributes, reproducible bytes (no object timestamps);
+ *   - a counter-based RNG (Philox4x32-10 from Random123): the numbers depend only on
+ *     (seed, stream, counter), never on thread count or call order across streams;
+ *   - SHA-256 of byte ranges (OpenSSL EVP) for content hashes.
+ * Library code returns a ub_status and fills ub_err; only the CLI prints the message and exits.
+ */
+#ifndef UB_CORE_H
+#define UB_CORE_H
+
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    UB_OK = 0,
+    UB_EIO,        /* a file is missing, unreadable or could not be written */
+    UB_EFORMAT,    /* a file's content is wrong: not HDF5, truncated, wrong dtype/shape/value */
+    UB_EARG,       /* a bad argument, option or configuration value */
+    UB_ENOMEM,     /* an allocation failed */
+    UB_ENUMERIC,   /* NaN or Inf appeared (training diverged) */
+    UB_EINTERNAL   /* a bug: should not happen */
+} ub_status;
+
+typedef struct ub_err {
+    ub_status code;
+    char msg[1024];
+} ub_err;
+
+const char *ub_status_str(ub_status s);
+/* Record a formatted message (first one wins) and return code. */
+ub_status ub_fail(ub_err *e, ub_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ub_err_clear(ub_err *e);
+
+/* Allocation helpers that fail with a message naming what was allocated. */
+void *ub_malloc(size_t bytes, const char *what, ub_err *e);
+void *ub_calloc(size_t n, size_t size, const char *what, ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * HDF5
+ * -------------------------------------------------------------------------------------------- */
+/* Silence HDF5's own stack dumps (our one-line messages replace them). Call once at start. */
+void ub_h5_quiet(void);
+
+/* An output file being written under a temporary name. */
+typedef struct ub_h5out {
+    hid_t file;
+    char path[4096];
+    char tmp[4200];
+} ub_h5out;
+/* Create path.tmp (truncating an old one). */
+ub_status ub_h5_create(ub_h5out *o, const char *path, ub_err *e);
+/* Flush, close, fsync, rename over path, fsync the directory. The file is closed either way. */
+ub_status ub_h5_commit(ub_h5out *o, ub_err *e);
+/* Close and remove the temporary file (on error paths). */
+void ub_h5_abort(ub_h5out *o);
+
+/* Open an existing file read-only; a missing file, a non-HDF5 file and a truncated one each get
+ * their own message naming the path. */
+ub_status ub_h5_open(hid_t *file, const char *path, ub_err *e);
+/* Open read-write (for appending to an existing output, e.g. a cache). */
+ub_status ub_h5_open_rw(hid_t *file, const char *path, ub_err *e);
+
+/* Create a group without timestamps. Returns <0 on failure (message in e). */
+hid_t ub_h5_group(hid_t loc, const char *name, ub_err *e);
+/* Does link `name` exist under loc? (intermediate groups are checked too) */
+int ub_h5_exists(hid_t loc, const char *name);
+
+/* Write a dataset. memtype is a native type (H5T_NATIVE_FLOAT, _INT32, _INT64, _DOUBLE).
+ * rank 0 writes a scalar. Chunked with a Fletcher-32 checksum so silent corruption is caught on
+ * read; compress adds shuffle+deflate (for integer data). */
+ub_status ub_h5_write(hid_t loc, const char *name, hid_t memtype, const void *data, int rank,
+                      const hsize_t *dims, int compress, ub_err *e);
+/* Shape of dataset `name`: rank and dims (up to 8) and class (H5T_FLOAT / H5T_INTEGER). */
+ub_status ub_h5_shape(hid_t loc, const char *name, const char *file, int *rank, hsize_t *dims,
+                      H5T_class_t *cls, ub_err *e);
+/* Read a whole dataset after checking its class and shape. expect_dims entries equal to 0 mean
+ * "any". `file` only names the file in messages. */
+ub_status ub_h5_read(hid_t loc, const char *name, const char *file, hid_t memtype, void *out,
+                     int rank, const hsize_t *expect_dims, ub_err *e);
+/* Read rows [row0, row0+nrows) of a dataset whose first dimension is rows. */
+ub_status ub_h5_read_rows(hid_t loc, const char *name, const char *file, hid_t memtype,
+                          void *out, hsize_t row0, hsize_t nrows, ub_err *e);
+
+/* Attributes (scalar). Getters fail with a message naming file, object and attribute. */
+ub_status ub_h5_attr_i64(hid_t obj, const char *name, int64_t v, ub_err *e);
+ub_status ub_h5_attr_f64(hid_t obj, const char *name, double v, ub_err *e);
+ub_status ub_h5_attr_str(hid_t obj, const char *name, const char *v, ub_err *e);
+ub_status ub_h5_get_i64(hid_t obj, const char *name, const char *file, int64_t *v, ub_err *e);
+ub_status ub_h5_get_f64(hid_t obj, const char *name, const char *file, double *v, ub_err *e);
+ub_status ub_h5_get_str(hid_t obj, const char *name, const char *file, char *buf, size_t len,
+                        ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * Counter-based RNG
+ * -------------------------------------------------------------------------------------------- */
+typedef struct ub_rng {
+    uint64_t seed, stream, counter; /* the whole state: save these three to resume */
+    uint32_t buf[4];
+    int have;                       /* unused words left in buf */
+} ub_rng;
+void ub_rng_init(ub_rng *r, uint64_t seed, uint64_t stream);
+uint32_t ub_rng_u32(ub_rng *r);
+uint64_t ub_rng_u64(ub_rng *r);
+/* Uniform in [0,1) with 53 random bits. */
+double ub_rng_uniform(ub_rng *r);
+/* Standard normal (Box-Muller, both values used in turn). */
+double ub_rng_normal(ub_rng *r);
+/* Uniform integer in [0,n), unbiased. */
+uint64_t ub_rng_below(ub_rng *r, uint64_t n);
+/* Fisher-Yates shuffle of idx (n). */
+void ub_rng_shuffle(ub_rng *r, int64_t *idx, int64_t n);
+
+/* --------------------------------------------------------------------------------------------
+ * Hashing and small utilities
+ * -------------------------------------------------------------------------------------------- */
+/* hex (65 bytes incl. NUL) = SHA-256 of data (n bytes). */
+void ub_sha256_hex(const void *data, size_t n, char hex[65]);
+/* Monotonic seconds. */
+double ub_now(void);
+/* Peak resident set size of this process in bytes (from getrusage). */
+size_t ub_peak_rss(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* kernels/crossentropy.c: fused softmax + cross-entropy, forward and backward. */
+#include "kn_private.h"
+
+/* losses (N); probs (N,V), may alias logits; logits (N,V); targets (N), < 0 = ignored.
+ * Stable softmax (the row max is subtracted). The loss is log(sum) - (logit[target] - max),
+ * read before the row is overwritten, so it stays finite even where the probability
+ * underflows to 0. */
+void kn_crossentropy_forward(float *losses, float *probs, const float *logits,
+                             const int *targets, int N, int V, const kn_tune *tune) {
+#pragma omp parallel for schedule(static) num_threads(kn_par_threads(tune, (size_t)N * V))
+    for (int i = 0; i < N; i++) {
+        const float *x = logits + (size_t)i * V;   /* (V) */
+        float *p = probs + (size_t)i * V;          /* (V), may be x */
+        float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+        for (int j = 0; j < V; j++) mx = x[j] > mx ? x[j] : mx;
+        int tg = targets[i];
+        float zt = tg >= 0 ? x[tg] - mx : 0.0f;
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int j = 0; j < V; j++) {
+            p[j] = kn_expf(x[j] - mx);
+            s += p[j];
+        }
+        float inv = 1.0f / s;
+#pragma omp simd
+        for (int j = 0; j < V; j++) p[j] *= inv;
+        losses[i] = tg >= 0 ? logf(s) - zt : 0.0f;
+    }
+}
+
+/* dlogits (N,V) += dlosses[i] * (probs - onehot(target)); rows with target < 0 get nothing.
+ * If dlogits == probs the row is overwritten instead (ignored rows become 0): the trainer then
+ * needs no separate (N,V) gradient buffer.  probs (N,V); targets (N); dlosses (N). */
+void kn_crossentropy_backward(float *dlogits, const float *probs, const int *targets,
+                              const float *dlosses, int N, int V, const kn_tune *tune) {
+    int inplace = dlogits == probs;
+#pragma omp parallel for schedule(static) num_threads(kn_par_threads(tune, (size_t)N * V))
+    for (int i = 0; i < N; i++) {
+        float *g = dlogits + (size_t)i * V;        /* (V) */
+        const float *p = probs + (size_t)i * V;    /* (V) */
+        int tg = targets[i];
+        float dl = dlosses[i];
+        if (tg < 0) {
+            if (inplace) memset(g, 0, sizeof(float) * V);
+            continue;
+        }
+        /* The target entry is written last as dl * (p - 1): p - 1 is exact for p >= 0.5, so
+         * a confident prediction keeps its small gradient accurately. */
+        float pt = p[tg], gt = inplace ? 0.0f : g[tg];
+        if (inplace) {
+#pragma omp simd
+            for (int j = 0; j < V; j++) g[j] = dl * p[j];
+        } else {
+#pragma omp simd
+            for (int j = 0; j < V; j++) g[j] += dl * p[j];
+        }
+        g[tg] = gt + dl * (pt - 1.0f);
+    }
+}

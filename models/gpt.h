@@ -1,0 +1,215 @@
+/* models/gpt.h: a GPT-2-style decoder on kernels/ (library ub_models).
+ *
+ * Architecture (Hugging Face GPT-2): pre-LayerNorm blocks, learned absolute position embeddings,
+ * GELU-tanh MLP of width 4C, tied input/output embeddings, biases everywhere, LayerNorm eps 1e-5.
+ * Parameters live in one contiguous buffer with named views (gpt_params); gradients and AdamW
+ * moments use the same layout, so an unlearning method can treat a whole model as one vector.
+ * Checkpoints: models/FORMAT.md. Training: gpt_train below.
+ *
+ * Legend: L n_layer, C n_embd, NH n_head, maxT n_ctx, V vocab_size, B batch, T time steps.
+ */
+#ifndef UB_GPT_H
+#define UB_GPT_H
+
+#include "corpus.h"
+#include "kernels.h"
+#include "ub.h"
+
+typedef struct gpt_config {
+    int n_layer, n_embd, n_head, n_ctx, vocab_size;
+} gpt_config;
+
+/* Named presets: tiny 2/128/4/64/256, small 4/256/4/128/512, medium 6/384/6/256/2048
+ * (n_layer/n_embd/n_head/n_ctx/vocab). Also their default batch size (used by bench). */
+ub_status gpt_preset(const char *name, gpt_config *cfg, int *default_batch, ub_err *e);
+/* One line listing the preset names, for help texts. */
+const char *gpt_preset_names(void);
+ub_status gpt_config_check(const gpt_config *cfg, ub_err *e);
+
+#define GPT_NUM_KINDS 16
+typedef struct gpt_params {
+    float *wte;      /* (V, C) */
+    float *wpe;      /* (maxT, C) */
+    float *ln1w;     /* (L, C) */
+    float *ln1b;     /* (L, C) */
+    float *qkvw;     /* (L, C, 3C) */
+    float *qkvb;     /* (L, 3C) */
+    float *attprojw; /* (L, C, C) */
+    float *attprojb; /* (L, C) */
+    float *ln2w;     /* (L, C) */
+    float *ln2b;     /* (L, C) */
+    float *fcw;      /* (L, C, 4C) */
+    float *fcb;      /* (L, 4C) */
+    float *fcprojw;  /* (L, 4C, C) */
+    float *fcprojb;  /* (L, C) */
+    float *lnfw;     /* (C) */
+    float *lnfb;     /* (C) */
+} gpt_params;
+
+/* One named tensor of the checkpoint (per-layer tensors are separate entries). */
+typedef struct gpt_tensor {
+    char name[64];   /* Hugging Face GPT-2 name: "wte", "h.0.attn.c_attn.weight", ... */
+    int rank;        /* 1 or 2 */
+    size_t dims[2];
+    size_t offset;   /* into the parameter buffer (floats) */
+    size_t numel;
+    int decay;       /* 1: weight decay applies (matrices and embeddings) */
+} gpt_tensor;
+
+/* Forward activations, kept for backward. */
+typedef struct gpt_acts {
+    float *encoded;   /* (B, T, C) */
+    float *ln1;       /* (L, B, T, C) */
+    float *ln1_mean;  /* (L, B, T) */
+    float *ln1_rstd;  /* (L, B, T) */
+    float *qkv;       /* (L, B, T, 3C) */
+    float *atty;      /* (L, B, T, C) */
+    float *att;       /* (L, B, NH, T, T) */
+    float *residual2; /* (L, B, T, C) */
+    float *ln2;       /* (L, B, T, C) */
+    float *ln2_mean;  /* (L, B, T) */
+    float *ln2_rstd;  /* (L, B, T) */
+    float *fch;       /* (L, B, T, 4C) */
+    float *fch_gelu;  /* (L, B, T, 4C) */
+    float *residual3; /* (L, B, T, C) */
+    float *lnf;       /* (B, T, C) */
+    float *lnf_mean;  /* (B, T) */
+    float *lnf_rstd;  /* (B, T) */
+    float *probs;     /* (B, T, V) logits, turned into probabilities in place */
+    float *losses;    /* (B, T) per-token loss, natural log; 0 where target < 0 */
+} gpt_acts;
+
+/* Backward scratch, one layer at a time (reused across layers). */
+typedef struct gpt_scratch {
+    float *dres;      /* (B, T, C) gradient of the residual stream */
+    float *dln;       /* (B, T, C) */
+    float *datty;     /* (B, T, C) */
+    float *dqkv;      /* (B, T, 3C) */
+    float *datt;      /* (B, NH, T, T) */
+    float *dfch;      /* (B, T, 4C) */
+    float *dfch_gelu; /* (B, T, 4C) */
+    float *dlosses;   /* (B, T) */
+} gpt_scratch;
+
+typedef struct gpt_model {
+    gpt_config cfg;
+    kn_tune tune;
+    int n_tensors;
+    gpt_tensor *tensors;       /* (n_tensors) */
+    size_t kind_sizes[GPT_NUM_KINDS];
+    size_t n_params;
+    float *params_mem;         /* (n_params) */
+    gpt_params params;
+    float *grads_mem;          /* (n_params), allocated by the first backward */
+    gpt_params grads;
+    float *m_mem, *v_mem;      /* (n_params) AdamW moments, allocated by the first step */
+    long adam_step;            /* optimizer steps taken */
+    int B, T;                  /* activation capacity */
+    float *acts_mem;
+    gpt_acts acts;
+    float *scratch_mem;
+    gpt_scratch s;
+    int *inputs, *targets;     /* (B, T) of the last forward */
+    int cur_B, cur_T;          /* shape of the last forward */
+    float mean_loss;           /* mean over positions with target >= 0 */
+    int n_valid;               /* number of such positions */
+} gpt_model;
+
+/* Allocate the parameter buffer (zeroed) for cfg. */
+ub_status gpt_build(gpt_model *m, const gpt_config *cfg, const kn_tune *tune, ub_err *e);
+void gpt_free(gpt_model *m);
+/* GPT-2 initialisation: N(0, 0.02) for matrices and embeddings, N(0, 0.02/sqrt(2L)) for the
+ * residual output projections, zero biases, unit LayerNorm weights. Deterministic in seed:
+ * each tensor draws from its own RNG stream. */
+void gpt_init_gpt2(gpt_model *m, uint64_t seed);
+/* Index of the tensor with this name, or -1. */
+int gpt_find_tensor(const gpt_model *m, const char *name);
+
+/* Forward on inputs (B,T) with targets (B,T) (or NULL: no loss). Ids are range-checked. */
+ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int T,
+                      ub_err *e);
+/* grads += d(scale * mean_loss)/d(params) for the last forward (which needs targets). */
+ub_status gpt_backward(gpt_model *m, float scale, ub_err *e);
+void gpt_zero_grad(gpt_model *m);
+
+typedef struct gpt_adamw {
+    double lr, beta1, beta2, eps, weight_decay;
+} gpt_adamw;
+/* Global-norm clipping (max_norm <= 0: none); returns the norm before clipping. */
+double gpt_clip_grad(gpt_model *m, double max_norm);
+/* One AdamW step on all parameters; decay only on tensors with decay=1. */
+ub_status gpt_adamw_step(gpt_model *m, const gpt_adamw *h, ub_err *e);
+/* Name the first tensor whose gradient holds NaN/Inf (or NULL). */
+const char *gpt_nonfinite_grad(const gpt_model *m);
+
+/* 6 x params x tokens + 12 x L x T x C x tokens: forward+backward FLOPs of `tokens` tokens
+ * (the convention of the PaLM/nanoGPT MFU estimate; params counted once as the embedding is
+ * tied). */
+double gpt_train_flops(const gpt_config *cfg, size_t n_params, int T, double tokens);
+
+/* --------------------------------------------------------------------------------------------
+ * Training
+ * -------------------------------------------------------------------------------------------- */
+typedef struct gpt_train_cfg {
+    uint64_t seed;      /* init and data order */
+    long steps;         /* optimizer steps */
+    int batch;          /* windows per micro-batch */
+    int accum;          /* micro-batches per step (gradient accumulation) */
+    int ctx;            /* window length T (<= n_ctx) */
+    double lr, min_lr;  /* peak and final learning rate (cosine decay) */
+    long warmup;        /* linear warm-up steps */
+    double grad_clip;   /* global norm; 0 = off */
+    double beta1, beta2, eps, weight_decay;
+    long ckpt_every;    /* write the checkpoint every this many steps (0: only at the end) */
+} gpt_train_cfg;
+
+/* The documented defaults (AdamW 0.9/0.95/1e-8, wd 0.1, clip 1.0, lr 1e-3 -> 1e-4, ...). */
+void gpt_train_defaults(gpt_train_cfg *c);
+ub_status gpt_train_check(const gpt_train_cfg *c, const gpt_config *mc, ub_err *e);
+
+typedef struct gpt_train_state {
+    long step;          /* steps done */
+    long epoch, pos;    /* data order position: permutation of windows keyed by (seed, epoch) */
+    float *loss;        /* (steps) training loss per step; loss[0..step) are valid */
+    char tokens_sha256[65];
+    size_t n_tokens;
+} gpt_train_state;
+
+ub_status gpt_train_state_init(gpt_train_state *s, const gpt_train_cfg *c,
+                               const corpus_tokens *tok, ub_err *e);
+void gpt_train_state_free(gpt_train_state *s);
+
+/* Learning rate at step (0-based): linear warm-up, then cosine to min_lr. */
+double gpt_lr_at(const gpt_train_cfg *c, long step);
+
+/* Called after every step; return non-zero to stop early (state stays resumable). */
+typedef int (*gpt_progress_fn)(void *ctx, long step, long steps, float loss, double grad_norm,
+                               double lr, double tokens_per_s);
+
+/* Train from s->step to c->steps on the token stream. If ckpt_path is set, writes a resumable
+ * checkpoint every c->ckpt_every steps and at the end (atomically). A NaN/Inf loss or gradient
+ * stops with UB_ENUMERIC naming the step and tensor; the last checkpoint stays intact. */
+ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg *c,
+                    gpt_train_state *s, const char *ckpt_path, gpt_progress_fn progress,
+                    void *progress_ctx, ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * Checkpoints (models/FORMAT.md)
+ * -------------------------------------------------------------------------------------------- */
+/* Write params (and, if c and s are given, optimizer moments and training state). Atomic. */
+ub_status gpt_save(const char *path, const gpt_model *m, const gpt_train_cfg *c,
+                   const gpt_train_state *s, ub_err *e);
+/* Build m from the file's config and load params. If c and s are given and the file holds
+ * training state, load it too (*has_train = 1). */
+ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
+                   gpt_train_state *s, int *has_train, ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * Scoring
+ * -------------------------------------------------------------------------------------------- */
+/* loss (N, T) = per-token loss of each window (N, T+1): predicting token t+1 from 0..t.
+ * Runs in batches of `batch` windows. */
+ub_status gpt_score(gpt_model *m, const int32_t *windows, long N, int T, int batch, float *loss,
+                    ub_err *e);
+
+#endif

@@ -1,0 +1,323 @@
+/* tests/test_models.c: the model module without PyTorch: parameter table, initialisation,
+ * learning-rate schedule, checkpoint round trip and byte-identical saves, bad checkpoints,
+ * divergence detection, gradient accumulation. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gpt.h"
+#include "ubtest.h"
+
+static char dir[256];
+
+static int files_equal(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) eq = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return eq;
+}
+
+static const gpt_config small_cfg = {2, 16, 2, 8, 32};
+
+static void test_table(const kn_tune *tu) {
+    ub_err e = {0};
+    gpt_model m;
+    gpt_config c;
+    UB_CHECK(gpt_preset("tiny", &c, NULL, &e) == UB_OK);
+    UB_CHECK(c.n_layer == 2 && c.n_embd == 128 && c.n_head == 4 && c.n_ctx == 64 && c.vocab_size == 256);
+    UB_CHECK(gpt_preset("small", &c, NULL, &e) == UB_OK);
+    UB_CHECK(c.n_layer == 4 && c.n_embd == 256 && c.n_head == 4 && c.n_ctx == 128 && c.vocab_size == 512);
+    UB_CHECK(gpt_preset("medium", &c, NULL, &e) == UB_OK);
+    UB_CHECK(c.n_layer == 6 && c.n_embd == 384 && c.n_head == 6 && c.n_ctx == 256 && c.vocab_size == 2048);
+    ub_err_clear(&e);
+    UB_CHECK(gpt_preset("huge", &c, NULL, &e) == UB_EARG);
+    UB_CHECK(strstr(e.msg, "huge") != NULL);
+
+    UB_CHECK(gpt_build(&m, &small_cfg, tu, &e) == UB_OK);
+    size_t C = 16, L = 2, V = 32, T = 8;
+    size_t expect = V * C + T * C + L * (2 * C + C * 3 * C + 3 * C + C * C + C + 2 * C + C * 4 * C +
+                                         4 * C + 4 * C * C + C) + 2 * C;
+    UB_CHECK(m.n_params == expect);
+    UB_CHECK(m.n_tensors == 4 + 12 * 2);
+    int qkv = gpt_find_tensor(&m, "h.1.attn.c_attn.weight");
+    UB_CHECK(qkv >= 0 && m.tensors[qkv].dims[0] == C && m.tensors[qkv].dims[1] == 3 * C);
+    UB_CHECK(m.tensors[qkv].decay == 1);
+    int fc = gpt_find_tensor(&m, "h.0.mlp.c_proj.weight");
+    UB_CHECK(fc >= 0 && m.tensors[fc].dims[0] == 4 * C && m.tensors[fc].dims[1] == C);
+    int lnb = gpt_find_tensor(&m, "ln_f.bias");
+    UB_CHECK(lnb >= 0 && m.tensors[lnb].rank == 1 && m.tensors[lnb].decay == 0);
+    UB_CHECK(gpt_find_tensor(&m, "wte") == 0 && gpt_find_tensor(&m, "wpe") == 1);
+    /* Views agree with the table: h.1 qkv weight is the second slice of the stacked kind. */
+    UB_CHECK(m.params_mem + m.tensors[qkv].offset == m.params.qkvw + C * 3 * C);
+    /* Offsets tile the buffer without gaps. */
+    size_t off = 0;
+    for (int i = 0; i < m.n_tensors; i++) {
+        UB_CHECK(m.tensors[i].offset == off);
+        off += m.tensors[i].numel;
+    }
+    UB_CHECK(off == m.n_params);
+    gpt_free(&m);
+}
+
+static void test_init(const kn_tune *tu) {
+    ub_err e = {0};
+    gpt_model m, m2;
+    gpt_config c;
+    gpt_preset("tiny", &c, NULL, &e);
+    gpt_build(&m, &c, tu, &e);
+    gpt_build(&m2, &c, tu, &e);
+    gpt_init_gpt2(&m, 5);
+    gpt_init_gpt2(&m2, 5);
+    UB_CHECK(memcmp(m.params_mem, m2.params_mem, m.n_params * sizeof(float)) == 0);
+    gpt_init_gpt2(&m2, 6);
+    UB_CHECK(memcmp(m.params_mem, m2.params_mem, m.n_params * sizeof(float)) != 0);
+    double s = 0, s2 = 0;
+    size_t n = m.kind_sizes[0];
+    for (size_t i = 0; i < n; i++) {
+        s += m.params.wte[i];
+        s2 += (double)m.params.wte[i] * m.params.wte[i];
+    }
+    double sd = sqrt(s2 / n - (s / n) * (s / n));
+    UB_CHECK_CLOSE(sd, 0.02, 0.001, 0);
+    UB_CHECK_CLOSE(s / n, 0.0, 0.001, 0);
+    int pj = gpt_find_tensor(&m, "h.0.mlp.c_proj.weight");
+    s2 = 0;
+    for (size_t i = 0; i < m.tensors[pj].numel; i++) {
+        float v = m.params_mem[m.tensors[pj].offset + i];
+        s2 += (double)v * v;
+    }
+    UB_CHECK_CLOSE(sqrt(s2 / m.tensors[pj].numel), 0.02 / sqrt(4.0), 0.0005, 0);
+    UB_CHECK(m.params.ln1w[0] == 1.0f && m.params.qkvb[0] == 0.0f && m.params.lnfb[3] == 0.0f);
+    gpt_free(&m);
+    gpt_free(&m2);
+}
+
+static void test_schedule(void) {
+    gpt_train_cfg c;
+    gpt_train_defaults(&c);
+    c.steps = 100;
+    c.warmup = 10;
+    c.lr = 1e-3;
+    c.min_lr = 1e-4;
+    UB_CHECK_CLOSE(gpt_lr_at(&c, 0), 1e-4, 1e-12, 0);
+    UB_CHECK_CLOSE(gpt_lr_at(&c, 9), 1e-3, 1e-12, 0);
+    UB_CHECK_CLOSE(gpt_lr_at(&c, 10), 1e-3, 1e-12, 0);
+    UB_CHECK_CLOSE(gpt_lr_at(&c, 55), 0.5 * (1e-3 + 1e-4), 1e-12, 0);
+    UB_CHECK_CLOSE(gpt_lr_at(&c, 100), 1e-4, 1e-12, 0);
+}
+
+static void make_tokens(corpus_tokens *t, size_t n, int vocab) {
+    t->ids = malloc(n * sizeof(int32_t));
+    t->n = n;
+    t->vocab_size = vocab;
+    /* A learnable stream: a noisy repeating pattern. */
+    ub_rng r;
+    ub_rng_init(&r, 11, 0);
+    for (size_t i = 0; i < n; i++)
+        t->ids[i] = (int32_t)((i * 7 + (ub_rng_below(&r, 10) == 0 ? 3 : 0)) % (size_t)vocab);
+    ub_sha256_hex(t->ids, n * sizeof(int32_t), t->sha256);
+}
+
+static void train_cfg(gpt_train_cfg *c, long steps) {
+    gpt_train_defaults(c);
+    c->steps = steps;
+    c->batch = 4;
+    c->ctx = 8;
+    c->warmup = 2;
+    c->lr = 3e-3;
+    c->seed = 3;
+}
+
+static int stop_at_6(void *ctx, long step, long steps, float loss, double norm, double lr,
+                     double tps) {
+    return step == 6;
+}
+
+static void test_ckpt(const kn_tune *tu) {
+    ub_err e = {0};
+    corpus_tokens tok;
+    make_tokens(&tok, 2000, 32);
+    gpt_train_cfg c;
+    train_cfg(&c, 12);
+    gpt_model m;
+    gpt_train_state s;
+    UB_CHECK(gpt_build(&m, &small_cfg, tu, &e) == UB_OK);
+    gpt_init_gpt2(&m, c.seed);
+    UB_CHECK(gpt_train_state_init(&s, &c, &tok, &e) == UB_OK);
+    char a[300], b[300], t[300];
+    snprintf(a, sizeof a, "%s/a.h5", dir);
+    snprintf(b, sizeof b, "%s/b.h5", dir);
+    snprintf(t, sizeof t, "%s/a.h5.tmp", dir);
+    UB_CHECK(gpt_train(&m, &tok, &c, &s, a, NULL, NULL, &e) == UB_OK);
+    UB_CHECK(s.step == 12 && s.loss[11] < s.loss[0]);
+    UB_CHECK(access(t, F_OK) != 0); /* the temporary name is gone after the rename */
+    UB_CHECK(gpt_save(b, &m, &c, &s, &e) == UB_OK);
+    UB_CHECK_MSG(files_equal(a, b), "two saves of the same state differ");
+
+    gpt_model m2;
+    gpt_train_cfg c2;
+    gpt_train_state s2;
+    int has = 0;
+    UB_CHECK(gpt_load(a, &m2, tu, &c2, &s2, &has, &e) == UB_OK);
+    UB_CHECK(has == 1 && s2.step == 12 && c2.steps == 12 && c2.batch == 4 && c2.seed == 3);
+    UB_CHECK(memcmp(m.params_mem, m2.params_mem, m.n_params * sizeof(float)) == 0);
+    UB_CHECK(memcmp(m.m_mem, m2.m_mem, m.n_params * sizeof(float)) == 0);
+    UB_CHECK(memcmp(m.v_mem, m2.v_mem, m.n_params * sizeof(float)) == 0);
+    UB_CHECK(m2.adam_step == 12 && s2.epoch == s.epoch && s2.pos == s.pos);
+    UB_CHECK(memcmp(s.loss, s2.loss, 12 * sizeof(float)) == 0);
+    UB_CHECK(strcmp(s2.tokens_sha256, tok.sha256) == 0);
+    gpt_train_state_free(&s2);
+    gpt_free(&m2);
+
+    /* Resume: 6 steps, reload, 6 more == 12 straight (same thread count). */
+    gpt_train_cfg c3 = c;
+    gpt_model m3;
+    gpt_train_state s3;
+    gpt_build(&m3, &small_cfg, tu, &e);
+    gpt_init_gpt2(&m3, c.seed);
+    gpt_train_state_init(&s3, &c3, &tok, &e);
+    c3.ckpt_every = 6;
+    char r[300];
+    snprintf(r, sizeof r, "%s/r.h5", dir);
+    /* Stop after step 6 through the progress callback, then continue from the file. */
+    UB_CHECK(gpt_train(&m3, &tok, &c3, &s3, r, stop_at_6, NULL, &e) == UB_OK);
+    UB_CHECK(s3.step == 6);
+    gpt_train_state_free(&s3);
+    gpt_free(&m3);
+    UB_CHECK(gpt_load(r, &m3, tu, &c3, &s3, &has, &e) == UB_OK);
+    UB_CHECK(s3.step == 6 && has);
+    UB_CHECK(gpt_train(&m3, &tok, &c3, &s3, r, NULL, NULL, &e) == UB_OK);
+    UB_CHECK(s3.step == 12);
+    UB_CHECK(memcmp(s3.loss, s.loss, 12 * sizeof(float)) == 0);
+    UB_CHECK(memcmp(m3.params_mem, m.params_mem, m.n_params * sizeof(float)) == 0);
+    gpt_train_state_free(&s3);
+    gpt_free(&m3);
+
+    /* Bad files: one clear message each, naming the file. */
+    ub_err_clear(&e);
+    UB_CHECK(gpt_load("/nonexistent/x.h5", &m3, tu, NULL, NULL, NULL, &e) == UB_EIO);
+    UB_CHECK(strstr(e.msg, "/nonexistent/x.h5") != NULL);
+    /* Truncate a copy. */
+    char tr[300];
+    snprintf(tr, sizeof tr, "%s/trunc.h5", dir);
+    FILE *fi = fopen(a, "rb"), *fo = fopen(tr, "wb");
+    fseek(fi, 0, SEEK_END);
+    long sz = ftell(fi);
+    fseek(fi, 0, SEEK_SET);
+    for (long i = 0; i < sz / 2; i++) fputc(fgetc(fi), fo);
+    fclose(fi);
+    fclose(fo);
+    ub_err_clear(&e);
+    UB_CHECK(gpt_load(tr, &m3, tu, NULL, NULL, NULL, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "trunc.h5") != NULL, "message: %s", e.msg);
+    /* A token file is not a checkpoint. */
+    char tk[300];
+    snprintf(tk, sizeof tk, "%s/tok.h5", dir);
+    UB_CHECK(corpus_tokens_save(tk, tok.ids, tok.n, 32, "test", &e) == UB_OK);
+    ub_err_clear(&e);
+    UB_CHECK(gpt_load(tk, &m3, tu, NULL, NULL, NULL, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "not an unlearnbench checkpoint") != NULL, "message: %s", e.msg);
+    /* A token file whose /tokens is float: wrong dtype, named. */
+    {
+        ub_h5out o;
+        float fl[4] = {1, 2, 3, 4};
+        hsize_t d = 4;
+        char fp[300];
+        snprintf(fp, sizeof fp, "%s/float.h5", dir);
+        ub_h5_create(&o, fp, &e);
+        ub_h5_write(o.file, "tokens", H5T_NATIVE_FLOAT, fl, 1, &d, 0, &e);
+        ub_h5_attr_i64(o.file, "vocab_size", 256, &e);
+        ub_h5_commit(&o, &e);
+        corpus_tokens bad;
+        ub_err_clear(&e);
+        UB_CHECK(corpus_tokens_load(&bad, fp, &e) == UB_EFORMAT);
+        UB_CHECK_MSG(strstr(e.msg, "tokens") && strstr(e.msg, "float.h5"), "message: %s", e.msg);
+    }
+
+    /* Divergence: a NaN parameter stops training with the tensor or loss named; the previous
+     * checkpoint stays. */
+    gpt_load(a, &m3, tu, &c3, &s3, &has, &e);
+    c3.steps = 14;
+    float *nanp = realloc(s3.loss, 14 * sizeof(float));
+    s3.loss = nanp;
+    m3.params.fcw[5] = NAN;
+    ub_err_clear(&e);
+    UB_CHECK(gpt_train(&m3, &tok, &c3, &s3, a, NULL, NULL, &e) == UB_ENUMERIC);
+    UB_CHECK_MSG(strstr(e.msg, "step 13") != NULL, "message: %s", e.msg);
+    UB_CHECK(files_equal(a, b)); /* untouched */
+    gpt_train_state_free(&s3);
+    gpt_free(&m3);
+
+    gpt_train_state_free(&s);
+    gpt_free(&m);
+    free(tok.ids);
+}
+
+/* Two micro-batches of B with scale 1/2 give the gradient of one batch of 2B (same tokens). */
+static void test_accum(const kn_tune *tu) {
+    ub_err e = {0};
+    gpt_model m;
+    gpt_build(&m, &small_cfg, tu, &e);
+    gpt_init_gpt2(&m, 9);
+    int B = 4, T = 8, in[32], tg[32];
+    ub_rng r;
+    ub_rng_init(&r, 1, 2);
+    for (int i = 0; i < B * T; i++) {
+        in[i] = (int)ub_rng_below(&r, 32);
+        tg[i] = (int)ub_rng_below(&r, 32);
+    }
+    gpt_zero_grad(&m);
+    gpt_forward(&m, in, tg, B, T, &e);
+    gpt_backward(&m, 1.0f, &e);
+    float *full = malloc(m.n_params * sizeof(float));
+    memcpy(full, m.grads_mem, m.n_params * sizeof(float));
+    gpt_zero_grad(&m);
+    for (int h = 0; h < 2; h++) {
+        gpt_forward(&m, in + h * 2 * T, tg + h * 2 * T, 2, T, &e);
+        gpt_backward(&m, 0.5f, &e);
+    }
+    double maxd = 0;
+    for (size_t i = 0; i < m.n_params; i++) {
+        double d = fabs(full[i] - m.grads_mem[i]);
+        if (d > maxd) maxd = d;
+    }
+    UB_CHECK_MSG(maxd < 1e-6, "accumulated gradient differs by %g", maxd);
+    /* Backward without a forward with targets is refused. */
+    gpt_forward(&m, in, NULL, B, T, &e);
+    ub_err_clear(&e);
+    UB_CHECK(gpt_backward(&m, 1.0f, &e) == UB_EINTERNAL);
+    /* Out-of-range ids are refused with the position. */
+    in[3] = 99;
+    ub_err_clear(&e);
+    UB_CHECK(gpt_forward(&m, in, tg, B, T, &e) == UB_EARG);
+    UB_CHECK(strstr(e.msg, "position 3") != NULL);
+    free(full);
+    gpt_free(&m);
+}
+
+int main(void) {
+    ub_h5_quiet();
+    snprintf(dir, sizeof dir, "/tmp/ub_test_models_%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    if (system(cmd) != 0) return 1;
+    kn_tune tu;
+    kn_tune_default(&tu);
+    kn_tune_apply(&tu);
+    test_table(&tu);
+    test_init(&tu);
+    test_schedule();
+    test_ckpt(&tu);
+    test_accum(&tu);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) return 1;
+    UB_TEST_END();
+}

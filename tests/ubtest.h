@@ -1,0 +1,50 @@
+/* tests/ubtest.h: the few checks every test binary uses. A failed check prints file:line and the
+ * values, counts the failure, and the binary exits non-zero at the end (UB_TEST_END). */
+#ifndef UB_TEST_H
+#define UB_TEST_H
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int ubt_failures = 0;
+static int ubt_checks = 0;
+
+#define UB_CHECK(cond)                                                                    \
+    do {                                                                                  \
+        ubt_checks++;                                                                     \
+        if (!(cond)) {                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
+            ubt_failures++;                                                               \
+        }                                                                                 \
+    } while (0)
+
+#define UB_CHECK_MSG(cond, ...)                                                           \
+    do {                                                                                  \
+        ubt_checks++;                                                                     \
+        if (!(cond)) {                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);     \
+            fprintf(stderr, __VA_ARGS__);                                                 \
+            fputc('\n', stderr);                                                          \
+            ubt_failures++;                                                               \
+        }                                                                                 \
+    } while (0)
+
+/* |a-b| <= atol + rtol*|b| */
+#define UB_CHECK_CLOSE(a, b, atol, rtol)                                                  \
+    do {                                                                                  \
+        double ubt_a = (a), ubt_b = (b);                                                  \
+        ubt_checks++;                                                                     \
+        if (!(fabs(ubt_a - ubt_b) <= (atol) + (rtol) * fabs(ubt_b))) {                    \
+            fprintf(stderr, "%s:%d: %s = %.9g, expected %s = %.9g\n", __FILE__, __LINE__,  \
+                    #a, ubt_a, #b, ubt_b);                                                \
+            ubt_failures++;                                                               \
+        }                                                                                 \
+    } while (0)
+
+#define UB_TEST_END()                                                                     \
+    do {                                                                                  \
+        printf("%d checks, %d failed\n", ubt_checks, ubt_failures);                       \
+        return ubt_failures ? 1 : 0;                                                      \
+    } while (0)
+
+#endif
