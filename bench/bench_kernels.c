@@ -159,8 +159,9 @@ static void run_kernel(void *ctx) {
 static int kbuf_alloc(kbuf *k, const preset *ps) {
     unsigned seed = 7;
     int B = ps->batch, T = ps->T, C = ps->C, V = ps->V, N = B * T;
-    size_t nc = (size_t)N * C, nmax = (size_t)N * (V > 4 * C ? V : 4 * C);
-    size_t wmax = (size_t)C * (V > 4 * C ? V : 4 * C), na = (size_t)B * ps->NH * T * T;
+    size_t omax = V > 4 * C ? V : 4 * C; /* widest matmul output: fc (4C) or logits (V) */
+    size_t nc = (size_t)N * C, nmax = N * omax, wmax = C * omax;
+    size_t na = (size_t)B * ps->NH * T * T;
     memset(k, 0, sizeof *k);
     k->B = B, k->T = T, k->C = C, k->NH = ps->NH, k->V = V;
     k->nparams = (size_t)V * C + (size_t)T * C + (size_t)ps->L * (12 * (size_t)C * C + 13 * C) + 2 * C;
@@ -173,9 +174,8 @@ static int kbuf_alloc(kbuf *k, const preset *ps) {
                       &k->dqkv, &k->att, &k->scratch, &k->logits, &k->losses, &k->dlosses,
                       &k->p, &k->g, &k->m, &k->v};
     size_t sizes[] = {(size_t)V * C, (size_t)T * C, nc, nc, nc, nc, N, N, C, C, C, C, nmax, nmax,
-                      wmax, 4 * (size_t)C > (size_t)V ? 4 * (size_t)C : (size_t)V, nmax, nmax,
-                      wmax, 4 * (size_t)C > (size_t)V ? 4 * (size_t)C : (size_t)V, 3 * nc, 3 * nc,
-                      na, na, (size_t)N * V, N, N, k->nparams, k->nparams, k->nparams, k->nparams};
+                      wmax, omax, nmax, nmax, wmax, omax, 3 * nc, 3 * nc, na, na, (size_t)N * V,
+                      N, N, k->nparams, k->nparams, k->nparams, k->nparams};
     int ok = k->tokens && k->targets;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *bufs[i] = alloc_fill(sizes[i], 1.0f, &seed);

@@ -59,8 +59,8 @@ static double gemm_ceiling(const gpt_config *c, int BT, const kn_tune *tune, dou
 static double torch_tokens_per_s(const char *preset, int threads, int batch, double seconds) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 '%s/torch_reference.py' --bench --presets %s --threads %d "
-             "--batch %d --seconds %g 2>/dev/null",
+             "/usr/bin/python3 '%s/torch_reference.py' --bench --presets %s --threads 1 "
+             "--blas-threads %d --batch %d --seconds %g 2>/dev/null",
              ub_scripts_dir(), preset, threads, batch, seconds);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;

@@ -1,15 +1,39 @@
 /* kernels/tune.c: defaults, validation and application of the kernel tunables (kn_tune).
  *
- * | field          | default                     | range      | what it trades |
- * |----------------|-----------------------------|------------|----------------|
- * | threads        | online cores (UB_THREADS)   | 0 .. 1024  | OpenMP team size, and the number of sgemm panels or OpenBLAS threads. 0 = all online cores. More threads than cores only adds contention. |
- * | gemm           | KN_GEMM_OMP_PANELS          | 0, 1       | panels: one OpenMP team, each thread a single-threaded sgemm on its rows (no second thread pool, no spinning OpenBLAS workers competing with our element-wise kernels). blas: one whole sgemm with OpenBLAS's own threads (better for few huge GEMMs, worse on 2 cores between element-wise kernels). |
- * | gemm_min_rows  | 32                          | 1 .. 65536 | a panel never has fewer rows than this: small panels lose sgemm efficiency (packing the shared operand per panel, edge micro-tiles); large values serialise small GEMMs (dW of a C=128 layer has only 128 rows). |
- * | attn_ts        | 32                          | 1 .. 4096  | query rows per attention tile: each tile only computes scores against keys 0..t1-1, so smaller tiles skip more of the masked upper triangle (up to half the work) but make more, smaller sgemm calls. |
- * | par_min        | 32768                       | 1 .. 2^30  | element-wise / row kernels with fewer elements than this run on one thread: starting an OpenMP team costs a few microseconds, about the time to stream 32K floats. |
+ * | field         | default                  | range      | what it trades
+ * |---------------|--------------------------|------------|---------------------------------
+ * | threads       | online cores, or         | 0 .. 1024  | OpenMP team size, and the number
+ * |               | UB_THREADS               | 0 = all    | of sgemm panels or OpenBLAS
+ * |               |                          | cores      | threads. More than the cores only
+ * |               |                          |            | adds contention.
+ * | gemm          | KN_GEMM_OMP_PANELS       | panels,    | panels: one OpenMP team; each
+ * |               |                          | blas       | thread a single-threaded sgemm on
+ * |               |                          |            | its rows. No second thread pool,
+ * |               |                          |            | so no OpenBLAS workers spinning
+ * |               |                          |            | against our element-wise kernels.
+ * |               |                          |            | blas: one whole sgemm on OpenBLAS
+ * |               |                          |            | threads; attention heads then run
+ * |               |                          |            | one after another.
+ * | gemm_min_rows | 32                       | 1 .. 65536 | a panel never has fewer rows:
+ * |               |                          |            | small panels lose sgemm efficiency
+ * |               |                          |            | (each packs the shared operand,
+ * |               |                          |            | ragged micro-tiles); large values
+ * |               |                          |            | serialise small GEMMs (dW of a
+ * |               |                          |            | C=128 layer has 128 rows).
+ * | attn_ts       | 32                       | 1 .. 4096  | query rows per attention tile. A
+ * |               |                          |            | tile scores only keys 0..t1-1, so
+ * |               |                          |            | small tiles skip more of the
+ * |               |                          |            | masked triangle (up to half the
+ * |               |                          |            | work) but make more, smaller sgemm
+ * |               |                          |            | calls. 32 was best or within 5% at
+ * |               |                          |            | T=64, 128, 256 (1 thread, CPU time).
+ * | par_min       | 32768                    | 1 .. 2^30  | element-wise and row kernels with
+ * |               |                          |            | fewer elements run on one thread:
+ * |               |                          |            | a team start costs a few us, about
+ * |               |                          |            | the time to stream 32K floats.
  *
- * UB_THREADS (environment) overrides the default thread count; it must be an integer in
- * 1 .. 1024, otherwise it is ignored and kn_tune_check is what reports bad values.
+ * UB_THREADS (environment) overrides the default thread count: an integer in 0 .. 1024. Any
+ * other value leaves threads = -1, which kn_tune_check rejects with a message naming it.
  */
 #include "kernels.h"
 
@@ -29,17 +53,23 @@ void kn_tune_default(kn_tune *t) {
     if (env && *env) {
         char *end = NULL;
         long v = strtol(env, &end, 10);
-        if (*end == '\0' && v >= 1 && v <= KN_MAX_THREADS) t->threads = (int)v;
+        /* a bad value is kept as -1 so that kn_tune_check reports it instead of ignoring it */
+        t->threads = (*end == '\0' && v >= 0 && v <= KN_MAX_THREADS) ? (int)v : -1;
     }
 }
 
 int kn_tune_check(const kn_tune *t, char *msg, size_t msglen) {
     const char *why = NULL;
-    if (t->threads < 0 || t->threads > KN_MAX_THREADS) why = "threads must be in 0..1024 (0 = all cores)";
-    else if (t->gemm != KN_GEMM_OMP_PANELS && t->gemm != KN_GEMM_BLAS_THREADS) why = "gemm must be panels or blas";
-    else if (t->gemm_min_rows < 1 || t->gemm_min_rows > 65536) why = "gemm_min_rows must be in 1..65536";
-    else if (t->attn_ts < 1 || t->attn_ts > 4096) why = "attn_ts must be in 1..4096";
-    else if (t->par_min < 1 || t->par_min > (1 << 30)) why = "par_min must be in 1..2^30";
+    if (t->threads < 0 || t->threads > KN_MAX_THREADS)
+        why = "threads must be in 0..1024 (0 = all cores; check UB_THREADS)";
+    else if (t->gemm != KN_GEMM_OMP_PANELS && t->gemm != KN_GEMM_BLAS_THREADS)
+        why = "gemm must be panels or blas";
+    else if (t->gemm_min_rows < 1 || t->gemm_min_rows > 65536)
+        why = "gemm_min_rows must be in 1..65536";
+    else if (t->attn_ts < 1 || t->attn_ts > 4096)
+        why = "attn_ts must be in 1..4096";
+    else if (t->par_min < 1 || t->par_min > (1 << 30))
+        why = "par_min must be in 1..2^30";
     if (msg && msglen) snprintf(msg, msglen, "%s", why ? why : "ok");
     return why ? -1 : 0;
 }

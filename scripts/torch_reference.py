@@ -406,9 +406,9 @@ def set_blas_threads(n):
 # --------------------------------------------------------------------------------------------
 # Benchmark
 # --------------------------------------------------------------------------------------------
-def bench_preset(name, steps=None, warmup=1, seconds=20.0, lr=3e-4, seed=0):
+def bench_preset(name, steps=None, warmup=1, seconds=20.0, lr=3e-4, seed=0, batch=None):
     cfg = preset_config(name)
-    B, T, V = PRESETS[name]["batch"], cfg["n_ctx"], cfg["vocab_size"]
+    B, T, V = batch or PRESETS[name]["batch"], cfg["n_ctx"], cfg["vocab_size"]
     torch.manual_seed(seed)
     model = gpt2_init_(GPT(**cfg), seed=seed)
     opt = make_adamw(model, lr)
@@ -464,6 +464,8 @@ def main(argv=None):
     ap.add_argument("--blas-threads", type=int, default=None,
                     help="OpenBLAS threads (default: OPENBLAS_NUM_THREADS, set to 2 here "
                          "unless already in the environment)")
+    ap.add_argument("--batch", type=int, default=None,
+                    help="batch size (default: the preset's 64/32/16)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -486,7 +488,8 @@ def main(argv=None):
         set_blas_threads(args.blas_threads)
     for n in names:
         print(json.dumps(bench_preset(n, steps=args.steps, warmup=args.warmup,
-                                      seconds=args.seconds, lr=args.lr, seed=args.seed)),
+                                      seconds=args.seconds, lr=args.lr, seed=args.seed,
+                                      batch=args.batch)),
               flush=True)
     return 0
 

@@ -26,7 +26,7 @@
  * on the linear ops. The truncation error, O(eps^2) for central differences, stays ~1e-4. */
 #define FD_EPS 1e-2f
 #define FD_FLOOR 1e-2
-#define FD_TOL 1e-2
+#define FD_TOL 5e-3
 
 /* ---------------------------------------------------------------- helpers */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -174,7 +174,7 @@ static void test_tune(void) {
     UB_CHECK(t.threads == 3);
     setenv("UB_THREADS", "x2", 1);
     kn_tune_default(&t);
-    UB_CHECK(t.threads == omp_get_num_procs());
+    UB_CHECK(kn_tune_check(&t, msg, sizeof msg) == -1 && strstr(msg, "UB_THREADS"));
     unsetenv("UB_THREADS");
 }
 
