@@ -74,6 +74,21 @@ static double torch_tokens_per_s(const char *preset, int threads, int batch, dou
     return rc == 0 ? tps : -1;
 }
 
+/* Where one step's time goes: forward and backward milliseconds per kernel kind. */
+static void print_profile(const gpt_model *m, long steps, double el, const char *name) {
+    printf("\n  %s, ms per step (wall time measured around each kernel call):\n", name);
+    printf("  | kernel | forward | backward | share |\n  |---|---|---|---|\n");
+    double tot = 0;
+    for (int k = 0; k < GPT_P_COUNT; k++) tot += m->prof.sec[0][k] + m->prof.sec[1][k];
+    for (int k = 0; k < GPT_P_COUNT; k++) {
+        double f = m->prof.sec[0][k] * 1e3 / steps, b = m->prof.sec[1][k] * 1e3 / steps;
+        printf("  | %s | %.2f | %.2f | %.1f%% |\n", gpt_prof_names[k], f, b,
+               100.0 * (m->prof.sec[0][k] + m->prof.sec[1][k]) / tot);
+    }
+    printf("  | (sum of kernels / whole step) | %.2f | of %.2f | |\n\n", tot * 1e3 / steps,
+           el * 1e3 / steps);
+}
+
 static const char usage[] =
     "bench train [--preset tiny|small|medium|all] [options]\n\n"
     "Times full training steps (forward, backward, clipping, AdamW) on random tokens and\n"
@@ -85,7 +100,7 @@ static const char usage[] =
 
 int ub_cmd_bench_train(int argc, char **argv) {
     const char *preset = "all";
-    int threads = 0, batch = 0, vs_torch = 0;
+    int threads = 0, batch = 0, vs_torch = 0, profile = 0;
     double seconds = 8.0, gemm_secs = 0.25;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset, "NAME", "tiny, small, medium or all (default all)"},
@@ -94,6 +109,7 @@ int ub_cmd_bench_train(int argc, char **argv) {
         {"threads", OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"gemm-seconds", OPT_DOUBLE, &gemm_secs, "S", "time per sgemm ceiling shape (0.25)"},
         {"vs-torch", OPT_FLAG, &vs_torch, NULL, "measure PyTorch on the same presets too"},
+        {"profile", OPT_FLAG, &profile, NULL, "also print where a step's time goes, per kernel"},
         {0}};
     int rc = ub_opts_parse("bench train", usage, opts, argc, argv, NULL, 0, NULL);
     if (rc >= 0) return rc;
@@ -142,9 +158,14 @@ int ub_cmd_bench_train(int argc, char **argv) {
         long steps = 0;
         double t0 = 0, el = 0;
         for (int it = 0;; it++) {
-            if (it == 2) t0 = ub_now(); /* two warm-up steps: allocation, page faults */
+            if (it == 2) { /* two warm-up steps: allocation, page faults */
+                t0 = ub_now();
+                memset(&m.prof, 0, sizeof m.prof);
+                m.prof.on = profile;
+            }
             gpt_zero_grad(&m);
-            if (gpt_forward(&m, in, tg, B, T, &e) || gpt_backward(&m, 1.0f, &e)) return ub_report(&e);
+            double loss;
+            if (gpt_forward_backward(&m, in, tg, B, T, 1.0f, &loss, &e)) return ub_report(&e);
             gpt_clip_grad(&m, 1.0);
             if (gpt_adamw_step(&m, &h, &e)) return ub_report(&e);
             if (it >= 2) {
@@ -167,6 +188,7 @@ int ub_cmd_bench_train(int argc, char **argv) {
                 printf(" unavailable (needs /usr/bin/python3 with torch) | | |");
         }
         printf("\n");
+        if (profile) print_profile(&m, steps, el, names[pi]);
         fflush(stdout);
         free(in);
         free(tg);

@@ -49,6 +49,9 @@ typedef struct kn_tune {
     int gemm_min_rows;    /* a GEMM panel is never split below this many rows per thread */
     int attn_ts;          /* query rows per attention tile (cache blocking of the T x T scores) */
     int par_min;          /* element-wise kernels below this many elements run on one thread */
+    int pass_rows;        /* the model runs forward+backward on at most this many rows (B*T) at
+                           * a time, splitting larger batches into micro-batches whose
+                           * activations stay in cache (models/, not the kernels, reads it) */
 } kn_tune;
 
 /* The defaults, with UB_THREADS applied if set. */

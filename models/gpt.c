@@ -26,7 +26,9 @@ ub_status gpt_preset(const char *name, gpt_config *cfg, int *default_batch, ub_e
     return ub_fail(e, UB_EARG, "unknown preset '%s' (known: %s)", name, gpt_preset_names());
 }
 
-const char *gpt_preset_names(void) { return "tiny, small, medium"; }
+const char *gpt_preset_names(void) {
+    return "tiny, small, medium";
+}
 
 ub_status gpt_config_check(const gpt_config *c, ub_err *e) {
     if (c->n_layer < 1 || c->n_layer > 256)
@@ -72,17 +74,25 @@ static void kind_shape(const gpt_config *c, int k, size_t *rows, size_t *cols) {
     size_t C = (size_t)c->n_embd, V = (size_t)c->vocab_size, T = (size_t)c->n_ctx;
     static const int mult_rows[GPT_NUM_KINDS] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 1, 1};
     static const int mult_cols[GPT_NUM_KINDS] = {1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 4, 4, 1, 1, 1, 1};
-    if (k == 0) { *rows = V; *cols = C; return; }
-    if (k == 1) { *rows = T; *cols = C; return; }
+    if (k == 0) {
+        *rows = V;
+        *cols = C;
+        return;
+    }
+    if (k == 1) {
+        *rows = T;
+        *cols = C;
+        return;
+    }
     *rows = kinds[k].rank == 2 ? mult_rows[k] * C : 1;
     *cols = mult_cols[k] * C;
 }
 
 static void point_views(gpt_params *p, float *mem, const size_t *sizes) {
-    float **views[GPT_NUM_KINDS] = {&p->wte,  &p->wpe,      &p->ln1w,     &p->ln1b,
-                                    &p->qkvw, &p->qkvb,     &p->attprojw, &p->attprojb,
-                                    &p->ln2w, &p->ln2b,     &p->fcw,      &p->fcb,
-                                    &p->fcprojw, &p->fcprojb, &p->lnfw,   &p->lnfb};
+    float **views[GPT_NUM_KINDS] = {&p->wte,     &p->wpe,     &p->ln1w,     &p->ln1b,
+                                    &p->qkvw,    &p->qkvb,    &p->attprojw, &p->attprojb,
+                                    &p->ln2w,    &p->ln2b,    &p->fcw,      &p->fcb,
+                                    &p->fcprojw, &p->fcprojb, &p->lnfw,     &p->lnfb};
     for (int k = 0; k < GPT_NUM_KINDS; k++) {
         *views[k] = mem;
         mem += sizes[k];
@@ -162,19 +172,20 @@ void gpt_init_gpt2(gpt_model *m, uint64_t seed) {
         if (is_bias) {
             memset(p, 0, t->numel * sizeof(float));
         } else if (is_ln) {
-            for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
+            for (size_t j = 0; j < t->numel; j++)
+                p[j] = 1.0f;
         } else {
             double std = strstr(nm, "c_proj.weight") ? std_resid : 0.02;
             ub_rng r;
             ub_rng_init(&r, seed, (uint64_t)i + 1); /* one stream per tensor */
-            for (size_t j = 0; j < t->numel; j++) p[j] = (float)(std * ub_rng_normal(&r));
+            for (size_t j = 0; j < t->numel; j++)
+                p[j] = (float)(std * ub_rng_normal(&r));
         }
     }
 }
 
 double gpt_train_flops(const gpt_config *c, size_t n_params, int T, double tokens) {
-    return 6.0 * (double)n_params * tokens +
-           12.0 * c->n_layer * (double)T * c->n_embd * tokens;
+    return 6.0 * (double)n_params * tokens + 12.0 * c->n_layer * (double)T * c->n_embd * tokens;
 }
 
 /* ---- activations ------------------------------------------------------------------------ */
@@ -189,25 +200,42 @@ static ub_status ensure_acts(gpt_model *m, int B, int T, ub_err *e) {
     m->inputs = m->targets = NULL;
     size_t L = m->cfg.n_layer, C = m->cfg.n_embd, NH = m->cfg.n_head, V = m->cfg.vocab_size;
     size_t BT = (size_t)B * T, att = (size_t)B * NH * T * T;
-    size_t sizes[19] = {BT * C,     L * BT * C, L * BT,     L * BT,     L * BT * 3 * C,
-                        L * BT * C, L * att,    L * BT * C, L * BT * C, L * BT,
-                        L * BT,     L * BT * 4 * C, L * BT * 4 * C, L * BT * C, BT * C,
-                        BT,         BT,         BT * V,     BT};
+    size_t sizes[19] = {BT * C,
+                        L * BT * C,
+                        L * BT,
+                        L * BT,
+                        L * BT * 3 * C,
+                        L * BT * C,
+                        L * att,
+                        L * BT * C,
+                        L * BT * C,
+                        L * BT,
+                        L * BT,
+                        L * BT * 4 * C,
+                        L * BT * 4 * C,
+                        L * BT * C,
+                        BT * C,
+                        BT,
+                        BT,
+                        BT * V,
+                        BT};
     size_t total = 0;
-    for (int i = 0; i < 19; i++) total += sizes[i];
+    for (int i = 0; i < 19; i++)
+        total += sizes[i];
     m->acts_mem = ub_malloc(total * sizeof(float), "activations", e);
     size_t ssizes[8] = {BT * C, BT * C, BT * C, BT * 3 * C, att, BT * 4 * C, BT * 4 * C, BT};
     size_t stotal = 0;
-    for (int i = 0; i < 8; i++) stotal += ssizes[i];
+    for (int i = 0; i < 8; i++)
+        stotal += ssizes[i];
     m->scratch_mem = ub_malloc(stotal * sizeof(float), "backward scratch", e);
     m->inputs = ub_malloc(BT * sizeof(int), "inputs", e);
     m->targets = ub_malloc(BT * sizeof(int), "targets", e);
     if (!m->acts_mem || !m->scratch_mem || !m->inputs || !m->targets) return UB_ENOMEM;
-    float **a[19] = {&m->acts.encoded,   &m->acts.ln1,      &m->acts.ln1_mean, &m->acts.ln1_rstd,
-                     &m->acts.qkv,       &m->acts.atty,     &m->acts.att,      &m->acts.residual2,
-                     &m->acts.ln2,       &m->acts.ln2_mean, &m->acts.ln2_rstd, &m->acts.fch,
-                     &m->acts.fch_gelu,  &m->acts.residual3, &m->acts.lnf,     &m->acts.lnf_mean,
-                     &m->acts.lnf_rstd,  &m->acts.probs,    &m->acts.losses};
+    float **a[19] = {&m->acts.encoded,  &m->acts.ln1,       &m->acts.ln1_mean, &m->acts.ln1_rstd,
+                     &m->acts.qkv,      &m->acts.atty,      &m->acts.att,      &m->acts.residual2,
+                     &m->acts.ln2,      &m->acts.ln2_mean,  &m->acts.ln2_rstd, &m->acts.fch,
+                     &m->acts.fch_gelu, &m->acts.residual3, &m->acts.lnf,      &m->acts.lnf_mean,
+                     &m->acts.lnf_rstd, &m->acts.probs,     &m->acts.losses};
     float *p = m->acts_mem;
     for (int i = 0; i < 19; i++) {
         *a[i] = p;
@@ -224,6 +252,20 @@ static ub_status ensure_acts(gpt_model *m, int B, int T, ub_err *e) {
     m->T = T;
     return UB_OK;
 }
+
+const char *const gpt_prof_names[GPT_P_COUNT] = {
+    "encoder",          "layernorm",         "matmul qkv",    "attention",
+    "matmul attn proj", "residual",          "matmul fc",     "gelu",
+    "matmul fc proj",   "logits (tied wte)", "cross-entropy", "zeroing grad buffers",
+    "clip + AdamW"};
+
+/* Time `call` into m->prof.sec[dir][kind] when profiling is on (clock reads cost ~20 ns). */
+#define PROF(dir, kind, call)                                                                      \
+    do {                                                                                           \
+        double prof_t0_ = m->prof.on ? ub_now() : 0.0;                                             \
+        call;                                                                                      \
+        if (m->prof.on) m->prof.sec[dir][kind] += ub_now() - prof_t0_;                             \
+    } while (0)
 
 /* ---- forward ---------------------------------------------------------------------------- */
 ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int T,
@@ -252,7 +294,7 @@ ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B
     gpt_params *p = &m->params;
     gpt_acts *a = &m->acts;
 
-    kn_encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);
+    PROF(0, GPT_P_ENCODER, kn_encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C));
     for (int l = 0; l < L; l++) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * BT * C;
         float *ln1 = a->ln1 + (size_t)l * BT * C;
@@ -269,32 +311,41 @@ ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B
         float *attproj = m->s.dln; /* projection outputs are consumed at once: reuse scratch */
         float *fcproj = m->s.datty;
 
-        kn_layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + (size_t)l * C,
-                             p->ln1b + (size_t)l * C, (int)BT, C);
-        kn_matmul_forward(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + (size_t)l * 3 * C,
-                          (int)BT, C, 3 * C, tu);
-        kn_attention_forward(atty, att, qkv, B, T, C, NH, tu);
-        kn_matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * C,
-                          p->attprojb + (size_t)l * C, (int)BT, C, C, tu);
-        kn_residual_forward(residual2, residual, attproj, BT * C, tu);
-        kn_layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + (size_t)l * C,
-                             p->ln2b + (size_t)l * C, (int)BT, C);
-        kn_matmul_forward(fch, ln2, p->fcw + (size_t)l * C * 4 * C, p->fcb + (size_t)l * 4 * C,
-                          (int)BT, C, 4 * C, tu);
-        kn_gelu_forward(fch_gelu, fch, BT * 4 * C, tu);
-        kn_matmul_forward(fcproj, fch_gelu, p->fcprojw + (size_t)l * 4 * C * C,
-                          p->fcprojb + (size_t)l * C, (int)BT, 4 * C, C, tu);
-        kn_residual_forward(residual3, residual2, fcproj, BT * C, tu);
+        PROF(0, GPT_P_LAYERNORM,
+             kn_layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + (size_t)l * C,
+                                  p->ln1b + (size_t)l * C, (int)BT, C));
+        PROF(0, GPT_P_MM_QKV,
+             kn_matmul_forward(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C,
+                               p->qkvb + (size_t)l * 3 * C, (int)BT, C, 3 * C, tu));
+        PROF(0, GPT_P_ATTENTION, kn_attention_forward(atty, att, qkv, B, T, C, NH, tu));
+        PROF(0, GPT_P_MM_ATTPROJ,
+             kn_matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * C,
+                               p->attprojb + (size_t)l * C, (int)BT, C, C, tu));
+        PROF(0, GPT_P_RESIDUAL, kn_residual_forward(residual2, residual, attproj, BT * C, tu));
+        PROF(0, GPT_P_LAYERNORM,
+             kn_layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + (size_t)l * C,
+                                  p->ln2b + (size_t)l * C, (int)BT, C));
+        PROF(0, GPT_P_MM_FC,
+             kn_matmul_forward(fch, ln2, p->fcw + (size_t)l * C * 4 * C, p->fcb + (size_t)l * 4 * C,
+                               (int)BT, C, 4 * C, tu));
+        PROF(0, GPT_P_GELU, kn_gelu_forward(fch_gelu, fch, BT * 4 * C, tu));
+        PROF(0, GPT_P_MM_FCPROJ,
+             kn_matmul_forward(fcproj, fch_gelu, p->fcprojw + (size_t)l * 4 * C * C,
+                               p->fcprojb + (size_t)l * C, (int)BT, 4 * C, C, tu));
+        PROF(0, GPT_P_RESIDUAL, kn_residual_forward(residual3, residual2, fcproj, BT * C, tu));
     }
     const float *last = a->residual3 + (size_t)(L - 1) * BT * C;
-    kn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, (int)BT, C);
-    kn_matmul_nt_forward(a->probs, a->lnf, p->wte, (int)BT, C, V, tu);
+    PROF(
+        0, GPT_P_LAYERNORM,
+        kn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, (int)BT, C));
+    PROF(0, GPT_P_LOGITS, kn_matmul_nt_forward(a->probs, a->lnf, p->wte, (int)BT, C, V, tu));
     if (!targets) {
         m->n_valid = -1; /* no loss: backward is not possible */
         m->mean_loss = NAN;
         return UB_OK;
     }
-    kn_crossentropy_forward(a->losses, a->probs, a->probs, targets, (int)BT, V, tu);
+    PROF(0, GPT_P_XENT,
+         kn_crossentropy_forward(a->losses, a->probs, a->probs, targets, (int)BT, V, tu));
     double sum = 0;
     int n = 0;
     for (size_t i = 0; i < BT; i++)
@@ -336,15 +387,19 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
 
     /* d(scale * mean)/d(loss_i) = scale / n_valid for every counted position. */
     float dl = m->n_valid ? scale / (float)m->n_valid : 0.0f;
-    for (size_t i = 0; i < BT; i++) s->dlosses[i] = m->targets[i] >= 0 ? dl : 0.0f;
+    for (size_t i = 0; i < BT; i++)
+        s->dlosses[i] = m->targets[i] >= 0 ? dl : 0.0f;
     /* probs become dlogits in place (the kernel overwrites when the buffers alias). */
-    kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V, tu);
-    memset(s->dln, 0, BT * C * sizeof(float));
-    kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V, tu);
-    memset(s->dres, 0, BT * C * sizeof(float));
+    PROF(1, GPT_P_XENT,
+         kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V, tu));
+    PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
+    PROF(1, GPT_P_LOGITS,
+         kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V, tu));
+    PROF(1, GPT_P_ZERO, memset(s->dres, 0, BT * C * sizeof(float)));
     const float *last = a->residual3 + (size_t)(L - 1) * BT * C;
-    kn_layernorm_backward(s->dres, g->lnfw, g->lnfb, s->dln, last, p->lnfw, a->lnf_mean,
-                          a->lnf_rstd, (int)BT, C);
+    PROF(1, GPT_P_LAYERNORM,
+         kn_layernorm_backward(s->dres, g->lnfw, g->lnfb, s->dln, last, p->lnfw, a->lnf_mean,
+                               a->lnf_rstd, (int)BT, C));
 
     for (int l = L - 1; l >= 0; l--) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * BT * C;
@@ -362,39 +417,77 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
         const float *fch_gelu = a->fch_gelu + (size_t)l * BT * 4 * C;
 
         /* residual3 = residual2 + fcproj: dres flows to both unchanged. */
-        memset(s->dfch_gelu, 0, BT * 4 * C * sizeof(float));
-        kn_matmul_backward(s->dfch_gelu, g->fcprojw + (size_t)l * 4 * C * C,
-                           g->fcprojb + (size_t)l * C, s->dres, fch_gelu,
-                           p->fcprojw + (size_t)l * 4 * C * C, (int)BT, 4 * C, C, tu);
-        memset(s->dfch, 0, BT * 4 * C * sizeof(float));
-        kn_gelu_backward(s->dfch, fch, s->dfch_gelu, BT * 4 * C, tu);
-        memset(s->dln, 0, BT * C * sizeof(float));
-        kn_matmul_backward(s->dln, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C,
-                           s->dfch, ln2, p->fcw + (size_t)l * C * 4 * C, (int)BT, C, 4 * C, tu);
-        kn_layernorm_backward(s->dres, g->ln2w + (size_t)l * C, g->ln2b + (size_t)l * C, s->dln,
-                              residual2, p->ln2w + (size_t)l * C, ln2_mean, ln2_rstd, (int)BT, C);
+        PROF(1, GPT_P_ZERO, memset(s->dfch_gelu, 0, BT * 4 * C * sizeof(float)));
+        PROF(1, GPT_P_MM_FCPROJ,
+             kn_matmul_backward(s->dfch_gelu, g->fcprojw + (size_t)l * 4 * C * C,
+                                g->fcprojb + (size_t)l * C, s->dres, fch_gelu,
+                                p->fcprojw + (size_t)l * 4 * C * C, (int)BT, 4 * C, C, tu));
+        PROF(1, GPT_P_ZERO, memset(s->dfch, 0, BT * 4 * C * sizeof(float)));
+        PROF(1, GPT_P_GELU, kn_gelu_backward(s->dfch, fch, s->dfch_gelu, BT * 4 * C, tu));
+        PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
+        PROF(1, GPT_P_MM_FC,
+             kn_matmul_backward(s->dln, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C,
+                                s->dfch, ln2, p->fcw + (size_t)l * C * 4 * C, (int)BT, C, 4 * C,
+                                tu));
+        PROF(1, GPT_P_LAYERNORM,
+             kn_layernorm_backward(s->dres, g->ln2w + (size_t)l * C, g->ln2b + (size_t)l * C,
+                                   s->dln, residual2, p->ln2w + (size_t)l * C, ln2_mean, ln2_rstd,
+                                   (int)BT, C));
         /* residual2 = residual + attproj */
-        memset(s->datty, 0, BT * C * sizeof(float));
-        kn_matmul_backward(s->datty, g->attprojw + (size_t)l * C * C, g->attprojb + (size_t)l * C,
-                           s->dres, atty, p->attprojw + (size_t)l * C * C, (int)BT, C, C, tu);
-        memset(s->dqkv, 0, BT * 3 * C * sizeof(float));
-        kn_attention_backward(s->dqkv, s->datt, s->datty, qkv, att, B, T, C, NH, tu);
-        memset(s->dln, 0, BT * C * sizeof(float));
-        kn_matmul_backward(s->dln, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C,
-                           s->dqkv, ln1, p->qkvw + (size_t)l * C * 3 * C, (int)BT, C, 3 * C, tu);
-        kn_layernorm_backward(s->dres, g->ln1w + (size_t)l * C, g->ln1b + (size_t)l * C, s->dln,
-                              residual, p->ln1w + (size_t)l * C, ln1_mean, ln1_rstd, (int)BT, C);
+        PROF(1, GPT_P_ZERO, memset(s->datty, 0, BT * C * sizeof(float)));
+        PROF(1, GPT_P_MM_ATTPROJ,
+             kn_matmul_backward(s->datty, g->attprojw + (size_t)l * C * C,
+                                g->attprojb + (size_t)l * C, s->dres, atty,
+                                p->attprojw + (size_t)l * C * C, (int)BT, C, C, tu));
+        PROF(1, GPT_P_ZERO, memset(s->dqkv, 0, BT * 3 * C * sizeof(float)));
+        PROF(1, GPT_P_ATTENTION,
+             kn_attention_backward(s->dqkv, s->datt, s->datty, qkv, att, B, T, C, NH, tu));
+        PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
+        PROF(1, GPT_P_MM_QKV,
+             kn_matmul_backward(s->dln, g->qkvw + (size_t)l * C * 3 * C,
+                                g->qkvb + (size_t)l * 3 * C, s->dqkv, ln1,
+                                p->qkvw + (size_t)l * C * 3 * C, (int)BT, C, 3 * C, tu));
+        PROF(1, GPT_P_LAYERNORM,
+             kn_layernorm_backward(s->dres, g->ln1w + (size_t)l * C, g->ln1b + (size_t)l * C,
+                                   s->dln, residual, p->ln1w + (size_t)l * C, ln1_mean, ln1_rstd,
+                                   (int)BT, C));
     }
-    kn_encoder_backward(g->wte, g->wpe, s->dres, m->inputs, B, T, C);
+    PROF(1, GPT_P_ENCODER, kn_encoder_backward(g->wte, g->wpe, s->dres, m->inputs, B, T, C));
     m->cur_B = 0; /* the probabilities were overwritten: a second backward needs a new forward */
+    return UB_OK;
+}
+
+ub_status gpt_forward_backward(gpt_model *m, const int *inputs, const int *targets, int B, int T,
+                               float scale, double *loss, ub_err *e) {
+    long n_total = 0;
+    for (size_t i = 0; i < (size_t)B * T; i++)
+        n_total += targets[i] >= 0;
+    int chunk = m->tune.pass_rows / T;
+    if (chunk < 1) chunk = 1;
+    double sum = 0;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        int nb = B - b0 < chunk ? B - b0 : chunk;
+        ub_status st = gpt_forward(m, inputs + (size_t)b0 * T, targets + (size_t)b0 * T, nb, T, e);
+        if (st) return st;
+        sum += (double)m->mean_loss * m->n_valid;
+        if (m->n_valid == 0) continue;
+        st = gpt_backward(m, scale * (float)m->n_valid / (float)n_total, e);
+        if (st) return st;
+    }
+    *loss = n_total ? sum / (double)n_total : 0.0;
     return UB_OK;
 }
 
 /* ---- optimizer -------------------------------------------------------------------------- */
 double gpt_clip_grad(gpt_model *m, double max_norm) {
     if (!m->grads_mem) return 0.0;
-    if (max_norm <= 0) return sqrt(kn_sumsq(m->grads_mem, m->n_params, &m->tune));
-    return kn_clip_grad_norm(m->grads_mem, m->n_params, max_norm, &m->tune);
+    double norm;
+    if (max_norm <= 0)
+        PROF(1, GPT_P_OPTIM, norm = sqrt(kn_sumsq(m->grads_mem, m->n_params, &m->tune)));
+    else
+        PROF(1, GPT_P_OPTIM,
+             norm = kn_clip_grad_norm(m->grads_mem, m->n_params, max_norm, &m->tune));
+    return norm;
 }
 
 ub_status gpt_adamw_step(gpt_model *m, const gpt_adamw *h, ub_err *e) {
@@ -407,6 +500,7 @@ ub_status gpt_adamw_step(gpt_model *m, const gpt_adamw *h, ub_err *e) {
     m->adam_step++;
     /* Consecutive tensors share a decay flag in long runs (all biases of a kind...), but the
      * update is element-wise, so per-tensor calls cost nothing extra. */
+    double t0 = m->prof.on ? ub_now() : 0.0;
     for (int i = 0; i < m->n_tensors; i++) {
         const gpt_tensor *t = &m->tensors[i];
         size_t o = t->offset;
@@ -414,6 +508,7 @@ ub_status gpt_adamw_step(gpt_model *m, const gpt_adamw *h, ub_err *e) {
                         (float)h->lr, (float)h->beta1, (float)h->beta2, (float)h->eps,
                         t->decay ? (float)h->weight_decay : 0.0f, m->adam_step, &m->tune);
     }
+    if (m->prof.on) m->prof.sec[1][GPT_P_OPTIM] += ub_now() - t0;
     return UB_OK;
 }
 

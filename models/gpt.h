@@ -91,6 +91,18 @@ typedef struct gpt_scratch {
     float *dlosses;   /* (B, T) */
 } gpt_scratch;
 
+/* Optional wall-time breakdown of forward/backward by kernel (bench train --profile). */
+typedef enum {
+    GPT_P_ENCODER, GPT_P_LAYERNORM, GPT_P_MM_QKV, GPT_P_ATTENTION, GPT_P_MM_ATTPROJ,
+    GPT_P_RESIDUAL, GPT_P_MM_FC, GPT_P_GELU, GPT_P_MM_FCPROJ, GPT_P_LOGITS, GPT_P_XENT,
+    GPT_P_ZERO, GPT_P_OPTIM, GPT_P_COUNT
+} gpt_prof_kind;
+extern const char *const gpt_prof_names[GPT_P_COUNT];
+typedef struct gpt_prof {
+    int on;
+    double sec[2][GPT_P_COUNT]; /* [0 forward / 1 backward and optimizer][kind], summed */
+} gpt_prof;
+
 typedef struct gpt_model {
     gpt_config cfg;
     kn_tune tune;
@@ -113,6 +125,7 @@ typedef struct gpt_model {
     int cur_B, cur_T;          /* shape of the last forward */
     float mean_loss;           /* mean over positions with target >= 0 */
     int n_valid;               /* number of such positions */
+    gpt_prof prof;             /* set prof.on = 1 to time each kernel */
 } gpt_model;
 
 /* Allocate the parameter buffer (zeroed) for cfg. */
@@ -131,6 +144,12 @@ ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B
 /* grads += d(scale * mean_loss)/d(params) for the last forward (which needs targets). */
 ub_status gpt_backward(gpt_model *m, float scale, ub_err *e);
 void gpt_zero_grad(gpt_model *m);
+/* grads += d(scale * batch mean loss)/d(params) for inputs/targets (B,T), run as micro-batches
+ * of at most tune.pass_rows rows (each weighted by its share of counted targets, so the result
+ * is that of one pass up to float rounding). *loss = the batch's mean loss (NaN/Inf if it
+ * diverged; the caller checks). */
+ub_status gpt_forward_backward(gpt_model *m, const int *inputs, const int *targets, int B, int T,
+                               float scale, double *loss, ub_err *e);
 
 typedef struct gpt_adamw {
     double lr, beta1, beta2, eps, weight_decay;

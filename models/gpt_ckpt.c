@@ -4,14 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CKPT_FORMAT "unlearnbench-gpt"
+#define CKPT_FORMAT  "unlearnbench-gpt"
 #define CKPT_VERSION 1
 
 static ub_status write_tensors(hid_t g, const gpt_model *m, const float *buf, ub_err *e) {
     for (int i = 0; i < m->n_tensors; i++) {
         const gpt_tensor *t = &m->tensors[i];
         hsize_t dims[2] = {t->dims[0], t->dims[1]};
-        ub_status st = ub_h5_write(g, t->name, H5T_NATIVE_FLOAT, buf + t->offset, t->rank, dims, 0, e);
+        ub_status st =
+            ub_h5_write(g, t->name, H5T_NATIVE_FLOAT, buf + t->offset, t->rank, dims, 0, e);
         if (st) return st;
     }
     return UB_OK;
@@ -51,15 +52,26 @@ static ub_status write_train(hid_t f, const gpt_model *m, const gpt_train_cfg *c
 
     g = ub_h5_group(f, "train", e);
     if (g < 0) return UB_EIO;
-    struct { const char *k; int64_t v; } ints[] = {
-        {"seed", (int64_t)c->seed}, {"step", s->step},     {"steps", c->steps},
-        {"warmup", c->warmup},      {"batch", c->batch},   {"accum", c->accum},
-        {"ctx", c->ctx},            {"ckpt_every", c->ckpt_every}, {"epoch", s->epoch},
-        {"pos", s->pos},            {"n_tokens", (int64_t)s->n_tokens}};
+    struct {
+        const char *k;
+        int64_t v;
+    } ints[] = {{"seed", (int64_t)c->seed},
+                {"step", s->step},
+                {"steps", c->steps},
+                {"warmup", c->warmup},
+                {"batch", c->batch},
+                {"accum", c->accum},
+                {"ctx", c->ctx},
+                {"ckpt_every", c->ckpt_every},
+                {"epoch", s->epoch},
+                {"pos", s->pos},
+                {"n_tokens", (int64_t)s->n_tokens}};
     for (size_t i = 0; !st && i < sizeof ints / sizeof ints[0]; i++)
         st = ub_h5_attr_i64(g, ints[i].k, ints[i].v, e);
-    struct { const char *k; double v; } dbls[] = {
-        {"lr", c->lr}, {"min_lr", c->min_lr}, {"grad_clip", c->grad_clip}};
+    struct {
+        const char *k;
+        double v;
+    } dbls[] = {{"lr", c->lr}, {"min_lr", c->min_lr}, {"grad_clip", c->grad_clip}};
     for (size_t i = 0; !st && i < sizeof dbls / sizeof dbls[0]; i++)
         st = ub_h5_attr_f64(g, dbls[i].k, dbls[i].v, e);
     if (!st) st = ub_h5_attr_str(g, "tokens_sha256", s->tokens_sha256, e);
@@ -103,7 +115,8 @@ static ub_status read_tensors(hid_t f, const char *group, const char *path, gpt_
         const gpt_tensor *t = &m->tensors[i];
         hsize_t dims[2] = {t->dims[0], t->dims[1]};
         snprintf(name, sizeof name, "%s/%s", group, t->name);
-        ub_status st = ub_h5_read(f, name, path, H5T_NATIVE_FLOAT, buf + t->offset, t->rank, dims, e);
+        ub_status st =
+            ub_h5_read(f, name, path, H5T_NATIVE_FLOAT, buf + t->offset, t->rank, dims, e);
         if (st) return st;
     }
     return UB_OK;
@@ -122,8 +135,8 @@ static ub_status read_train(hid_t f, const char *path, gpt_model *m, gpt_train_c
     hid_t g = H5Gopen2(f, "train", H5P_DEFAULT);
     if (g < 0) return ub_fail(e, UB_EFORMAT, "%s: /train cannot be opened", path);
     int64_t v[11];
-    const char *keys[11] = {"seed", "step", "steps", "warmup", "batch", "accum",
-                            "ctx", "ckpt_every", "epoch", "pos", "n_tokens"};
+    const char *keys[11] = {"seed", "step",       "steps", "warmup", "batch",   "accum",
+                            "ctx",  "ckpt_every", "epoch", "pos",    "n_tokens"};
     ub_status st = UB_OK;
     for (int i = 0; !st && i < 11; i++)
         st = read_i(g, keys[i], path, i == 0 ? INT64_MIN : 0, INT64_MAX, &v[i], e);
@@ -181,28 +194,31 @@ static ub_status read_train(hid_t f, const char *path, gpt_model *m, gpt_train_c
 ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
                    gpt_train_state *s, int *has_train, ub_err *e) {
     memset(m, 0, sizeof *m);
+    if (s) memset(s, 0, sizeof *s);
     if (has_train) *has_train = 0;
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
     if (st) return st;
     char fmt[64] = "";
-    if (H5Aexists(f, "format") <= 0 ||
-        ub_h5_get_str(f, "format", path, fmt, sizeof fmt, e) || strcmp(fmt, CKPT_FORMAT) != 0) {
+    if (H5Aexists(f, "format") <= 0 || ub_h5_get_str(f, "format", path, fmt, sizeof fmt, e) ||
+        strcmp(fmt, CKPT_FORMAT) != 0) {
         H5Fclose(f);
         ub_err_clear(e);
-        return ub_fail(e, UB_EFORMAT, "%s: not an unlearnbench checkpoint (root attribute "
-                       "format != '%s')", path, CKPT_FORMAT);
+        return ub_fail(e, UB_EFORMAT,
+                       "%s: not an unlearnbench checkpoint (root attribute "
+                       "format != '%s')",
+                       path, CKPT_FORMAT);
     }
     int64_t ver = 0, cf[5];
     const char *ck[5] = {"n_layer", "n_embd", "n_head", "n_ctx", "vocab_size"};
     st = ub_h5_get_i64(f, "format_version", path, &ver, e);
     if (!st && ver != CKPT_VERSION)
-        st = ub_fail(e, UB_EFORMAT, "%s: checkpoint format_version %lld, this build reads %d",
-                     path, (long long)ver, CKPT_VERSION);
-    for (int i = 0; !st && i < 5; i++) st = read_i(f, ck[i], path, 1, 1 << 24, &cf[i], e);
+        st = ub_fail(e, UB_EFORMAT, "%s: checkpoint format_version %lld, this build reads %d", path,
+                     (long long)ver, CKPT_VERSION);
+    for (int i = 0; !st && i < 5; i++)
+        st = read_i(f, ck[i], path, 1, 1 << 24, &cf[i], e);
     gpt_config cfg = {(int)cf[0], (int)cf[1], (int)cf[2], (int)cf[3], (int)cf[4]};
-    if (!st && gpt_config_check(&cfg, e))
-        st = ub_fail(e, UB_EFORMAT, "%s: bad model config", path);
+    if (!st && gpt_config_check(&cfg, e)) st = ub_fail(e, UB_EFORMAT, "%s: bad model config", path);
     if (!st) st = gpt_build(m, &cfg, tune, e);
     if (!st) st = read_tensors(f, "params", path, m, m->params_mem, e);
     if (!st && c && s && ub_h5_exists(f, "train")) {
@@ -210,6 +226,9 @@ ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_trai
         if (!st && has_train) *has_train = 1;
     }
     H5Fclose(f);
-    if (st) gpt_free(m);
+    if (st) {
+        gpt_free(m);
+        if (s) gpt_train_state_free(s);
+    }
     return st;
 }

@@ -11,7 +11,7 @@ void gpt_train_defaults(gpt_train_cfg *c) {
     c->steps = 1000;
     c->batch = 0; /* 0: the preset's default batch (the CLI fills it in) */
     c->accum = 1;
-    c->ctx = 0;   /* 0: the model's n_ctx */
+    c->ctx = 0; /* 0: the model's n_ctx */
     c->lr = 1e-3;
     c->min_lr = 1e-4;
     c->warmup = 0; /* 0: 2% of steps, at least 1 (the CLI fills it in) */
@@ -51,8 +51,8 @@ double gpt_lr_at(const gpt_train_cfg *c, long step) {
     return c->min_lr + coef * (c->lr - c->min_lr);
 }
 
-ub_status gpt_train_state_init(gpt_train_state *s, const gpt_train_cfg *c,
-                               const corpus_tokens *tok, ub_err *e) {
+ub_status gpt_train_state_init(gpt_train_state *s, const gpt_train_cfg *c, const corpus_tokens *tok,
+                               ub_err *e) {
     memset(s, 0, sizeof *s);
     s->loss = ub_calloc((size_t)c->steps, sizeof(float), "loss history", e);
     if (!s->loss) return UB_ENOMEM;
@@ -78,7 +78,8 @@ typedef struct data_order {
 } data_order;
 
 static void order_perm(data_order *d, uint64_t seed, long epoch) {
-    for (long i = 0; i < d->n_win; i++) d->perm[i] = i;
+    for (long i = 0; i < d->n_win; i++)
+        d->perm[i] = i;
     ub_rng r;
     ub_rng_init(&r, seed, 0x5eed0000ull + (uint64_t)epoch);
     ub_rng_shuffle(&r, d->perm, d->n_win);
@@ -114,8 +115,7 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
     data_order d = {0};
     d.n_win = (long)((tok->n - 1) / (size_t)c->ctx);
     if (d.n_win < 1)
-        return ub_fail(e, UB_EARG, "%zu tokens are fewer than one window of %d+1", tok->n,
-                       c->ctx);
+        return ub_fail(e, UB_EARG, "%zu tokens are fewer than one window of %d+1", tok->n, c->ctx);
     d.perm = ub_malloc((size_t)d.n_win * sizeof(int64_t), "data order", e);
     d.perm_epoch = -1;
     int *inputs = ub_malloc((size_t)c->batch * c->ctx * sizeof(int), "batch inputs", e);
@@ -133,22 +133,26 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
         double loss = 0;
         for (int a = 0; a < c->accum; a++) {
             next_batch(&d, tok, c, s, inputs, targets);
-            st = gpt_forward(m, inputs, targets, c->batch, c->ctx, e);
+            double l = 0;
+            st = gpt_forward_backward(m, inputs, targets, c->batch, c->ctx, 1.0f / (float)c->accum,
+                                      &l, e);
             if (st) goto done;
-            if (!isfinite(m->mean_loss)) {
-                st = ub_fail(e, UB_ENUMERIC, "step %ld: training loss is %s (diverged; the last "
-                             "checkpoint is kept)", step + 1, isnan(m->mean_loss) ? "NaN" : "Inf");
+            if (!isfinite(l)) {
+                st = ub_fail(e, UB_ENUMERIC,
+                             "step %ld: training loss is %s (diverged; the last "
+                             "checkpoint is kept)",
+                             step + 1, isnan(l) ? "NaN" : "Inf");
                 goto done;
             }
-            loss += m->mean_loss / c->accum;
-            st = gpt_backward(m, 1.0f / (float)c->accum, e);
-            if (st) goto done;
+            loss += l / c->accum;
         }
         double norm = gpt_clip_grad(m, c->grad_clip);
         if (!isfinite(norm)) {
             const char *bad = gpt_nonfinite_grad(m);
-            st = ub_fail(e, UB_ENUMERIC, "step %ld: gradient of tensor %s is not finite "
-                         "(diverged; the last checkpoint is kept)", step + 1, bad ? bad : "?");
+            st = ub_fail(e, UB_ENUMERIC,
+                         "step %ld: gradient of tensor %s is not finite "
+                         "(diverged; the last checkpoint is kept)",
+                         step + 1, bad ? bad : "?");
             goto done;
         }
         h.lr = gpt_lr_at(c, step);
@@ -161,9 +165,8 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
             st = gpt_save(ckpt_path, m, c, s, e);
             if (st) goto done;
         }
-        if (progress &&
-            progress(progress_ctx, s->step, c->steps, (float)loss, norm, h.lr,
-                     dt > 0 ? tokens_per_step / dt : 0.0))
+        if (progress && progress(progress_ctx, s->step, c->steps, (float)loss, norm, h.lr,
+                                 dt > 0 ? tokens_per_step / dt : 0.0))
             break;
     }
     if (ckpt_path) st = gpt_save(ckpt_path, m, c, s, e);
