@@ -100,12 +100,14 @@ static const char usage[] =
 
 int ub_cmd_bench_train(int argc, char **argv) {
     const char *preset = "all";
+    const char *tune_spec = NULL;
     int threads = 0, batch = 0, vs_torch = 0, profile = 0;
     double seconds = 8.0, gemm_secs = 0.25;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset, "NAME", "tiny, small, medium or all (default all)"},
         {"seconds", OPT_DOUBLE, &seconds, "S", "time at least S seconds of steps (default 8)"},
         {"batch", OPT_INT, &batch, "B", "batch (default: the preset's 64/32/16)"},
+        {"tune", OPT_STR, &tune_spec, "K=V,...", UB_TUNE_HELP},
         {"threads", OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"gemm-seconds", OPT_DOUBLE, &gemm_secs, "S", "time per sgemm ceiling shape (0.25)"},
         {"vs-torch", OPT_FLAG, &vs_torch, NULL, "measure PyTorch on the same presets too"},
@@ -114,7 +116,7 @@ int ub_cmd_bench_train(int argc, char **argv) {
     int rc = ub_opts_parse("bench train", usage, opts, argc, argv, NULL, 0, NULL);
     if (rc >= 0) return rc;
     kn_tune tune;
-    if ((rc = ub_cli_tune(&tune, threads))) return rc;
+    if ((rc = ub_cli_tune(&tune, threads, tune_spec))) return rc;
     const char *names[3] = {"tiny", "small", "medium"};
     int lo = 0, hi = 3;
     if (strcmp(preset, "all") != 0) {

@@ -32,8 +32,10 @@ int ub_opt_given(const ub_opt *opts, const char *name);
 /* Print "unlearnbench: <msg>" on one line to stderr and return UB_EXIT_FAIL (or USAGE for
  * UB_EARG). */
 int ub_report(const ub_err *e);
-/* Apply --threads N to a kn_tune (0 keeps the default); prints and fails on a bad value. */
-int ub_cli_tune(kn_tune *t, int threads);
+/* The defaults, then --tune "key=value,..." (kn_tune fields, kernels/tune.c), then --threads N
+ * (0 keeps the default); validated and applied. Prints one line and returns 2 on a bad value. */
+int ub_cli_tune(kn_tune *t, int threads, const char *spec);
+#define UB_TUNE_HELP "kernel tunables, e.g. pass_rows=512,gemm=blas (kernels/tune.c)"
 /* Directory of scripts/ (env UB_SCRIPTS, else the source tree this binary was built from). */
 const char *ub_scripts_dir(void);
 

@@ -198,8 +198,52 @@ int ub_report(const ub_err *e) {
     return e->code == UB_EARG ? UB_EXIT_USAGE : UB_EXIT_FAIL;
 }
 
-int ub_cli_tune(kn_tune *t, int threads) {
+/* "key=value,key=value" over the kn_tune fields (kernels/tune.c documents each). */
+static int apply_tune_spec(kn_tune *t, const char *spec) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            fprintf(stderr, "unlearnbench: --tune: '%s' is not key=value\n", tok);
+            return -1;
+        }
+        *eq = '\0';
+        const char *k = tok, *v = eq + 1;
+        if (!strcmp(k, "gemm")) {
+            if (!strcmp(v, "panels")) t->gemm = KN_GEMM_OMP_PANELS;
+            else if (!strcmp(v, "blas")) t->gemm = KN_GEMM_BLAS_THREADS;
+            else {
+                fprintf(stderr, "unlearnbench: --tune: gemm must be panels or blas, not '%s'\n", v);
+                return -1;
+            }
+            continue;
+        }
+        int *field = !strcmp(k, "threads")         ? &t->threads
+                     : !strcmp(k, "gemm_min_rows") ? &t->gemm_min_rows
+                     : !strcmp(k, "attn_ts")       ? &t->attn_ts
+                     : !strcmp(k, "par_min")       ? &t->par_min
+                     : !strcmp(k, "pass_rows")     ? &t->pass_rows
+                                                   : NULL;
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (!field) {
+            fprintf(stderr, "unlearnbench: --tune: unknown tunable '%s' (threads, gemm, "
+                            "gemm_min_rows, attn_ts, par_min, pass_rows)\n", k);
+            return -1;
+        }
+        if (end == v || *end || x < -2147483647L || x > 2147483647L) {
+            fprintf(stderr, "unlearnbench: --tune: %s needs an integer, not '%s'\n", k, v);
+            return -1;
+        }
+        *field = (int)x;
+    }
+    return 0;
+}
+
+int ub_cli_tune(kn_tune *t, int threads, const char *spec) {
     kn_tune_default(t);
+    if (spec && apply_tune_spec(t, spec)) return UB_EXIT_USAGE;
     if (threads) t->threads = threads;
     char msg[256];
     if (kn_tune_check(t, msg, sizeof msg)) {

@@ -27,6 +27,7 @@ static const char train_usage[] =
 
 int ub_cmd_train(int argc, char **argv) {
     const char *preset = "tiny", *tokens = NULL, *out = NULL, *config = NULL;
+    const char *tune_spec = NULL;
     int resume = 0, threads = 0;
     gpt_config mc = {0};
     gpt_train_cfg c;
@@ -54,6 +55,7 @@ int ub_cmd_train(int argc, char **argv) {
         {"n-head", OPT_INT, &mc.n_head, "N", "override n_head"},
         {"n-ctx", OPT_INT, &mc.n_ctx, "N", "override n_ctx"},
         {"vocab-size", OPT_INT, &mc.vocab_size, "N", "override vocab_size"},
+        {"tune", OPT_STR, &tune_spec, "K=V,...", UB_TUNE_HELP},
         {"threads", OPT_INT, &threads, "N", "threads for OpenMP and sgemm (default: all cores)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
         {0}};
@@ -64,7 +66,7 @@ int ub_cmd_train(int argc, char **argv) {
         return UB_EXIT_USAGE;
     }
     kn_tune tune;
-    if ((rc = ub_cli_tune(&tune, threads))) return rc;
+    if ((rc = ub_cli_tune(&tune, threads, tune_spec))) return rc;
     ub_err e = {0};
     corpus_tokens tok;
     if (corpus_tokens_load(&tok, tokens, &e)) return ub_report(&e);
@@ -166,6 +168,7 @@ static const char score_usage[] =
 
 int ub_cmd_score(int argc, char **argv) {
     const char *model = NULL, *tokens = NULL, *out = NULL;
+    const char *tune_spec = NULL;
     int threads = 0, ctx = 0, batch = 16;
     ub_opt opts[] = {
         {"model", OPT_STR, &model, "FILE", "checkpoint (required)"},
@@ -173,6 +176,7 @@ int ub_cmd_score(int argc, char **argv) {
         {"out", OPT_STR, &out, "FILE", "scores file to write (required)"},
         {"ctx", OPT_INT, &ctx, "T", "window length (default the model's n_ctx)"},
         {"batch", OPT_INT, &batch, "B", "windows per forward pass (default 16)"},
+        {"tune", OPT_STR, &tune_spec, "K=V,...", UB_TUNE_HELP},
         {"threads", OPT_INT, &threads, "N", "threads (default: all cores)"},
         {0}};
     int rc = ub_opts_parse("score", score_usage, opts, argc, argv, NULL, 0, NULL);
@@ -186,7 +190,7 @@ int ub_cmd_score(int argc, char **argv) {
         return UB_EXIT_USAGE;
     }
     kn_tune tune;
-    if ((rc = ub_cli_tune(&tune, threads))) return rc;
+    if ((rc = ub_cli_tune(&tune, threads, tune_spec))) return rc;
     ub_err e = {0};
     gpt_model m;
     corpus_tokens tok = {0};
