@@ -20,7 +20,9 @@
  * |               |                          |            | ragged micro-tiles); large values
  * |               |                          |            | serialise small GEMMs (dW of a
  * |               |                          |            | C=128 layer has 128 rows).
- * | attn_ts       | 32                       | 1 .. 4096  | query rows per attention tile. A
+ * | attn_ts       | 32                       | 1 .. 4096  | query rows per attention tile of
+ * |               |                          |            | the sgemm path (heads larger than
+ * |               |                          |            | attention.c's loop path takes). A
  * |               |                          |            | tile scores only keys 0..t1-1, so
  * |               |                          |            | small tiles skip more of the
  * |               |                          |            | masked triangle (up to half the

@@ -539,6 +539,65 @@ static void test_attention(void) {
     free(scratch), free(g0), free(g1);
 }
 
+/* Attention at other shapes: forward against the double reference, backward by central
+ * differences on `nfd` elements of qkv spread over the tensor (all when nfd = 0), accumulation,
+ * and the same bits at 1 and 2 threads. kernels/attention.c picks loops or sgemm by T (and hs):
+ * T = 37, hs = 12 is the loop path with a ragged key tile (32) and a head size that is not a
+ * multiple of the 8-lane vectors; T = 260 is the sgemm path in both directions. */
+static void attention_shape(int b_, int t_, int c_, int nh, size_t nfd) {
+    kn_tune tu = tune_with(2, KN_GEMM_OMP_PANELS), t1 = single(tu);
+    size_t n3 = (size_t)b_ * t_ * 3 * c_, nc = (size_t)b_ * t_ * c_, na = (size_t)b_ * nh * t_ * t_;
+    at_ctx c = {zeros(nc), zeros(na), rnd(n3, 0.7), rnd(nc, 1), b_, t_, c_, nh, &t1};
+    double *ref = attn_ref(c.qkv, b_, t_, c_, nh);
+    at_loss(&c);
+    UB_CHECK_MSG(maxabsdiff_d(c.out, ref, nc) < 2e-6, "attention fwd T=%d hs=%d: %.3g", t_,
+                 c_ / nh, maxabsdiff_d(c.out, ref, nc));
+    int upper_zero = 1;
+    for (int bh = 0; bh < b_ * nh; bh++)
+        for (int t = 0; t < t_; t++)
+            for (int j = t + 1; j < t_; j++) upper_zero &= c.att[((size_t)bh * t_ + t) * t_ + j] == 0.0f;
+    UB_CHECK(upper_zero);
+    /* 2 threads: the same bits as 1 */
+    float *out2 = zeros(nc), *att2 = rnd(na, 1); /* att2: stale contents must not matter */
+    kn_attention_forward(out2, att2, c.qkv, b_, t_, c_, nh, &tu);
+    UB_CHECK_MSG(same_bits(out2, c.out, nc) && same_bits(att2, c.att, na),
+                 "attention fwd T=%d: 1 vs 2 threads differ", t_);
+    float *dqkv = zeros(n3), *dqkv1 = zeros(n3), *scratch = rnd(na, 1);
+    kn_attention_backward(dqkv, scratch, c.dout, c.qkv, c.att, b_, t_, c_, nh, &tu);
+    kn_attention_backward(dqkv1, scratch, c.dout, c.qkv, c.att, b_, t_, c_, nh, &t1);
+    UB_CHECK_MSG(same_bits(dqkv, dqkv1, n3), "attention bwd T=%d: 1 vs 2 threads differ", t_);
+    if (nfd == 0) {
+        char name[64];
+        snprintf(name, sizeof name, "attention T=%d hs=%d", t_, c_ / nh);
+        CHECK_FD(name, c.qkv, n3, dqkv, at_loss, &c);
+    } else {
+        double worst = 0.0;
+        for (size_t k = 0; k < nfd; k++) {
+            size_t i = (k * 7919u + 13u) % n3;
+            float x0 = c.qkv[i], xp = x0 + FD_EPS, xm = x0 - FD_EPS;
+            c.qkv[i] = xp;
+            double lp = at_loss(&c);
+            c.qkv[i] = xm;
+            double lm = at_loss(&c);
+            c.qkv[i] = x0;
+            double num = (lp - lm) / ((double)xp - (double)xm);
+            worst = fmax(worst, fabs(dqkv[i] - num) / fmax(FD_FLOOR, fabs(dqkv[i]) + fabs(num)));
+        }
+        printf("  fd attention T=%-4d hs=%-3d err %.2e (%zu elements)\n", t_, c_ / nh, worst, nfd);
+        UB_CHECK_MSG(worst < FD_TOL, "attention T=%d: finite-difference error %.3g", t_, worst);
+    }
+    at_loss(&c);
+    float *g0 = rnd(n3, 1), *g1 = copy(g0, n3);
+    kn_attention_backward(g1, scratch, c.dout, c.qkv, c.att, b_, t_, c_, nh, &tu);
+    check_accum("attention dqkv (shape)", g1, g0, dqkv, n3);
+    free(c.out), free(c.att), free(c.qkv), free(c.dout), free(ref), free(out2), free(att2);
+    free(dqkv), free(dqkv1), free(scratch), free(g0), free(g1);
+}
+static void test_attention_shapes(void) {
+    attention_shape(2, 37, 36, 3, 0);  /* loops: T % 32 != 0, hs = 12 */
+    attention_shape(1, 260, 24, 2, 300); /* sgemm fallback (T > 256), hs = 12 */
+}
+
 /* ---------------------------------------------------------------- cross-entropy */
 typedef struct {
     float *losses, *probs, *logits, *dlosses;
@@ -730,6 +789,7 @@ int main(void) {
     RUN(test_concurrent_sgemm);
     RUN(test_elementwise);
     RUN(test_attention);
+    RUN(test_attention_shapes);
     RUN(test_crossentropy);
     RUN(test_optim);
     RUN(test_thread_determinism);
