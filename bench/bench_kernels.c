@@ -126,11 +126,11 @@ static void run_kernel(void *ctx) {
     case K_MM_F: kn_matmul_forward(k->mm_out, k->mm_in, k->mm_w, k->mm_b, k->M, k->K, k->OC, k->tune); break;
     case K_MM_B:
         kn_matmul_backward(k->mm_din, k->mm_dw, k->mm_db, k->mm_dout, k->mm_in, k->mm_w, k->M, k->K,
-                           k->OC, k->tune);
+                           k->OC, KN_OVERWRITE, k->tune);
         break;
     case K_MMNT_F: kn_matmul_nt_forward(k->mm_out, k->mm_in, k->mm_w, k->M, k->K, k->OC, k->tune); break;
     case K_MMNT_B:
-        kn_matmul_nt_backward(k->mm_din, k->mm_dw, k->mm_dout, k->mm_in, k->mm_w, k->M, k->K, k->OC,
+        kn_matmul_nt_backward(k->mm_din, k->mm_dw, k->mm_dout, k->mm_in, k->mm_w, k->M, k->K, k->OC, KN_OVERWRITE,
                               k->tune);
         break;
     case K_ATT_F: kn_attention_forward(k->y, k->att, k->qkv, k->B, k->T, k->C, k->NH, k->tune); break;
@@ -139,7 +139,7 @@ static void run_kernel(void *ctx) {
                               k->tune);
         break;
     case K_GELU_F: kn_gelu_forward(k->mm_out, k->mm_in, 4 * nc, k->tune); break;
-    case K_GELU_B: kn_gelu_backward(k->mm_din, k->mm_in, k->mm_dout, 4 * nc, k->tune); break;
+    case K_GELU_B: kn_gelu_backward(k->mm_din, k->mm_in, k->mm_dout, 4 * nc, KN_OVERWRITE, k->tune); break;
     case K_RES_F: kn_residual_forward(k->y, k->x, k->dy, nc, k->tune); break;
     case K_RES_B: kn_residual_backward(k->dx, k->mm_din, k->dy, nc, k->tune); break;
     case K_CE_F:

@@ -21,21 +21,27 @@ void kn_gelu_forward(float *out, const float *inp, size_t n, const kn_tune *tune
     }
 }
 
-/* dinp (n) += gelu'(inp) * dout;  inp (n); dout (n).
- * gelu' = 0.5 (1 + th) + 0.5 x (1 - th^2) k (1 + 3 * 0.044715 x^2), th = tanh(u);
+/* gelu'(x) = 0.5 (1 + th) + 0.5 x (1 - th^2) k (1 + 3 * 0.044715 x^2), th = tanh(u);
  * with s = 1 + th, 1 - th^2 = s (2 - s). */
-void kn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n,
+static inline float gelu_grad(float x) {
+    float x2 = x * x;
+    float u = KN_GELU_K * (x + KN_GELU_A * (x2 * x));
+    float s = 2.0f / (1.0f + kn_expf(-2.0f * u)); /* 1 + tanh(u) */
+    float left = 0.5f * x;
+    float dleft = 0.5f * s;
+    float du = KN_GELU_K * (1.0f + 3.0f * KN_GELU_A * x2);
+    return dleft + left * (s * (2.0f - s)) * du;
+}
+
+/* dinp (n) += (or =, KN_OVERWRITE) gelu'(inp) * dout;  inp (n); dout (n). Two loops rather than
+ * a blend: overwriting must not read dinp, which may hold garbage (even NaN). */
+void kn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n, kn_write mode,
                       const kn_tune *tune) {
+    if (mode == KN_OVERWRITE) {
 #pragma omp parallel for simd schedule(static) num_threads(kn_par_threads(tune, n))
-    for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float x2 = x * x;
-        float u = KN_GELU_K * (x + KN_GELU_A * (x2 * x));
-        float s = 2.0f / (1.0f + kn_expf(-2.0f * u));   /* 1 + tanh(u) */
-        float left = 0.5f * x;
-        float dleft = 0.5f * s;
-        float du = KN_GELU_K * (1.0f + 3.0f * KN_GELU_A * x2);
-        float dright = left * (s * (2.0f - s)) * du;
-        dinp[i] += dout[i] * (dleft + dright);
+        for (size_t i = 0; i < n; i++) dinp[i] = dout[i] * gelu_grad(inp[i]);
+    } else {
+#pragma omp parallel for simd schedule(static) num_threads(kn_par_threads(tune, n))
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * gelu_grad(inp[i]);
     }
 }

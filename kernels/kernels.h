@@ -66,6 +66,11 @@ int kn_tune_threads(const kn_tune *t);
 /* Write "threads=2 gemm=omp-panels gemm_min_rows=... " into buf. */
 void kn_tune_str(const kn_tune *t, char *buf, size_t len);
 
+/* How a backward kernel writes the gradient of its input activation (dinp): add to what is
+ * there (the general contract above), or overwrite it, which spares the caller zeroing a scratch
+ * buffer first. Parameter gradients (dw, dbias) always accumulate. */
+typedef enum { KN_ACCUMULATE = 0, KN_OVERWRITE = 1 } kn_write;
+
 /* Number of fixed row chunks used by deterministic column reductions. */
 #define KN_REDUCE_CHUNKS 64
 
@@ -97,26 +102,28 @@ void kn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
 /* out (N,OC) = inp (N,C) @ w (C,OC) + bias (OC);  bias may be NULL */
 void kn_matmul_forward(float *out, const float *inp, const float *w, const float *bias,
                        int N, int C, int OC, const kn_tune *tune);
-/* dinp (N,C) += dout @ w^T;  dw (C,OC) += inp^T @ dout;  dbias (OC) += column sums of dout.
- * dinp and dbias may be NULL (not needed / no bias). */
+/* dinp (N,C) += dout @ w^T (= with KN_OVERWRITE);  dw (C,OC) += inp^T @ dout;
+ * dbias (OC) += column sums of dout.  dinp and dbias may be NULL (not needed / no bias). */
 void kn_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                         const float *inp, const float *w, int N, int C, int OC,
-                        const kn_tune *tune);
+                        kn_write dinp_mode, const kn_tune *tune);
 /* Tied output projection. out (N,OC) = inp (N,C) @ w^T with w (OC,C) (the wte table). */
 void kn_matmul_nt_forward(float *out, const float *inp, const float *w,
                           int N, int C, int OC, const kn_tune *tune);
-/* dinp (N,C) += dout @ w;  dw (OC,C) += dout^T @ inp.  dinp may be NULL. */
+/* dinp (N,C) += dout @ w (= with KN_OVERWRITE);  dw (OC,C) += dout^T @ inp.  dinp may be
+ * NULL. */
 void kn_matmul_nt_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                           const float *w, int N, int C, int OC, const kn_tune *tune);
+                           const float *w, int N, int C, int OC, kn_write dinp_mode,
+                           const kn_tune *tune);
 
 /* ------------------------------------------------------------------------------------------
  * GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
  * ------------------------------------------------------------------------------------------ */
 /* out (n) */
 void kn_gelu_forward(float *out, const float *inp, size_t n, const kn_tune *tune);
-/* dinp (n) += gelu'(inp) * dout */
+/* dinp (n) += gelu'(inp) * dout (= with KN_OVERWRITE) */
 void kn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n,
-                      const kn_tune *tune);
+                      kn_write mode, const kn_tune *tune);
 
 /* ------------------------------------------------------------------------------------------
  * Residual add

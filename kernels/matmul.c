@@ -83,14 +83,16 @@ void kn_matmul_forward(float *out, const float *inp, const float *w, const float
     sgemm_rows(CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, inp, C, w, OC, beta, out, OC, tune);
 }
 
-/* dinp (N,C) += dout (N,OC) @ w^T;  dw (C,OC) += inp^T @ dout;  dbias (OC) += colsum(dout).
+/* dinp (N,C) += (or =) dout (N,OC) @ w^T;  dw (C,OC) += inp^T @ dout;  dbias (OC) += colsum(dout).
  * dinp and dbias may be NULL. */
 void kn_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                         const float *inp, const float *w, int N, int C, int OC,
-                        const kn_tune *tune) {
+                        kn_write dinp_mode, const kn_tune *tune) {
     if (dbias) colsum_add(dbias, dout, N, OC, tune);
+    /* beta = 0 makes sgemm ignore dinp's old contents (even NaN garbage): no zeroing pass. */
+    float beta = dinp_mode == KN_OVERWRITE ? 0.0f : 1.0f;
     if (dinp)
-        sgemm_rows(CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, C,
+        sgemm_rows(CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC, beta, dinp, C,
                    tune);
     sgemm_rows(CblasTrans, CblasNoTrans, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dw, OC, tune);
 }
@@ -101,11 +103,13 @@ void kn_matmul_nt_forward(float *out, const float *inp, const float *w,
     sgemm_rows(CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, w, C, 0.0f, out, OC, tune);
 }
 
-/* dinp (N,C) += dout (N,OC) @ w (OC,C);  dw (OC,C) += dout^T @ inp (N,C).  dinp may be NULL. */
+/* dinp (N,C) += (or =) dout (N,OC) @ w (OC,C);  dw (OC,C) += dout^T @ inp (N,C).  dinp may be NULL. */
 void kn_matmul_nt_backward(float *dinp, float *dw, const float *dout, const float *inp,
-                           const float *w, int N, int C, int OC, const kn_tune *tune) {
+                           const float *w, int N, int C, int OC, kn_write dinp_mode,
+                           const kn_tune *tune) {
+    float beta = dinp_mode == KN_OVERWRITE ? 0.0f : 1.0f;
     if (dinp)
-        sgemm_rows(CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C,
+        sgemm_rows(CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, w, C, beta, dinp, C,
                    tune);
     sgemm_rows(CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C, tune);
 }

@@ -392,9 +392,9 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
     /* probs become dlogits in place (the kernel overwrites when the buffers alias). */
     PROF(1, GPT_P_XENT,
          kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V, tu));
-    PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
     PROF(1, GPT_P_LOGITS,
-         kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V, tu));
+         kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V,
+                               KN_OVERWRITE, tu));
     PROF(1, GPT_P_ZERO, memset(s->dres, 0, BT * C * sizeof(float)));
     const float *last = a->residual3 + (size_t)(L - 1) * BT * C;
     PROF(1, GPT_P_LAYERNORM,
@@ -416,37 +416,36 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
         const float *fch = a->fch + (size_t)l * BT * 4 * C;
         const float *fch_gelu = a->fch_gelu + (size_t)l * BT * 4 * C;
 
-        /* residual3 = residual2 + fcproj: dres flows to both unchanged. */
-        PROF(1, GPT_P_ZERO, memset(s->dfch_gelu, 0, BT * 4 * C * sizeof(float)));
+        /* residual3 = residual2 + fcproj: dres flows to both unchanged. Activation gradients
+         * are overwritten (KN_OVERWRITE), so scratch needs no zeroing; only dqkv (attention
+         * accumulates) and dres (LayerNorm adds into the residual stream) are zeroed. */
         PROF(1, GPT_P_MM_FCPROJ,
              kn_matmul_backward(s->dfch_gelu, g->fcprojw + (size_t)l * 4 * C * C,
                                 g->fcprojb + (size_t)l * C, s->dres, fch_gelu,
-                                p->fcprojw + (size_t)l * 4 * C * C, (int)BT, 4 * C, C, tu));
-        PROF(1, GPT_P_ZERO, memset(s->dfch, 0, BT * 4 * C * sizeof(float)));
-        PROF(1, GPT_P_GELU, kn_gelu_backward(s->dfch, fch, s->dfch_gelu, BT * 4 * C, tu));
-        PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
+                                p->fcprojw + (size_t)l * 4 * C * C, (int)BT, 4 * C, C, KN_OVERWRITE,
+                                tu));
+        PROF(1, GPT_P_GELU,
+             kn_gelu_backward(s->dfch, fch, s->dfch_gelu, BT * 4 * C, KN_OVERWRITE, tu));
         PROF(1, GPT_P_MM_FC,
              kn_matmul_backward(s->dln, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C,
                                 s->dfch, ln2, p->fcw + (size_t)l * C * 4 * C, (int)BT, C, 4 * C,
-                                tu));
+                                KN_OVERWRITE, tu));
         PROF(1, GPT_P_LAYERNORM,
              kn_layernorm_backward(s->dres, g->ln2w + (size_t)l * C, g->ln2b + (size_t)l * C,
                                    s->dln, residual2, p->ln2w + (size_t)l * C, ln2_mean, ln2_rstd,
                                    (int)BT, C));
         /* residual2 = residual + attproj */
-        PROF(1, GPT_P_ZERO, memset(s->datty, 0, BT * C * sizeof(float)));
         PROF(1, GPT_P_MM_ATTPROJ,
              kn_matmul_backward(s->datty, g->attprojw + (size_t)l * C * C,
                                 g->attprojb + (size_t)l * C, s->dres, atty,
-                                p->attprojw + (size_t)l * C * C, (int)BT, C, C, tu));
+                                p->attprojw + (size_t)l * C * C, (int)BT, C, C, KN_OVERWRITE, tu));
         PROF(1, GPT_P_ZERO, memset(s->dqkv, 0, BT * 3 * C * sizeof(float)));
         PROF(1, GPT_P_ATTENTION,
              kn_attention_backward(s->dqkv, s->datt, s->datty, qkv, att, B, T, C, NH, tu));
-        PROF(1, GPT_P_ZERO, memset(s->dln, 0, BT * C * sizeof(float)));
         PROF(1, GPT_P_MM_QKV,
-             kn_matmul_backward(s->dln, g->qkvw + (size_t)l * C * 3 * C,
-                                g->qkvb + (size_t)l * 3 * C, s->dqkv, ln1,
-                                p->qkvw + (size_t)l * C * 3 * C, (int)BT, C, 3 * C, tu));
+             kn_matmul_backward(
+                 s->dln, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C, s->dqkv, ln1,
+                 p->qkvw + (size_t)l * C * 3 * C, (int)BT, C, 3 * C, KN_OVERWRITE, tu));
         PROF(1, GPT_P_LAYERNORM,
              kn_layernorm_backward(s->dres, g->ln1w + (size_t)l * C, g->ln1b + (size_t)l * C,
                                    s->dln, residual, p->ln1w + (size_t)l * C, ln1_mean, ln1_rstd,

@@ -286,20 +286,20 @@ static void test_matmul_fd(void) {
     mm_ctx c = {zeros((size_t)N * OC), rnd((size_t)N * C, 1), rnd((size_t)C * OC, 1),
                 rnd(OC, 1), rnd((size_t)N * OC, 1), 0, &t1};
     float *dinp = zeros((size_t)N * C), *dw = zeros((size_t)C * OC), *db = zeros(OC);
-    kn_matmul_backward(dinp, dw, db, c.dout, c.inp, c.w, N, C, OC, &tu);
+    kn_matmul_backward(dinp, dw, db, c.dout, c.inp, c.w, N, C, OC, KN_ACCUMULATE, &tu);
     CHECK_FD("matmul dinp", c.inp, (size_t)N * C, dinp, mm_loss, &c);
     CHECK_FD("matmul dw", c.w, (size_t)C * OC, dw, mm_loss, &c);
     CHECK_FD("matmul dbias", c.bias, OC, db, mm_loss, &c);
     float *x0 = rnd((size_t)N * C, 1), *x1 = copy(x0, (size_t)N * C);
     float *w0 = rnd((size_t)C * OC, 1), *w1 = copy(w0, (size_t)C * OC);
     float *b0 = rnd(OC, 1), *b1 = copy(b0, OC);
-    kn_matmul_backward(x1, w1, b1, c.dout, c.inp, c.w, N, C, OC, &tu);
+    kn_matmul_backward(x1, w1, b1, c.dout, c.inp, c.w, N, C, OC, KN_ACCUMULATE, &tu);
     check_accum("matmul dinp", x1, x0, dinp, (size_t)N * C);
     check_accum("matmul dw", w1, w0, dw, (size_t)C * OC);
     check_accum("matmul dbias", b1, b0, db, OC);
     /* NULL dinp / dbias: dw alone */
     float *w2 = copy(w0, (size_t)C * OC);
-    kn_matmul_backward(NULL, w2, NULL, c.dout, c.inp, c.w, N, C, OC, &tu);
+    kn_matmul_backward(NULL, w2, NULL, c.dout, c.inp, c.w, N, C, OC, KN_ACCUMULATE, &tu);
     check_accum("matmul dw (dinp=NULL)", w2, w0, dw, (size_t)C * OC);
     free(c.out), free(c.inp), free(c.w), free(c.bias), free(c.dout), free(dinp), free(dw);
     free(db), free(x0), free(x1), free(w0), free(w1), free(b0), free(b1), free(w2);
@@ -307,12 +307,12 @@ static void test_matmul_fd(void) {
     mm_ctx d = {zeros((size_t)N * V), rnd((size_t)N * C, 1), rnd((size_t)V * C, 1), NULL,
                 rnd((size_t)N * V, 1), 1, &t1};
     dinp = zeros((size_t)N * C), dw = zeros((size_t)V * C);
-    kn_matmul_nt_backward(dinp, dw, d.dout, d.inp, d.w, N, C, V, &tu);
+    kn_matmul_nt_backward(dinp, dw, d.dout, d.inp, d.w, N, C, V, KN_ACCUMULATE, &tu);
     CHECK_FD("matmul_nt dinp", d.inp, (size_t)N * C, dinp, mm_loss, &d);
     CHECK_FD("matmul_nt dw", d.w, (size_t)V * C, dw, mm_loss, &d);
     x0 = rnd((size_t)N * C, 1), x1 = copy(x0, (size_t)N * C);
     w0 = rnd((size_t)V * C, 1), w1 = copy(w0, (size_t)V * C);
-    kn_matmul_nt_backward(x1, w1, d.dout, d.inp, d.w, N, C, V, &tu);
+    kn_matmul_nt_backward(x1, w1, d.dout, d.inp, d.w, N, C, V, KN_ACCUMULATE, &tu);
     check_accum("matmul_nt dinp", x1, x0, dinp, (size_t)N * C);
     check_accum("matmul_nt dw", w1, w0, dw, (size_t)V * C);
     free(d.out), free(d.inp), free(d.w), free(d.dout), free(dinp), free(dw);
@@ -355,8 +355,8 @@ static void test_matmul_modes(void) {
             UB_CHECK(same_bits(out, out2, (size_t)MN * MO));
             float *dx = zeros((size_t)MN * MC), *dw = zeros((size_t)MC * MO), *db = zeros(MO);
             float *dx2 = zeros((size_t)MN * MC), *dw2 = zeros((size_t)MC * MO), *db2 = zeros(MO);
-            kn_matmul_backward(dx, dw, db, dout, inp, w, MN, MC, MO, &tu);
-            kn_matmul_backward(dx2, dw2, db2, dout, inp, w, MN, MC, MO, &tu);
+            kn_matmul_backward(dx, dw, db, dout, inp, w, MN, MC, MO, KN_ACCUMULATE, &tu);
+            kn_matmul_backward(dx2, dw2, db2, dout, inp, w, MN, MC, MO, KN_ACCUMULATE, &tu);
             UB_CHECK_MSG(maxabsdiff_d(dx, rdx, (size_t)MN * MC) < 1e-4, "matmul dinp mode %d th %d", mode, th);
             UB_CHECK_MSG(maxabsdiff_d(dw, rdw, (size_t)MC * MO) < 1e-3, "matmul dw mode %d th %d", mode, th);
             UB_CHECK_MSG(maxabsdiff_d(db, rdb, MO) < 1e-3, "matmul dbias mode %d th %d", mode, th);
@@ -422,10 +422,10 @@ static void test_elementwise(void) {
     }
     UB_CHECK_MSG(worst < 1e-5, "gelu forward vs double: %.3g", worst);
     float *dx = zeros(n);
-    kn_gelu_backward(dx, c.inp, c.dout, n, &tu);
+    kn_gelu_backward(dx, c.inp, c.dout, n, KN_ACCUMULATE, &tu);
     CHECK_FD("gelu dinp", c.inp, n, dx, gelu_loss, &c);
     float *x0 = rnd(n, 1), *x1 = copy(x0, n);
-    kn_gelu_backward(x1, c.inp, c.dout, n, &tu);
+    kn_gelu_backward(x1, c.inp, c.dout, n, KN_ACCUMULATE, &tu);
     check_accum("gelu dinp", x1, x0, dx, n);
 
     float *da = zeros(n), *db = zeros(n);
@@ -751,7 +751,7 @@ static void test_thread_determinism(void) {
         free(scr);
         r[12] = zeros(nc);
         kn_gelu_forward(r[12], x, nc, &tu);
-        kn_gelu_backward(r[12], x, dout, nc, &tu);
+        kn_gelu_backward(r[12], x, dout, nc, KN_ACCUMULATE, &tu);
         r[13] = zeros(dn), r[14] = zeros(nv);
         kn_crossentropy_forward(r[13], r[14], logits, tg, dn, DV, &tu);
         r[15] = zeros(nv);
@@ -778,6 +778,38 @@ static void test_thread_determinism(void) {
         printf("%-26s %.2f s\n", #f, omp_get_wtime() - t0_);                              \
     } while (0)
 
+/* KN_OVERWRITE: the result equals accumulating into zeros, bit for bit, and the old contents
+ * (here NaN) are never read. Both GEMM modes, 2 threads. */
+static void test_overwrite(void) {
+    const int N = 37, C = 12, OC = 20;
+    float *inp = rnd((size_t)N * C, 1), *w = rnd((size_t)C * OC, 1), *dout = rnd((size_t)N * OC, 1);
+    float *wnt = rnd((size_t)OC * C, 1);
+    for (int mode = 0; mode < 2; mode++) {
+        kn_tune tu = tune_with(2, mode ? KN_GEMM_BLAS_THREADS : KN_GEMM_OMP_PANELS);
+        float *acc = zeros((size_t)N * C), *ovw = malloc(sizeof(float) * N * C);
+        float *dw1 = zeros((size_t)C * OC), *dw2 = zeros((size_t)C * OC);
+        for (int i = 0; i < N * C; i++) ovw[i] = NAN;
+        kn_matmul_backward(acc, dw1, NULL, dout, inp, w, N, C, OC, KN_ACCUMULATE, &tu);
+        kn_matmul_backward(ovw, dw2, NULL, dout, inp, w, N, C, OC, KN_OVERWRITE, &tu);
+        UB_CHECK_MSG(same_bits(acc, ovw, (size_t)N * C), "matmul overwrite, gemm mode %d", mode);
+        UB_CHECK_MSG(same_bits(dw1, dw2, (size_t)C * OC), "matmul dw, gemm mode %d", mode);
+        memset(acc, 0, sizeof(float) * N * C);
+        for (int i = 0; i < N * C; i++) ovw[i] = NAN;
+        kn_matmul_nt_backward(acc, dw1, dout, inp, wnt, N, C, OC, KN_ACCUMULATE, &tu);
+        kn_matmul_nt_backward(ovw, dw2, dout, inp, wnt, N, C, OC, KN_OVERWRITE, &tu);
+        UB_CHECK_MSG(same_bits(acc, ovw, (size_t)N * C), "matmul_nt overwrite, gemm mode %d",
+                     mode);
+        memset(acc, 0, sizeof(float) * N * C);
+        for (int i = 0; i < N * C; i++) ovw[i] = NAN;
+        kn_gelu_backward(acc, inp, dout, (size_t)N * C, KN_ACCUMULATE, &tu);
+        kn_gelu_backward(ovw, inp, dout, (size_t)N * C, KN_OVERWRITE, &tu);
+        UB_CHECK_MSG(same_bits(acc, ovw, (size_t)N * C), "gelu overwrite, gemm mode %d", mode);
+        free(acc), free(ovw), free(dw1), free(dw2);
+    }
+    tune_with(1, KN_GEMM_OMP_PANELS);
+    free(inp), free(w), free(dout), free(wnt);
+}
+
 int main(void) {
     RUN(test_math);
     RUN(test_tune);
@@ -793,5 +825,6 @@ int main(void) {
     RUN(test_crossentropy);
     RUN(test_optim);
     RUN(test_thread_determinism);
+    RUN(test_overwrite);
     UB_TEST_END();
 }
