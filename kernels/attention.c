@@ -32,22 +32,6 @@
 
 #include "kn_private.h"
 
-/* Softmax of row (n) in place over entries 0..n-1; the row is scaled scores. */
-static void softmax_row(float *row, int n) {
-    float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-    for (int j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int j = 0; j < n; j++) {
-        row[j] = kn_expf(row[j] - mx);
-        s += row[j];
-    }
-    float inv = 1.0f / s;
-#pragma omp simd
-    for (int j = 0; j < n; j++) row[j] *= inv;
-}
-
 /* One head: out rows of (b,h) (T,hs) stride C; att_bh (T,T); qkv_b (T,3C) of sequence b. */
 static void attn_forward_head_gemm(float *out_bh, float *att_bh, const float *qkv_b, int h, int T,
                               int C, int NH, int ts) {
@@ -64,7 +48,7 @@ static void attn_forward_head_gemm(float *out_bh, float *att_bh, const float *qk
                     q + (size_t)t0 * C3, C3, k, C3, 0.0f, S, T);
         for (int t = t0; t < t1; t++) {
             float *row = att_bh + (size_t)t * T;   /* (T) */
-            softmax_row(row, t + 1);
+            kn_softmax_row(row, row, t + 1, NULL);
             for (int j = t + 1; j < T; j++) row[j] = 0.0f;
         }
         /* out[t0:t1] = P[t0:t1, 0:t1] @ V[0:t1]  (masked entries are 0) */

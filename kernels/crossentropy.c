@@ -11,21 +11,11 @@ void kn_crossentropy_forward(float *losses, float *probs, const float *logits,
     for (int i = 0; i < N; i++) {
         const float *x = logits + (size_t)i * V;   /* (V) */
         float *p = probs + (size_t)i * V;          /* (V), may be x */
-        float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-        for (int j = 0; j < V; j++) mx = x[j] > mx ? x[j] : mx;
         int tg = targets[i];
-        float zt = tg >= 0 ? x[tg] - mx : 0.0f;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int j = 0; j < V; j++) {
-            p[j] = kn_expf(x[j] - mx);
-            s += p[j];
-        }
-        float inv = 1.0f / s;
-#pragma omp simd
-        for (int j = 0; j < V; j++) p[j] *= inv;
-        losses[i] = tg >= 0 ? logf(s) - zt : 0.0f;
+        float xt = tg >= 0 ? x[tg] : 0.0f; /* read before p (which may be x) is written */
+        float mx;
+        float s = kn_softmax_row(p, x, V, &mx);
+        losses[i] = tg >= 0 ? logf(s) - (xt - mx) : 0.0f;
     }
 }
 

@@ -72,4 +72,24 @@ static inline float kn_expf(float x) {
     return kn_select(x > hi, (float)INFINITY, y);
 }
 
+/* p (n) = softmax(x (n)), stable (max subtracted); p may alias x. Returns the sum of
+ * exp(x - max) before normalising and stores the max in *mx, so a caller can form
+ * log-probabilities: log p_j = x_j - mx - log(sum). */
+static inline float kn_softmax_row(float *p, const float *x, int n, float *mx_out) {
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int j = 0; j < n; j++) {
+        p[j] = kn_expf(x[j] - mx);
+        s += p[j];
+    }
+    float inv = 1.0f / s;
+#pragma omp simd
+    for (int j = 0; j < n; j++) p[j] *= inv;
+    if (mx_out) *mx_out = mx;
+    return s;
+}
+
 #endif
