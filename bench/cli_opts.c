@@ -224,12 +224,13 @@ static int apply_tune_spec(kn_tune *t, const char *spec) {
                      : !strcmp(k, "attn_ts")       ? &t->attn_ts
                      : !strcmp(k, "par_min")       ? &t->par_min
                      : !strcmp(k, "pass_rows")     ? &t->pass_rows
+                     : !strcmp(k, "replicas")      ? &t->replicas
                                                    : NULL;
         char *end;
         long x = strtol(v, &end, 10);
         if (!field) {
             fprintf(stderr, "unlearnbench: --tune: unknown tunable '%s' (threads, gemm, "
-                            "gemm_min_rows, attn_ts, par_min, pass_rows)\n", k);
+                            "gemm_min_rows, attn_ts, par_min, pass_rows, replicas)\n", k);
             return -1;
         }
         if (end == v || *end || x < -2147483647L || x > 2147483647L) {

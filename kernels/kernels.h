@@ -52,6 +52,10 @@ typedef struct kn_tune {
     int pass_rows;        /* the model runs forward+backward on at most this many rows (B*T) at
                            * a time, splitting larger batches into micro-batches whose
                            * activations stay in cache (models/, not the kernels, reads it) */
+    int replicas;         /* 1: data-parallel passes: each thread runs whole forward+backward
+                           * passes on its own share of the batch (kernels single-threaded, one
+                           * gradient buffer per thread, summed in a fixed order); 0: every
+                           * kernel is parallelised on its own (models/ reads it) */
 } kn_tune;
 
 /* The defaults, with UB_THREADS applied if set. */

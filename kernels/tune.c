@@ -43,6 +43,15 @@
  * |               |                          |            | and the GEMMs get thin. tiny at
  * |               |                          |            | 64x64: 1024 rows ran ~15% faster
  * |               |                          |            | than 4096 (bench train).
+ * | replicas      | 1                        | 0, 1       | 1: each thread runs whole passes
+ * |               |                          |            | on its share of the batch (one
+ * |               |                          |            | gradient buffer per thread, summed
+ * |               |                          |            | in thread order): no barrier
+ * |               |                          |            | between kernels, each thread's
+ * |               |                          |            | activations stay in its own cache.
+ * |               |                          |            | 0: each kernel is split across the
+ * |               |                          |            | team (needed when a batch has
+ * |               |                          |            | fewer sequences than threads).
  *
  * UB_THREADS (environment) overrides the default thread count: an integer in 0 .. 1024. Any
  * other value leaves threads = -1, which kn_tune_check rejects with a message naming it.
@@ -62,6 +71,7 @@ void kn_tune_default(kn_tune *t) {
     t->attn_ts = 32;
     t->par_min = 32768;
     t->pass_rows = 1024;
+    t->replicas = 1;
     const char *env = getenv("UB_THREADS");
     if (env && *env) {
         char *end = NULL;
@@ -85,6 +95,8 @@ int kn_tune_check(const kn_tune *t, char *msg, size_t msglen) {
         why = "par_min must be in 1..2^30";
     else if (t->pass_rows < 1 || t->pass_rows > (1 << 30))
         why = "pass_rows must be in 1..2^30";
+    else if (t->replicas != 0 && t->replicas != 1)
+        why = "replicas must be 0 or 1";
     if (msg && msglen) snprintf(msg, msglen, "%s", why ? why : "ok");
     return why ? -1 : 0;
 }
@@ -103,7 +115,7 @@ int kn_tune_apply(kn_tune *t) {
 }
 
 void kn_tune_str(const kn_tune *t, char *buf, size_t len) {
-    snprintf(buf, len, "threads=%d gemm=%s gemm_min_rows=%d attn_ts=%d par_min=%d pass_rows=%d",
+    snprintf(buf, len, "threads=%d gemm=%s gemm_min_rows=%d attn_ts=%d par_min=%d pass_rows=%d replicas=%d",
              kn_tune_threads(t), t->gemm == KN_GEMM_BLAS_THREADS ? "blas-threads" : "omp-panels",
-             t->gemm_min_rows, t->attn_ts, t->par_min, t->pass_rows);
+             t->gemm_min_rows, t->attn_ts, t->par_min, t->pass_rows, t->replicas);
 }

@@ -126,6 +126,9 @@ typedef struct gpt_model {
     float mean_loss;           /* mean over positions with target >= 0 */
     int n_valid;               /* number of such positions */
     gpt_prof prof;             /* set prof.on = 1 to time each kernel */
+    struct gpt_model *replicas; /* (n_replicas) per-thread workers when tune.replicas: they
+                                 * share params and own activations and gradients */
+    int n_replicas;
 } gpt_model;
 
 /* Allocate the parameter buffer (zeroed) for cfg. */

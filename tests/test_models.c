@@ -303,6 +303,59 @@ static void test_accum(const kn_tune *tu) {
     gpt_free(&m);
 }
 
+/* Data-parallel replicas (tune.replicas = 1, 2 threads) give the gradient and loss of the
+ * kernel-parallel path (replicas = 0) up to float rounding, and the same bits on every call. */
+static void test_replicas(void) {
+    ub_err e = {0};
+    kn_tune t0, t1;
+    kn_tune_default(&t0);
+    t0.threads = 2;
+    t0.pass_rows = 16; /* several passes per replica */
+    t1 = t0;
+    t0.replicas = 0;
+    t1.replicas = 1;
+    gpt_model a, b;
+    gpt_build(&a, &small_cfg, &t0, &e);
+    gpt_build(&b, &small_cfg, &t1, &e);
+    gpt_init_gpt2(&a, 4);
+    gpt_init_gpt2(&b, 4);
+    int B = 7, T = 8, in[56], tg[56];
+    ub_rng r;
+    ub_rng_init(&r, 5, 6);
+    for (int i = 0; i < B * T; i++) {
+        in[i] = (int)ub_rng_below(&r, 32);
+        tg[i] = i % 11 == 3 ? -1 : (int)ub_rng_below(&r, 32);
+    }
+    double la, lb, lb2;
+    kn_tune_apply(&t0);
+    gpt_zero_grad(&a);
+    UB_CHECK(gpt_forward_backward(&a, in, tg, B, T, 1.0f, &la, &e) == UB_OK);
+    kn_tune_apply(&t1);
+    gpt_zero_grad(&b);
+    UB_CHECK(gpt_forward_backward(&b, in, tg, B, T, 1.0f, &lb, &e) == UB_OK);
+    UB_CHECK(b.n_replicas == 2);
+    UB_CHECK_CLOSE(lb, la, 1e-6, 1e-6);
+    double maxd = 0;
+    for (size_t i = 0; i < a.n_params; i++) {
+        double d = fabs(a.grads_mem[i] - b.grads_mem[i]);
+        if (d > maxd) maxd = d;
+    }
+    UB_CHECK_MSG(maxd < 1e-6, "replica gradients differ by %g", maxd);
+    float *g1 = malloc(b.n_params * sizeof(float));
+    memcpy(g1, b.grads_mem, b.n_params * sizeof(float));
+    gpt_zero_grad(&b);
+    UB_CHECK(gpt_forward_backward(&b, in, tg, B, T, 1.0f, &lb2, &e) == UB_OK);
+    UB_CHECK(lb2 == lb && memcmp(g1, b.grads_mem, b.n_params * sizeof(float)) == 0);
+    /* A bad token inside one replica's share is reported, not lost. */
+    in[50] = 1000;
+    ub_err_clear(&e);
+    UB_CHECK(gpt_forward_backward(&b, in, tg, B, T, 1.0f, &lb2, &e) == UB_EARG);
+    UB_CHECK_MSG(strstr(e.msg, "1000") != NULL, "message: %s", e.msg);
+    free(g1);
+    gpt_free(&a);
+    gpt_free(&b);
+}
+
 int main(void) {
     ub_h5_quiet();
     snprintf(dir, sizeof dir, "/tmp/ub_test_models_%d", (int)getpid());
@@ -317,6 +370,8 @@ int main(void) {
     test_schedule();
     test_ckpt(&tu);
     test_accum(&tu);
+    test_replicas();
+    kn_tune_apply(&tu);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;
     UB_TEST_END();
