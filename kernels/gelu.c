@@ -3,7 +3,7 @@
  * 1 + tanh(u) is computed as s = 2 / (1 + exp(-2u)): the same function, but accurate to a few
  * ulp relative even in the negative tail where 1 + tanh(u) cancels (float tanh near -1 carries
  * an absolute error of ~6e-8, which is 1e-3 relative at x = -4). kn_expf keeps the loops
- * vectorisable (glibc's tanhf/expf are scalar calls without -ffast-math). */
+ * vectorisable (glibc's tanhf/expf are scalar calls without fast-math flags). */
 #include "kn_private.h"
 
 #define KN_GELU_K 0.7978845608028654f   /* sqrt(2/pi) = M_SQRT2 * M_2_SQRTPI / 2 */

@@ -37,7 +37,7 @@ static inline float kn_select(int c, float a, float b) {
     return f;
 }
 
-/* glibc's expf is a scalar call unless -ffast-math (which we never use), so loops over softmax
+/* glibc's expf is a scalar call unless fast-math flags are on (never here), so loops over softmax
  * rows and GELU activations would not vectorise. kn_expf is branch-free and inlines into
  * `#pragma omp simd` loops (AVX2: 8 lanes). Cody-Waite reduction by ln2 and the Cephes degree-6
  * polynomial: relative error below 2 ulp on [-87, 88] (tests/test_kernels.c checks it against
