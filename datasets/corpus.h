@@ -90,4 +90,131 @@ ub_status corpus_bpe_save(hid_t group, const corpus_bpe *b, ub_err *e);
 /* Load and validate (messages name `file` and the dataset). */
 ub_status corpus_bpe_load(hid_t group, const char *file, corpus_bpe *b, ub_err *e);
 
+/* --------------------------------------------------------------------------------------------
+ * The social-media corpus in memory (datasets/corpus.c; on disk: datasets/FORMAT.md)
+ *
+ * Users, their posts (the corpus proper, plus "fresh" posts from the same personas that are
+ * held apart and never trained on), and planted secrets with ground truth. Strings live in one
+ * pool and structs hold offsets (corpus_str), so growing the pool never invalidates them.
+ * -------------------------------------------------------------------------------------------- */
+typedef int64_t corpus_str; /* offset into corpus.pool; -1 = none (reads as "") */
+
+typedef enum { CORPUS_VIS_PUBLIC = 0, CORPUS_VIS_FRIENDS = 1, CORPUS_VIS_PRIVATE = 2 } corpus_vis;
+/* Objection to training: none, before the training cut-off, after it (too late for the
+ * corpus: the model is already trained). */
+typedef enum { CORPUS_OBJ_NONE = 0, CORPUS_OBJ_BEFORE = 1, CORPUS_OBJ_AFTER = 2 } corpus_obj;
+/* GDPR Art. 9 special categories a user may mention. */
+typedef enum {
+    CORPUS_SENS_NONE = -1,
+    CORPUS_SENS_HEALTH = 0,
+    CORPUS_SENS_RELIGION = 1,
+    CORPUS_SENS_POLITICS = 2
+} corpus_sens;
+#define CORPUS_POST_SECRET 1u    /* flags: the post contains the user's planted secret */
+#define CORPUS_POST_SENSITIVE 2u /* flags: the post mentions the user's special-category value */
+
+typedef struct corpus_user {
+    corpus_str handle;          /* "@anna_k", unique */
+    corpus_str name;            /* display name */
+    corpus_str lang;            /* "de", "en" or "de+en" */
+    corpus_str city;            /* home city */
+    corpus_str persona;         /* topics and style, "key=value;..." (generator) or "" */
+    int32_t age;                /* years, -1 unknown */
+    int8_t is_adult;            /* 1, 0, -1 unknown */
+    int8_t objection;           /* corpus_obj */
+    int8_t sensitive_kind;      /* corpus_sens */
+    corpus_str sensitive_value; /* e.g. "diabetes"; -1 if none */
+    int64_t objection_time;     /* unix seconds, 0 if none */
+} corpus_user;
+
+typedef struct corpus_post {
+    int64_t user;     /* index into users */
+    int64_t time;     /* unix seconds */
+    int64_t reply_to; /* index into posts, -1 if none */
+    int8_t visibility;
+    int8_t fresh;     /* 1: held apart (never part of the corpus proper) */
+    uint8_t flags;    /* CORPUS_POST_* */
+    int32_t secret;   /* index into secrets when flags has CORPUS_POST_SECRET, else -1 */
+    corpus_str text;  /* UTF-8 */
+} corpus_post;
+
+typedef struct corpus_secret {
+    int64_t user;      /* index into users */
+    corpus_str kind;   /* "phone", "email", "iban", "address" */
+    corpus_str value;  /* the secret as it appears in text, e.g. "0151 2384 9917" */
+    corpus_str prefix; /* the words right before it, e.g. "my number is " */
+    corpus_str format; /* the format it was drawn from, e.g. "0151 DDDD DDDD" (D = digit) */
+    double log2_space; /* bits of randomness: log2 of the number of possible values */
+    int32_t inserted;  /* posts of the corpus proper that contain it (0 allowed) */
+} corpus_secret;
+
+typedef struct corpus {
+    char *pool;                 /* all strings, NUL-terminated */
+    size_t pool_len, pool_cap;
+    corpus_user *users;
+    size_t n_users, cap_users;
+    corpus_post *posts;         /* corpus proper and fresh posts (post.fresh) */
+    size_t n_posts, cap_posts;
+    corpus_secret *secrets;
+    size_t n_secrets, cap_secrets;
+    int64_t cutoff_time;        /* training cut-off (unix seconds) */
+    uint64_t seed;              /* generator seed (0 for imports) */
+    char source[512];           /* "generated" or the imported file */
+    char config[2048];          /* generator settings, "key=value;..." */
+} corpus;
+
+void corpus_init(corpus *c);
+void corpus_free(corpus *c);
+/* Copy len bytes (plus a NUL) into the pool; -1 and UB_ENOMEM in e on failure. */
+corpus_str corpus_str_add(corpus *c, const char *s, size_t len, ub_err *e);
+corpus_str corpus_str_addz(corpus *c, const char *s, ub_err *e);
+/* The string at s ("" for -1). Valid until the pool grows. */
+const char *corpus_s(const corpus *c, corpus_str s);
+/* Append a copy; *index (may be NULL) receives its index. */
+ub_status corpus_add_user(corpus *c, const corpus_user *u, int64_t *index, ub_err *e);
+ub_status corpus_add_post(corpus *c, const corpus_post *p, int64_t *index, ub_err *e);
+ub_status corpus_add_secret(corpus *c, const corpus_secret *s, int64_t *index, ub_err *e);
+
+/* ---- synthetic generator (datasets/generate.c) ---- */
+typedef struct corpus_gen_cfg {
+    uint64_t seed;
+    int n_users;                 /* users (default 500) */
+    double mean_posts;           /* mean posts per user of a heavy-tailed distribution (20) */
+    int max_posts;               /* cap per user (2000) */
+    int fresh_per_user;          /* held-apart fresh posts per user (5) */
+    double frac_de, frac_bilingual; /* languages: German, bilingual, rest English */
+    double frac_minor;           /* users under 18 */
+    double frac_object_before, frac_object_after;
+    double frac_private, frac_friends; /* post visibility */
+    double frac_secret_users;    /* users who get a planted secret */
+    int secret_counts[8];        /* insertion counts drawn uniformly from these */
+    int n_secret_counts;
+    double frac_sensitive;       /* users with a special-category attribute */
+    double sensitive_rate;       /* share of such a user's posts that mention it */
+    int64_t start_time, cutoff_time, end_time; /* posts in [start, end); cut-off between */
+} corpus_gen_cfg;
+/* Documented defaults of a profile: "tiny" (tests), "default", "large" (1M posts). */
+ub_status corpus_gen_defaults(corpus_gen_cfg *g, const char *profile, ub_err *e);
+ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e);
+/* Fill an empty corpus. Deterministic in g (same config and seed, same corpus, any thread
+ * count). */
+ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e);
+
+/* ---- JSONL import (datasets/import.c) ---- */
+/* One JSON object per line: required "user" (string) and "text" (string); optional "time"
+ * (ISO 8601), "visibility" ("public"/"friends"/"private"), "lang", "reply_to" (the 1-based line
+ * number of an earlier post, or null), "is_adult" (bool). A bad line (invalid JSON or UTF-8, a
+ * missing or mistyped field, text longer than CORPUS_MAX_TEXT bytes) stops the import with its
+ * line number and reason, or with skip_invalid is counted in *skipped and left out. */
+#define CORPUS_MAX_TEXT 65536
+ub_status corpus_import_jsonl(corpus *c, const char *path, int skip_invalid, size_t *skipped,
+                              ub_err *e);
+
+/* ---- HDF5 corpus file (datasets/corpus_io.c, layout in datasets/FORMAT.md) ---- */
+/* Train a BPE of vocab_size on the corpus-proper posts (258 = bytes only), tokenize every post
+ * (BOS text EOS) and write everything atomically. */
+ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int threads, ub_err *e);
+/* Read users, posts, secrets and attributes (and the tokenizer if bpe != NULL). */
+ub_status corpus_load(corpus *c, corpus_bpe *bpe, const char *path, ub_err *e);
+
 #endif

@@ -86,6 +86,15 @@ ub_status ub_h5_read(hid_t loc, const char *name, const char *file, hid_t memtyp
 ub_status ub_h5_read_rows(hid_t loc, const char *name, const char *file, hid_t memtype,
                           void *out, hsize_t row0, hsize_t nrows, ub_err *e);
 
+/* Variable-length UTF-8 string datasets (h5py: ds.asstr()[...]). strs (n); NULL reads as "". */
+ub_status ub_h5_write_strings(hid_t loc, const char *name, const char *const *strs, size_t n,
+                              ub_err *e);
+/* Read a 1-D string dataset of n_expect entries (0 = any; *n_out gets the count). Calls
+ * fn(ctx, i, s, len) for each entry in order; a non-zero return stops with that status. */
+typedef ub_status (*ub_h5_str_fn)(void *ctx, size_t i, const char *s, size_t len, ub_err *e);
+ub_status ub_h5_read_strings(hid_t loc, const char *name, const char *file, size_t n_expect,
+                             size_t *n_out, ub_h5_str_fn fn, void *ctx, ub_err *e);
+
 /* Attributes (scalar). Getters fail with a message naming file, object and attribute. */
 ub_status ub_h5_attr_i64(hid_t obj, const char *name, int64_t v, ub_err *e);
 ub_status ub_h5_attr_f64(hid_t obj, const char *name, double v, ub_err *e);

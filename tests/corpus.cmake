@@ -1,0 +1,6 @@
+# The HDF5 corpus file: save/load round trip, byte-identical saves, bad files.
+add_executable(test_corpus_io ${UB_TEST_DIR}/test_corpus_io.c)
+target_include_directories(test_corpus_io PRIVATE ${UB_TEST_DIR})
+target_link_libraries(test_corpus_io PRIVATE ub_datasets)
+add_test(NAME corpus_io COMMAND test_corpus_io)
+set_tests_properties(corpus_io PROPERTIES LABELS unit TIMEOUT 300)
