@@ -12,6 +12,7 @@ typedef struct {
 } ub_command;
 
 static const ub_command commands[] = {
+    {"corpus", ub_cmd_corpus, "generate, import, inspect a social-media corpus (HDF5)"},
     {"train", ub_cmd_train, "train a GPT-2-style model on a token file, resumable"},
     {"score", ub_cmd_score, "per-token losses of a checkpoint on a token file"},
     {"tokens", ub_cmd_tokens, "turn a text file into a token file (bytes, vocab 256)"},

@@ -56,5 +56,6 @@ int ub_cmd_score(int argc, char **argv);
 int ub_cmd_tokens(int argc, char **argv);
 int ub_cmd_bench(int argc, char **argv);
 int ub_cmd_bench_train(int argc, char **argv);
+int ub_cmd_corpus(int argc, char **argv);
 
 #endif

@@ -4,3 +4,6 @@ target_include_directories(test_corpus_io PRIVATE ${UB_TEST_DIR})
 target_link_libraries(test_corpus_io PRIVATE ub_datasets)
 add_test(NAME corpus_io COMMAND test_corpus_io)
 set_tests_properties(corpus_io PROPERTIES LABELS unit TIMEOUT 300)
+
+add_test(NAME corpus_cli COMMAND bash ${UB_TEST_DIR}/e2e_corpus.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(corpus_cli PROPERTIES LABELS e2e TIMEOUT 600)

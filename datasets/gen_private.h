@@ -1,0 +1,51 @@
+/* datasets/gen_private.h: what generate.c (personas, secrets, orchestration) and gen_text.c
+ * (vocabularies, templates, post text) share. Private to ub_datasets; not part of the API. */
+#ifndef UB_GEN_PRIVATE_H
+#define UB_GEN_PRIVATE_H
+
+#include "corpus.h"
+
+enum { GEN_EN = 0, GEN_DE = 1, GEN_BOTH = 2 };
+#define GEN_N_TOPICS 12
+#define GEN_N_PHRASES 10 /* signature phrases per language (same index = same persona slot) */
+#define GEN_TEXT_CAP 2048 /* bytes of one post; posts stay far below (<= 60 words) */
+#define GEN_MAX_WORDS 60
+#define GEN_MIN_WORDS 5
+
+/* A writing style: everything that makes one user's posts recognisable. */
+typedef struct gen_persona {
+    int lang;             /* GEN_EN, GEN_DE, GEN_BOTH */
+    int topics[3], n_topics;
+    int caps;             /* 0 normal, 1 all lower-case, 2 some words SHOUTED */
+    int len_min, len_max; /* target words per post (whole post stays within 5..60) */
+    int punct;            /* sentence end habit: 0 ".", 1 "!", 2 "..." */
+    int phrases[2], n_phrases; /* signature phrases (index into either language's list) */
+    int emoji[3];         /* favourite emoji (index into the emoji list) */
+    double p_emoji, p_hashtag, p_typo, p_phrase, p_url;
+    const char *city;
+} gen_persona;
+
+/* What one post must contain besides the persona's own chatter. */
+typedef struct gen_post_spec {
+    int lang;                       /* GEN_EN or GEN_DE */
+    const char *reply_handle;       /* "@x": post opens as a reply to x; NULL none */
+    const char *mention_handle;     /* "@x" mentioned in a sentence; NULL none */
+    const char *secret_prefix;      /* with secret_value: prefix+value verbatim; NULL none */
+    const char *secret_value;
+    int sens_kind, sens_value;      /* corpus_sens kind and value index; -1 none */
+    int sens_fixed;                 /* 1: use the fixed (learnable) template */
+} gen_post_spec;
+
+void gen_persona_draw(gen_persona *p, int lang, const char *city, ub_rng *r);
+/* "topics=a,b;style=...;phrases=x|y" into out (cap bytes). */
+void gen_persona_str(char *out, size_t cap, const gen_persona *p);
+/* The post's text into out (GEN_TEXT_CAP bytes, NUL-terminated); returns its length. */
+size_t gen_post_text(char *out, const gen_persona *p, const gen_post_spec *s, ub_rng *r);
+
+/* Special categories: values per kind; value 0.. n-1, in English (the stored value) or German. */
+int gen_sens_count(int kind);
+const char *gen_sens_value(int kind, int v, int lang);
+/* The words right before a planted secret of a kind ("phone", "email", "address", "iban"). */
+const char *gen_secret_prefix(int kind, int lang);
+
+#endif

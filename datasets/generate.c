@@ -1,0 +1,677 @@
+/* datasets/generate.c: the synthetic social-media corpus (corpus_generate, see corpus.h).
+ *
+ * Defaults (corpus_gen_defaults; "tiny" / "default" / "large"):
+ *   field               tiny    default  large    reason
+ *   n_users             200     2000     40000    tests in well under a second / a corpus a
+ *                                                 small model learns in minutes / ~1M posts
+ *   mean_posts          10      25       25       heavy-tailed; 25 x 40000 ~ 1,000,000 posts
+ *   max_posts           300     2000     5000     cap keeps one user from dominating the corpus
+ *   fresh_per_user      3       5        5        enough held-apart posts per persona for MIAs
+ *   frac_de             0.45    0.45     0.45     German-speaking platform, English strong second
+ *   frac_bilingual      0.15    0.15     0.15     a visible group of de+en code switchers
+ *   frac_minor          0.10    0.10     0.10     minors are a real share of social media users
+ *   frac_object_before  0.05    0.05     0.05     Art. 21 objections: rare but must be testable
+ *   frac_object_after   0.05    0.05     0.05     late objections: the unlearning case
+ *   frac_private        0.10    0.10     0.10     most posts public ...
+ *   frac_friends        0.25    0.25     0.25     ... a quarter friends-only
+ *   frac_secret_users   0.50    0.20     0.10     tiny: many canaries for tests; large: 4,000
+ *   secret_counts       {0,1,4,16}               Carlini et al.: exposure vs. repetitions
+ *   frac_sensitive      0.20    0.10     0.10     Art. 9 data: a minority, enough to measure
+ *   sensitive_rate      0.10    0.10     0.10     mentioned now and then, not in every post
+ *   start_time          2022-01-01 00:00 UTC     two years of posts before the cut-off
+ *   cutoff_time         2024-01-01 00:00 UTC     training cut-off
+ *   end_time            2024-07-01 00:00 UTC     half a year after it (objections "after")
+ *
+ * Determinism: every random choice comes from a counter-based stream keyed by (seed, stream);
+ * streams are per user (persona: u+1; post times, visibility and flags: GEN_S_TIMES; replies:
+ * GEN_S_REPLY) and per post (text: GEN_S_TEXT / GEN_S_FRESH, fresh time etc.: GEN_S_FRESH_META,
+ * each with user << 24 | post number), so a
+ * user's posts never depend on another user's draws. Two things are global and done serially
+ * in user order: handle and secret uniqueness (a collision redraws from the same user stream).
+ *
+ * Post order: the corpus proper first, sorted by (time, user, post number), so a reply (always
+ * to a strictly earlier post of a followed user) has a smaller index; then the fresh posts,
+ * by user then post number (reply_to = -1, never a secret).
+ *
+ * Secret formats: D = a random digit 0-9, N = a random digit 1-9, \x = the literal character x
+ * (so "\DE" in the IBAN format is the letters DE); everything else is literal. log2_space =
+ * #D * log2(10) + #N * log2(9). Values are unique: digits are unique per kind (and an IBAN never
+ * embeds a phone number in use), so no secret is a substring of another; no other text has
+ * digit groups in a secret's shape, so each value occurs exactly `inserted` times.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen_private.h"
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define GEN_S_TIMES (1ull << 56)
+#define GEN_S_REPLY (2ull << 56)
+#define GEN_S_TEXT (3ull << 56)
+#define GEN_S_FRESH (4ull << 56)
+#define GEN_S_FRESH_META (5ull << 56)
+#define GEN_P_REPLY 0.15   /* share of corpus-proper posts that reply to a followed user */
+#define GEN_P_MENTION 0.10 /* share of posts that @mention a followed user */
+#define GEN_SIGMA 1.3      /* log-normal spread of posts per user: top 10% hold ~half */
+#define GEN_MAX_SECRET_COUNT 10000
+#define GEN_MAX_POSTS_CAP 1000000 /* post numbers must fit 24 bits of the stream id */
+
+enum { SEC_PHONE, SEC_EMAIL, SEC_ADDRESS, SEC_IBAN, SEC_KINDS };
+static const char *const SEC_KIND[SEC_KINDS] = {"phone", "email", "address", "iban"};
+
+static const char *const FIRST[2][20] = {
+    {"James", "Emily", "Oliver", "Grace", "Jack", "Chloe", "Harry", "Olivia", "Liam", "Emma",
+     "Noah", "Ava", "Ethan", "Isla", "George", "Megan", "Daniel", "Sarah", "Chris", "Laura"},
+    {"Anna", "Lena", "Jürgen", "Björn", "Jörg", "Sören", "Käthe", "Lukas", "Felix", "Marie",
+     "Jonas", "Mia", "Hannah", "Paul", "Günter", "Sabine", "Katrin", "Tobias", "Jana", "Matthias"}};
+static const char *const LAST[2][20] = {
+    {"Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
+     "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "O'Brien",
+     "Murphy", "Kelly"},
+    {"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schäfer",
+     "Koch", "Bauer", "Richter", "Klein", "Schröder", "Neumann", "Krüger", "Weiß", "Groß", "Köhler",
+     "Jäger"}};
+static const char *const NAME_EMOJI[] = {"🌻", "✨", "🐝", "🌊", "🎸"};
+static const char *const CITY[2][12] = {
+    {"London", "Manchester", "Dublin", "Edinburgh", "Bristol", "New York", "Chicago", "Boston",
+     "Seattle", "Toronto", "Sydney", "Melbourne"},
+    {"Berlin", "Hamburg", "München", "Köln", "Frankfurt am Main", "Stuttgart", "Düsseldorf",
+     "Leipzig", "Dresden", "Nürnberg", "Lübeck", "Göttingen"}};
+static const char *const STREET[] = {"Lindenstraße", "Hauptstraße", "Bahnhofstraße",
+                                     "Schillerstraße", "Goethestraße", "Gartenweg", "Am Mühlbach",
+                                     "Rosenweg", "Kirchgasse", "Birkenallee"};
+
+/* ---- config ---- */
+ub_status corpus_gen_defaults(corpus_gen_cfg *g, const char *profile, ub_err *e) {
+    memset(g, 0, sizeof *g);
+    g->seed = 1;
+    g->frac_de = 0.45, g->frac_bilingual = 0.15, g->frac_minor = 0.10;
+    g->frac_object_before = 0.05, g->frac_object_after = 0.05;
+    g->frac_private = 0.10, g->frac_friends = 0.25;
+    g->frac_sensitive = 0.10, g->sensitive_rate = 0.10;
+    static const int counts[] = {0, 1, 4, 16};
+    g->n_secret_counts = 4;
+    memcpy(g->secret_counts, counts, sizeof counts);
+    g->start_time = 1640995200;  /* 2022-01-01 */
+    g->cutoff_time = 1704067200; /* 2024-01-01 */
+    g->end_time = 1719792000;    /* 2024-07-01 */
+    if (!profile || !strcmp(profile, "default")) {
+        g->n_users = 2000, g->mean_posts = 25, g->max_posts = 2000, g->fresh_per_user = 5;
+        g->frac_secret_users = 0.20;
+    } else if (!strcmp(profile, "tiny")) {
+        g->n_users = 200, g->mean_posts = 10, g->max_posts = 300, g->fresh_per_user = 3;
+        g->frac_secret_users = 0.50, g->frac_sensitive = 0.20;
+    } else if (!strcmp(profile, "large")) {
+        g->n_users = 40000, g->mean_posts = 25, g->max_posts = 5000, g->fresh_per_user = 5;
+        g->frac_secret_users = 0.10;
+    } else {
+        return ub_fail(e, UB_EARG, "unknown generator profile '%s' (tiny, default, large)",
+                       profile);
+    }
+    return UB_OK;
+}
+
+static int frac_ok(double f) { return f >= 0.0 && f <= 1.0; } /* NaN fails */
+
+ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e) {
+    if (g->n_users < 1 || g->n_users > 100000000)
+        return ub_fail(e, UB_EARG, "generator: n_users = %d, need 1..100000000", g->n_users);
+    if (g->max_posts < 1 || g->max_posts > GEN_MAX_POSTS_CAP)
+        return ub_fail(e, UB_EARG, "generator: max_posts = %d, need 1..%d", g->max_posts,
+                       GEN_MAX_POSTS_CAP);
+    if (!(g->mean_posts >= 1.0 && g->mean_posts <= g->max_posts))
+        return ub_fail(e, UB_EARG, "generator: mean_posts = %g, need 1..max_posts (%d)",
+                       g->mean_posts, g->max_posts);
+    if (g->fresh_per_user < 0 || g->fresh_per_user > 10000)
+        return ub_fail(e, UB_EARG, "generator: fresh_per_user = %d, need 0..10000",
+                       g->fresh_per_user);
+    const struct { const char *name; double v; } fr[] = {
+        {"frac_de", g->frac_de}, {"frac_bilingual", g->frac_bilingual},
+        {"frac_minor", g->frac_minor}, {"frac_object_before", g->frac_object_before},
+        {"frac_object_after", g->frac_object_after}, {"frac_private", g->frac_private},
+        {"frac_friends", g->frac_friends}, {"frac_secret_users", g->frac_secret_users},
+        {"frac_sensitive", g->frac_sensitive}, {"sensitive_rate", g->sensitive_rate}};
+    for (int i = 0; i < N_OF(fr); i++)
+        if (!frac_ok(fr[i].v))
+            return ub_fail(e, UB_EARG, "generator: %s = %g, need a fraction in [0, 1]", fr[i].name,
+                           fr[i].v);
+    if (g->frac_de + g->frac_bilingual > 1.0)
+        return ub_fail(e, UB_EARG, "generator: frac_de + frac_bilingual = %g > 1",
+                       g->frac_de + g->frac_bilingual);
+    if (g->frac_object_before + g->frac_object_after > 1.0)
+        return ub_fail(e, UB_EARG, "generator: frac_object_before + frac_object_after = %g > 1",
+                       g->frac_object_before + g->frac_object_after);
+    if (g->frac_private + g->frac_friends > 1.0)
+        return ub_fail(e, UB_EARG, "generator: frac_private + frac_friends = %g > 1",
+                       g->frac_private + g->frac_friends);
+    if (g->n_secret_counts < 1 || g->n_secret_counts > 8)
+        return ub_fail(e, UB_EARG, "generator: n_secret_counts = %d, need 1..8",
+                       g->n_secret_counts);
+    for (int i = 0; i < g->n_secret_counts; i++)
+        if (g->secret_counts[i] < 0 || g->secret_counts[i] > GEN_MAX_SECRET_COUNT)
+            return ub_fail(e, UB_EARG, "generator: secret_counts[%d] = %d, need 0..%d", i,
+                           g->secret_counts[i], GEN_MAX_SECRET_COUNT);
+    if (!(g->start_time < g->cutoff_time && g->cutoff_time < g->end_time))
+        return ub_fail(e, UB_EARG,
+                       "generator: need start_time < cutoff_time < end_time, got %lld, %lld, %lld",
+                       (long long)g->start_time, (long long)g->cutoff_time,
+                       (long long)g->end_time);
+    return UB_OK;
+}
+
+/* ---- a set of strings (handles, secret keys): open addressing, FNV-1a ---- */
+typedef struct strset {
+    char **slot;
+    size_t cap, n;
+} strset;
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int strset_has(const strset *s, const char *k) {
+    for (size_t i = fnv1a(k) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->slot[i]) return 0;
+        if (!strcmp(s->slot[i], k)) return 1;
+    }
+}
+
+/* Insert (capacity is fixed at 4x the most keys ever added, so the table never fills). */
+static ub_status strset_add(strset *s, const char *k, ub_err *e) {
+    size_t i = fnv1a(k) & (s->cap - 1);
+    while (s->slot[i]) i = (i + 1) & (s->cap - 1);
+    size_t l = strlen(k) + 1;
+    if (!(s->slot[i] = ub_malloc(l, "generator key", e))) return UB_ENOMEM;
+    memcpy(s->slot[i], k, l);
+    s->n++;
+    return UB_OK;
+}
+
+static ub_status strset_init(strset *s, size_t max_keys, ub_err *e) {
+    s->cap = 64;
+    while (s->cap < 4 * max_keys) s->cap *= 2;
+    s->n = 0;
+    s->slot = ub_calloc(s->cap, sizeof *s->slot, "generator key set", e);
+    return s->slot ? UB_OK : UB_ENOMEM;
+}
+
+static void strset_free(strset *s) {
+    for (size_t i = 0; s->slot && i < s->cap; i++) free(s->slot[i]);
+    free(s->slot);
+    s->slot = NULL;
+}
+
+/* ---- per-user state while generating ---- */
+typedef struct gen_user {
+    gen_persona p;
+    int lang_primary;   /* GEN_EN / GEN_DE: bilingual users' secret language */
+    int n_posts;        /* corpus proper */
+    int64_t base;       /* flat index of its first corpus-proper post */
+    int64_t fol_off;    /* follows: fol[fol_off .. fol_off + n_fol) */
+    int n_fol;
+    int secret;         /* index into c->secrets, -1 none */
+    int secret_kind;
+    int inserted;
+    int sens_kind, sens_value;
+    char handle[80];
+    char secret_value[64];
+} gen_user;
+
+/* Lower-case ASCII transliteration of a name: ä -> ae, ß -> ss, apostrophes and spaces dropped. */
+static void translit(char *out, size_t cap, const char *s) {
+    size_t n = 0;
+    for (; *s && n + 3 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == 0xC3 && s[1]) {
+            unsigned char d = (unsigned char)*++s;
+            const char *t = (d == 0xA4 || d == 0x84)   ? "ae"
+                            : (d == 0xB6 || d == 0x96) ? "oe"
+                            : (d == 0xBC || d == 0x9C) ? "ue"
+                            : d == 0x9F                ? "ss"
+                                                       : "";
+            while (*t) out[n++] = *t++;
+        } else if (c >= 'A' && c <= 'Z') {
+            out[n++] = (char)(c - 'A' + 'a');
+        } else if (c >= 'a' && c <= 'z') {
+            out[n++] = (char)c;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* Append s to a format, escaping the placeholder letters D and N and the backslash. */
+static void fmt_literal(char *f, size_t cap, const char *s) {
+    size_t n = strlen(f);
+    for (; *s && n + 3 < cap; s++) {
+        if (*s == 'D' || *s == 'N' || *s == '\\') f[n++] = '\\';
+        f[n++] = *s;
+    }
+    f[n] = '\0';
+}
+
+/* Fill a format's placeholders; returns log2 of the number of possible values. */
+static double fmt_fill(char *out, size_t cap, const char *f, ub_rng *r) {
+    size_t n = 0;
+    double bits = 0.0;
+    for (; *f && n + 1 < cap; f++) {
+        if (*f == '\\' && f[1]) out[n++] = *++f;
+        else if (*f == 'D') out[n++] = (char)('0' + ub_rng_below(r, 10)), bits += log2(10.0);
+        else if (*f == 'N') out[n++] = (char)('1' + ub_rng_below(r, 9)), bits += log2(9.0);
+        else out[n++] = *f;
+    }
+    out[n] = '\0';
+    return bits;
+}
+
+/* The digits of s, with a kind tag: the uniqueness key of emails and addresses. */
+static void digit_key(char *out, size_t cap, const char *tag, const char *s) {
+    size_t n = (size_t)snprintf(out, cap, "%s:", tag);
+    for (; *s && n + 1 < cap; s++)
+        if (*s >= '0' && *s <= '9') out[n++] = *s;
+    out[n] = '\0';
+}
+
+/* Draw user u's secret value (unique, see the header comment) and add the secret record. */
+static ub_status draw_secret(corpus *c, gen_user *gu, int64_t u, const char *first,
+                             strset *keys, ub_rng *r, ub_err *e) {
+    char fmt[128] = "", val[64], key[80], sub[2][16];
+    int kind = gu->secret_kind;
+    int lang = gu->lang_primary;
+    if (kind == SEC_PHONE) {
+        strcpy(fmt, "0151 DDDD DDDD");
+    } else if (kind == SEC_EMAIL) {
+        char local[32];
+        translit(local, sizeof local, first);
+        fmt_literal(fmt, sizeof fmt, local);
+        strcat(fmt, ".DDDDDD@example-mail.de");
+    } else if (kind == SEC_ADDRESS) {
+        fmt_literal(fmt, sizeof fmt, STREET[ub_rng_below(r, N_OF(STREET))]);
+        strcat(fmt, " ND, NDDDD ");
+        fmt_literal(fmt, sizeof fmt, CITY[GEN_DE][ub_rng_below(r, 12)]);
+    } else {
+        strcpy(fmt, "\\DEDD DDDD DDDD DDDD DDDD DD");
+    }
+    double bits = 0.0;
+    for (int tries = 0;; tries++) {
+        if (tries == 1000)
+            return ub_fail(e, UB_EARG,
+                           "generator: cannot draw a unique %s secret for user %lld; too many "
+                           "secret users for the format's space",
+                           SEC_KIND[kind], (long long)u);
+        bits = fmt_fill(val, sizeof val, fmt, r);
+        int n_sub = 0;
+        if (kind == SEC_EMAIL) digit_key(key, sizeof key, "email", val);
+        else if (kind == SEC_ADDRESS) digit_key(key, sizeof key, "address", val);
+        else snprintf(key, sizeof key, "%s", val);
+        if (kind == SEC_IBAN) /* phone-shaped runs inside: "0151 gggg gggg" at groups 1 and 2 */
+            for (int at = 5; at <= 10; at += 5)
+                if (!strncmp(val + at, "0151 ", 5)) {
+                    memcpy(sub[n_sub], val + at, 14);
+                    sub[n_sub++][14] = '\0';
+                }
+        int clash = strset_has(keys, key);
+        for (int i = 0; i < n_sub; i++) clash |= strset_has(keys, sub[i]);
+        if (clash) continue;
+        ub_status st = strset_add(keys, key, e);
+        for (int i = 0; i < n_sub && !st; i++) st = strset_add(keys, sub[i], e);
+        if (st) return st;
+        break;
+    }
+    snprintf(gu->secret_value, sizeof gu->secret_value, "%s", val);
+    corpus_secret s = {.user = u, .log2_space = bits, .inserted = gu->inserted};
+    s.kind = corpus_str_addz(c, SEC_KIND[kind], e);
+    s.value = corpus_str_addz(c, val, e);
+    s.prefix = corpus_str_addz(c, gen_secret_prefix(kind, lang), e);
+    s.format = corpus_str_addz(c, fmt, e);
+    if (s.kind < 0 || s.value < 0 || s.prefix < 0 || s.format < 0) return e->code;
+    int64_t idx;
+    ub_status st = corpus_add_secret(c, &s, &idx, e);
+    gu->secret = (int)idx;
+    return st;
+}
+
+/* Phase A (serial, stream u+1): persona, demographics, consent, secret, special category,
+ * activity and follows of user u. */
+static ub_status make_user(corpus *c, const corpus_gen_cfg *g, gen_user *gu, int64_t u,
+                           int32_t *fol, strset *handles, strset *keys, ub_err *e) {
+    ub_rng r;
+    ub_rng_init(&r, g->seed, (uint64_t)u + 1);
+    corpus_user cu;
+    memset(&cu, 0, sizeof cu);
+    double x = ub_rng_uniform(&r);
+    int lang = x < g->frac_de ? GEN_DE : x < g->frac_de + g->frac_bilingual ? GEN_BOTH : GEN_EN;
+    gu->lang_primary = lang == GEN_BOTH ? (int)ub_rng_below(&r, 2) : lang;
+    int name_lang = lang == GEN_BOTH ? (int)ub_rng_below(&r, 2) : lang;
+    cu.age = ub_rng_uniform(&r) < g->frac_minor ? 13 + (int)ub_rng_below(&r, 5)
+                                                 : 18 + (int)ub_rng_below(&r, 63);
+    cu.is_adult = cu.age >= 18;
+    const char *first = FIRST[name_lang][ub_rng_below(&r, 20)];
+    const char *last = LAST[ub_rng_below(&r, 4) == 0 ? 1 - name_lang : name_lang]
+                           [ub_rng_below(&r, 20)];
+    char name[128], f[32], l[32], h[80];
+    x = ub_rng_uniform(&r);
+    if (x < 0.6) snprintf(name, sizeof name, "%s %s", first, last);
+    else if (x < 0.8) snprintf(name, sizeof name, "%s %.1s.", first, last);
+    else if (x < 0.9) translit(name, sizeof name, first);
+    else snprintf(name, sizeof name, "%s %s", first, NAME_EMOJI[ub_rng_below(&r, 5)]);
+    translit(f, sizeof f, first);
+    translit(l, sizeof l, last);
+    int form = (int)ub_rng_below(&r, 5);
+    for (int tries = 0;; tries++) {
+        if (tries == 0 && form == 0) snprintf(h, sizeof h, "@%s_%c", f, l[0]);
+        else if (tries == 0 && form == 1) snprintf(h, sizeof h, "@%s%s", f, l);
+        else if (tries == 0 && form == 2) snprintf(h, sizeof h, "@%s.%s", f, l);
+        else if (tries == 0 && form == 3) snprintf(h, sizeof h, "@%s_%s", l, f);
+        else if (tries < 6) snprintf(h, sizeof h, "@%s%s%d", f, tries ? "_" : "",
+                                     10 + (int)ub_rng_below(&r, 90));
+        else snprintf(h, sizeof h, "@%s_u%lld", f, (long long)u); /* unique by construction */
+        if (!strset_has(handles, h)) break;
+    }
+    ub_status st = strset_add(handles, h, e);
+    if (st) return st;
+    snprintf(gu->handle, sizeof gu->handle, "%s", h);
+    int city_lang = lang == GEN_BOTH ? (int)ub_rng_below(&r, 2)
+                    : lang == GEN_EN ? (ub_rng_uniform(&r) < 0.15 ? GEN_DE : GEN_EN)
+                                     : GEN_DE;
+    const char *city = CITY[city_lang][ub_rng_below(&r, 12)];
+    gen_persona_draw(&gu->p, lang, city, &r);
+
+    /* activity: log-normal with the configured mean, clamped to [1, max_posts] */
+    double mu = log(g->mean_posts) - 0.5 * GEN_SIGMA * GEN_SIGMA;
+    double np = floor(exp(mu + GEN_SIGMA * ub_rng_normal(&r)) + 0.5);
+    gu->n_posts = np < 1 ? 1 : np > g->max_posts ? g->max_posts : (int)np;
+
+    x = ub_rng_uniform(&r);
+    double t = ub_rng_uniform(&r);
+    if (x < g->frac_object_before) {
+        cu.objection = CORPUS_OBJ_BEFORE;
+        cu.objection_time = g->start_time + (int64_t)(t * (double)(g->cutoff_time - g->start_time));
+    } else if (x < g->frac_object_before + g->frac_object_after) {
+        cu.objection = CORPUS_OBJ_AFTER;
+        cu.objection_time = g->cutoff_time + (int64_t)(t * (double)(g->end_time - g->cutoff_time));
+    }
+    gu->sens_kind = -1, gu->sens_value = -1;
+    cu.sensitive_kind = CORPUS_SENS_NONE;
+    cu.sensitive_value = -1;
+    if (ub_rng_uniform(&r) < g->frac_sensitive) {
+        gu->sens_kind = (int)ub_rng_below(&r, 3);
+        gu->sens_value = (int)ub_rng_below(&r, (uint64_t)gen_sens_count(gu->sens_kind));
+        cu.sensitive_kind = (int8_t)gu->sens_kind;
+        cu.sensitive_value = corpus_str_addz(c, gen_sens_value(gu->sens_kind, gu->sens_value,
+                                                               GEN_EN), e);
+    }
+    gu->secret = -1;
+    if (ub_rng_uniform(&r) < g->frac_secret_users) {
+        gu->secret_kind = (int)ub_rng_below(&r, SEC_KINDS);
+        gu->inserted = g->secret_counts[ub_rng_below(&r, (uint64_t)g->n_secret_counts)];
+        if (gu->inserted > gu->n_posts) gu->n_posts = gu->inserted; /* extra posts */
+        if ((st = draw_secret(c, gu, u, first, keys, &r, e))) return st;
+    }
+    /* follows: 3..10 distinct others, preferring a shared language */
+    gu->n_fol = 3 + (int)ub_rng_below(&r, 8);
+    if (gu->n_fol > g->n_users - 1) gu->n_fol = g->n_users - 1;
+    for (int i = 0; i < gu->n_fol; i++) {
+        int32_t v;
+        int dup;
+        do {
+            v = (int32_t)ub_rng_below(&r, (uint64_t)g->n_users);
+            dup = v == u;
+            for (int j = 0; j < i; j++) dup |= fol[j] == v;
+        } while (dup);
+        fol[i] = v;
+    }
+
+    char persona[512];
+    gen_persona_str(persona, sizeof persona, &gu->p);
+    static const char *const LANG[] = {"en", "de", "de+en"};
+    cu.handle = corpus_str_addz(c, h, e);
+    cu.name = corpus_str_addz(c, name, e);
+    cu.lang = corpus_str_addz(c, LANG[lang], e);
+    cu.city = corpus_str_addz(c, city, e);
+    cu.persona = corpus_str_addz(c, persona, e);
+    if (cu.handle < 0 || cu.name < 0 || cu.lang < 0 || cu.city < 0 || cu.persona < 0 ||
+        (gu->sens_kind >= 0 && cu.sensitive_value < 0))
+        return e->code;
+    return corpus_add_user(c, &cu, NULL, e);
+}
+
+/* ---- posts ---- */
+typedef struct gen_posts { /* flat corpus-proper posts: user u's k-th is base[u] + k */
+    int64_t *time;     /* (n) sorted within each user */
+    int64_t *reply;    /* (n) flat index of the post replied to, -1 */
+    int32_t *mention;  /* (n) user mentioned, -1 */
+    int32_t *user;     /* (n) */
+    int8_t *vis;       /* (n) */
+    uint8_t *flags;    /* (n) CORPUS_POST_* plus GEN_FIXED */
+} gen_posts;
+#define GEN_FIXED 0x80u /* the fixed special-category template */
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int8_t draw_vis(const corpus_gen_cfg *g, ub_rng *r) {
+    double x = ub_rng_uniform(r);
+    return x < g->frac_private ? CORPUS_VIS_PRIVATE
+           : x < g->frac_private + g->frac_friends ? CORPUS_VIS_FRIENDS
+                                                   : CORPUS_VIS_PUBLIC;
+}
+
+/* Phase B1 (stream GEN_S_TIMES|u): times, visibility, secret and special-category posts. */
+static void plan_user(const corpus_gen_cfg *g, const gen_user *gu, int64_t u, gen_posts *P,
+                      int64_t *scratch) {
+    ub_rng r;
+    ub_rng_init(&r, g->seed, GEN_S_TIMES | (uint64_t)(u + 1));
+    int64_t n = gu->n_posts, b = gu->base, span = g->end_time - g->start_time;
+    for (int64_t k = 0; k < n; k++)
+        P->time[b + k] = g->start_time + (int64_t)ub_rng_below(&r, (uint64_t)span);
+    qsort(P->time + b, (size_t)n, sizeof *P->time, cmp_i64);
+    for (int64_t k = 0; k < n; k++) {
+        P->user[b + k] = (int32_t)u;
+        P->vis[b + k] = draw_vis(g, &r);
+        P->flags[b + k] = 0;
+        P->reply[b + k] = -1;
+        P->mention[b + k] = -1;
+    }
+    if (gu->secret >= 0 && gu->inserted > 0) { /* `inserted` distinct posts: partial shuffle */
+        for (int64_t k = 0; k < n; k++) scratch[k] = k;
+        for (int64_t i = 0; i < gu->inserted; i++) {
+            int64_t j = i + (int64_t)ub_rng_below(&r, (uint64_t)(n - i));
+            int64_t tmp = scratch[i];
+            scratch[i] = scratch[j];
+            scratch[j] = tmp;
+            P->flags[b + scratch[i]] |= CORPUS_POST_SECRET;
+        }
+    }
+    if (gu->sens_kind >= 0) {
+        int64_t first = -1;
+        for (int64_t k = 0; k < n; k++)
+            if (ub_rng_uniform(&r) < g->sensitive_rate) {
+                P->flags[b + k] |= CORPUS_POST_SENSITIVE;
+                if (first < 0) first = k;
+            }
+        if (first < 0) first = 0, P->flags[b] |= CORPUS_POST_SENSITIVE;
+        P->flags[b + first] |= GEN_FIXED; /* the first mention uses the fixed template */
+    }
+}
+
+/* Phase B2 (stream GEN_S_REPLY|u): replies to strictly earlier posts of followed users, and
+ * mentions. Reads other users' times (all planned before). */
+static void plan_replies(const corpus_gen_cfg *g, const gen_user *U, const int32_t *fol,
+                         int64_t u, gen_posts *P) {
+    ub_rng r;
+    ub_rng_init(&r, g->seed, GEN_S_REPLY | (uint64_t)(u + 1));
+    const gen_user *gu = &U[u];
+    if (gu->n_fol == 0) return;
+    for (int64_t k = 0; k < gu->n_posts; k++) {
+        int64_t f = gu->base + k;
+        if (ub_rng_uniform(&r) < GEN_P_REPLY) {
+            const gen_user *gv = &U[fol[gu->fol_off + (int64_t)ub_rng_below(&r, (uint64_t)gu->n_fol)]];
+            int64_t lo = 0, hi = gv->n_posts; /* count of v's posts strictly before time[f] */
+            while (lo < hi) {
+                int64_t mid = (lo + hi) / 2;
+                if (P->time[gv->base + mid] < P->time[f]) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo > 0) {
+                int64_t pick = lo < 5 ? lo : 5;
+                P->reply[f] = gv->base + lo - 1 - (int64_t)ub_rng_below(&r, (uint64_t)pick);
+            }
+        }
+        if (ub_rng_uniform(&r) < GEN_P_MENTION)
+            P->mention[f] = fol[gu->fol_off + (int64_t)ub_rng_below(&r, (uint64_t)gu->n_fol)];
+    }
+}
+
+typedef struct order_key {
+    int64_t time, flat;
+} order_key;
+
+static int cmp_order(const void *a, const void *b) {
+    const order_key *x = a, *y = b;
+    if (x->time != y->time) return (x->time > y->time) - (x->time < y->time);
+    return (x->flat > y->flat) - (x->flat < y->flat);
+}
+
+/* Text of one post and its append to the corpus. */
+static ub_status emit_post(corpus *c, const gen_user *U, const gen_user *gu, int64_t u,
+                           uint64_t stream, const corpus_post *meta, uint8_t flags,
+                           int32_t mention, int64_t reply_user, char *text, ub_err *e) {
+    ub_rng r;
+    ub_rng_init(&r, c->seed, stream);
+    gen_post_spec s = {.lang = gu->p.lang == GEN_BOTH ? (int)ub_rng_below(&r, 2) : gu->p.lang,
+                       .sens_kind = -1, .sens_value = -1};
+    if (reply_user >= 0) s.reply_handle = U[reply_user].handle;
+    if (mention >= 0) s.mention_handle = U[mention].handle;
+    if (flags & CORPUS_POST_SECRET) {
+        s.lang = gu->lang_primary; /* the prefix is in the secret's language */
+        s.secret_prefix = gen_secret_prefix(gu->secret_kind, gu->lang_primary);
+        s.secret_value = gu->secret_value;
+    }
+    if (flags & CORPUS_POST_SENSITIVE) {
+        s.sens_kind = gu->sens_kind, s.sens_value = gu->sens_value;
+        s.sens_fixed = (flags & GEN_FIXED) != 0;
+    }
+    size_t len = gen_post_text(text, &gu->p, &s, &r);
+    corpus_post p = *meta;
+    p.user = u;
+    p.flags = flags & (CORPUS_POST_SECRET | CORPUS_POST_SENSITIVE);
+    p.secret = (flags & CORPUS_POST_SECRET) ? gu->secret : -1;
+    if ((p.text = corpus_str_add(c, text, len, e)) < 0) return e->code;
+    return corpus_add_post(c, &p, NULL, e);
+}
+
+static void config_string(char *out, size_t cap, const corpus_gen_cfg *g) {
+    char counts[128] = "";
+    for (int i = 0; i < g->n_secret_counts; i++)
+        snprintf(counts + strlen(counts), sizeof counts - strlen(counts), "%s%d", i ? "," : "",
+                 g->secret_counts[i]);
+    snprintf(out, cap,
+             "seed=%llu;n_users=%d;mean_posts=%g;max_posts=%d;fresh_per_user=%d;frac_de=%g;"
+             "frac_bilingual=%g;frac_minor=%g;frac_object_before=%g;frac_object_after=%g;"
+             "frac_private=%g;frac_friends=%g;frac_secret_users=%g;secret_counts=%s;"
+             "frac_sensitive=%g;sensitive_rate=%g;start_time=%lld;cutoff_time=%lld;end_time=%lld",
+             (unsigned long long)g->seed, g->n_users, g->mean_posts, g->max_posts,
+             g->fresh_per_user, g->frac_de, g->frac_bilingual, g->frac_minor,
+             g->frac_object_before, g->frac_object_after, g->frac_private, g->frac_friends,
+             g->frac_secret_users, counts, g->frac_sensitive, g->sensitive_rate,
+             (long long)g->start_time, (long long)g->cutoff_time, (long long)g->end_time);
+}
+
+ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e) {
+    ub_status st = corpus_gen_check(g, e);
+    if (st) return st;
+    if (c->n_users || c->n_posts || c->n_secrets)
+        return ub_fail(e, UB_EARG, "corpus_generate needs an empty corpus");
+    c->seed = g->seed;
+    c->cutoff_time = g->cutoff_time;
+    snprintf(c->source, sizeof c->source, "generated");
+    config_string(c->config, sizeof c->config, g);
+
+    int64_t nu = g->n_users;
+    gen_user *U = ub_calloc((size_t)nu, sizeof *U, "generator users", e);
+    int32_t *fol = ub_calloc((size_t)nu * 10, sizeof *fol, "generator follows", e);
+    strset handles = {0}, keys = {0};
+    gen_posts P = {0};
+    order_key *ord = NULL;
+    int64_t *final_of = NULL, *scratch = NULL;
+    char *text = ub_malloc(GEN_TEXT_CAP, "generator text", e);
+    if (!U || !fol || !text || strset_init(&handles, (size_t)nu, e) ||
+        strset_init(&keys, 3 * (size_t)nu, e))
+        goto fail;
+
+    /* Phase A: users (serial: handle and secret uniqueness) */
+    int64_t total = 0, max_n = 0;
+    for (int64_t u = 0; u < nu; u++) {
+        U[u].fol_off = u * 10;
+        if ((st = make_user(c, g, &U[u], u, fol + u * 10, &handles, &keys, e))) goto fail;
+        U[u].base = total;
+        total += U[u].n_posts;
+        if (U[u].n_posts > max_n) max_n = U[u].n_posts;
+    }
+    /* Phase B: plan the corpus-proper posts */
+    P.time = ub_malloc((size_t)total * sizeof *P.time, "generator post times", e);
+    P.reply = ub_malloc((size_t)total * sizeof *P.reply, "generator replies", e);
+    P.mention = ub_malloc((size_t)total * sizeof *P.mention, "generator mentions", e);
+    P.user = ub_malloc((size_t)total * sizeof *P.user, "generator post users", e);
+    P.vis = ub_malloc((size_t)total, "generator visibility", e);
+    P.flags = ub_malloc((size_t)total, "generator flags", e);
+    ord = ub_malloc((size_t)total * sizeof *ord, "generator order", e);
+    final_of = ub_malloc((size_t)total * sizeof *final_of, "generator order", e);
+    scratch = ub_malloc((size_t)max_n * sizeof *scratch, "generator scratch", e);
+    if (!P.time || !P.reply || !P.mention || !P.user || !P.vis || !P.flags || !ord ||
+        !final_of || !scratch)
+        goto fail;
+    for (int64_t u = 0; u < nu; u++) plan_user(g, &U[u], u, &P, scratch);
+    for (int64_t u = 0; u < nu; u++) plan_replies(g, U, fol, u, &P);
+    /* Phase C: global order by (time, user, post number) */
+    for (int64_t f = 0; f < total; f++) ord[f] = (order_key){P.time[f], f};
+    qsort(ord, (size_t)total, sizeof *ord, cmp_order);
+    for (int64_t i = 0; i < total; i++) final_of[ord[i].flat] = i;
+    /* Phase D: corpus-proper texts in final order (stream per post: user and post number) */
+    for (int64_t i = 0; i < total; i++) {
+        int64_t f = ord[i].flat, u = P.user[f], k = f - U[u].base;
+        corpus_post meta = {.time = P.time[f], .visibility = P.vis[f], .fresh = 0,
+                            .reply_to = P.reply[f] >= 0 ? final_of[P.reply[f]] : -1};
+        int64_t ru = P.reply[f] >= 0 ? P.user[P.reply[f]] : -1;
+        if ((st = emit_post(c, U, &U[u], u, GEN_S_TEXT | ((uint64_t)u << 24) | (uint64_t)k,
+                            &meta, P.flags[f], P.mention[f], ru, text, e)))
+            goto fail;
+    }
+    /* Phase E: fresh posts, by user then number */
+    for (int64_t u = 0; u < nu; u++)
+        for (int j = 0; j < g->fresh_per_user; j++) {
+            uint64_t stream = GEN_S_FRESH | ((uint64_t)u << 24) | (uint64_t)j;
+            ub_rng r;
+            ub_rng_init(&r, g->seed, GEN_S_FRESH_META | ((uint64_t)u << 24) | (uint64_t)j);
+            corpus_post meta = {.reply_to = -1, .fresh = 1};
+            meta.time = g->start_time +
+                        (int64_t)ub_rng_below(&r, (uint64_t)(g->end_time - g->start_time));
+            meta.visibility = draw_vis(g, &r);
+            uint8_t flags = 0;
+            if (U[u].sens_kind >= 0 && ub_rng_uniform(&r) < g->sensitive_rate)
+                flags = CORPUS_POST_SENSITIVE;
+            int32_t mention = -1;
+            if (U[u].n_fol && ub_rng_uniform(&r) < GEN_P_MENTION)
+                mention = fol[U[u].fol_off + (int64_t)ub_rng_below(&r, (uint64_t)U[u].n_fol)];
+            if ((st = emit_post(c, U, &U[u], u, stream, &meta, flags, mention, -1, text, e)))
+                goto fail;
+        }
+    st = UB_OK;
+    goto done;
+fail:
+    st = e->code ? e->code : UB_ENOMEM;
+    corpus_free(c);
+    corpus_init(c);
+done:
+    strset_free(&handles);
+    strset_free(&keys);
+    free(U), free(fol), free(text), free(ord), free(final_of), free(scratch);
+    free(P.time), free(P.reply), free(P.mention), free(P.user), free(P.vis), free(P.flags);
+    return st;
+}
