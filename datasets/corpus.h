@@ -17,7 +17,9 @@ typedef struct corpus_tokens {
     char sha256[65];   /* of the ids as little-endian int32 bytes */
 } corpus_tokens;
 
-/* Read /tokens (1-D int32) and vocab_size; every id is checked against vocab_size. */
+/* Read /tokens (1-D int32) and vocab_size; every id is checked against vocab_size. A corpus
+ * file serves too: the tokens of its corpus-proper posts (BOS text EOS, back to back) and its
+ * tokenizer's vocabulary. */
 ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e);
 void corpus_tokens_free(corpus_tokens *t);
 /* Write a token file atomically (path.tmp then rename). */

@@ -11,17 +11,31 @@ ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
     if (st) return st;
+    /* A corpus file (datasets/FORMAT.md) also serves: its corpus-proper posts' tokens, each
+     * BOS ... EOS, back to back, with the vocabulary of its tokenizer. */
+    int is_corpus = ub_h5_exists(f, "tokens/ids");
+    const char *ds = is_corpus ? "tokens/ids" : "tokens";
     int rank;
     hsize_t dims[8];
     H5T_class_t cls;
-    st = ub_h5_shape(f, "tokens", path, &rank, dims, &cls, e);
+    st = ub_h5_shape(f, ds, path, &rank, dims, &cls, e);
     if (!st && (rank != 1 || cls != H5T_INTEGER))
-        st = ub_fail(e, UB_EFORMAT, "%s: /tokens must be a 1-D integer dataset", path);
+        st = ub_fail(e, UB_EFORMAT, "%s: /%s must be a 1-D integer dataset", path, ds);
     if (!st && dims[0] < 2)
-        st = ub_fail(e, UB_EFORMAT, "%s: /tokens holds %llu tokens, need at least 2", path,
+        st = ub_fail(e, UB_EFORMAT, "%s: /%s holds %llu tokens, need at least 2", path, ds,
                      (unsigned long long)dims[0]);
     int64_t vocab = 0;
-    if (!st) st = ub_h5_get_i64(f, "vocab_size", path, &vocab, e);
+    if (!st && is_corpus) {
+        hid_t g = H5Gopen2(f, "tokenizer", H5P_DEFAULT);
+        if (g < 0) {
+            st = ub_fail(e, UB_EFORMAT, "%s: group /tokenizer is missing", path);
+        } else {
+            st = ub_h5_get_i64(g, "vocab_size", path, &vocab, e);
+            H5Gclose(g);
+        }
+    } else if (!st) {
+        st = ub_h5_get_i64(f, "vocab_size", path, &vocab, e);
+    }
     if (!st && (vocab < 2 || vocab > (1 << 24)))
         st = ub_fail(e, UB_EFORMAT, "%s: vocab_size %lld out of range", path, (long long)vocab);
     if (!st) {
@@ -30,11 +44,11 @@ ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
         t->ids = ub_malloc(t->n * sizeof(int32_t), "token ids", e);
         if (!t->ids) st = UB_ENOMEM;
     }
-    if (!st) st = ub_h5_read(f, "tokens", path, H5T_NATIVE_INT32, t->ids, 1, NULL, e);
+    if (!st) st = ub_h5_read(f, ds, path, H5T_NATIVE_INT32, t->ids, 1, NULL, e);
     H5Fclose(f);
     for (size_t i = 0; !st && i < t->n; i++)
         if (t->ids[i] < 0 || t->ids[i] >= t->vocab_size)
-            st = ub_fail(e, UB_EFORMAT, "%s: /tokens[%zu] = %d is outside [0, %d)", path, i,
+            st = ub_fail(e, UB_EFORMAT, "%s: /%s[%zu] = %d is outside [0, %d)", path, ds, i,
                          t->ids[i], t->vocab_size);
     if (st) {
         corpus_tokens_free(t);

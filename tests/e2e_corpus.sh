@@ -20,6 +20,12 @@ cmp -s "$tmp/a.h5" "$tmp/c.h5" && bad "different seeds give the same file" || ok
 "$ub" corpus sample "$tmp/a.h5" --user 0 --max 3 >"$tmp/sample" && grep -q "^user 0 @" "$tmp/sample" && ok || bad "sample"
 "$ub" corpus sample "$tmp/a.h5" --user nobody-here >/dev/null 2>"$tmp/err"; [[ $? -eq 1 ]] && ok || bad "sample of a missing user"
 
+# The trainer reads a corpus file's posts as its token stream (vocabulary from its tokenizer).
+"$ub" train --preset tiny --vocab-size 512 --tokens "$tmp/a.h5" --steps 3 --batch 2 --out "$tmp/m.h5" \
+  >"$tmp/out" 2>"$tmp/err" && grep -q "trained 3 steps" "$tmp/out" && ok || { bad "train on a corpus"; cat "$tmp/err"; }
+"$ub" train --preset tiny --tokens "$tmp/a.h5" --steps 3 --out "$tmp/m2.h5" >/dev/null 2>"$tmp/err"
+[[ $? -eq 2 ]] && grep -q "vocabulary 512 but the model only 256" "$tmp/err" && ok || bad "vocab mismatch"
+
 printf '%s\n' '{"user":"anna","text":"Hallo Welt","time":"2024-05-01T10:00:00Z"}' \
   '{"user":"bob","text":' '{"user":"bob","text":"hi @anna","reply_to":1}' >"$tmp/in.jsonl"
 "$ub" corpus import "$tmp/in.jsonl" --vocab 258 --out "$tmp/i.h5" >/dev/null 2>"$tmp/err"
