@@ -250,19 +250,8 @@ ub_status corpus_load(corpus *c, corpus_bpe *bpe, const char *path, ub_err *e) {
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
     if (st) return st;
-    char fmt[64] = "";
-    if (H5Aexists(f, "format") <= 0 || ub_h5_get_str(f, "format", path, fmt, sizeof fmt, e) ||
-        strcmp(fmt, CORPUS_FORMAT) != 0) {
-        H5Fclose(f);
-        ub_err_clear(e);
-        return ub_fail(e, UB_EFORMAT, "%s: not an unlearnbench corpus (root attribute format != "
-                       "'%s')", path, CORPUS_FORMAT);
-    }
-    int64_t ver = 0, seed = 0, nu = 0, np = 0, nf = 0, ns = 0;
-    st = ub_h5_get_i64(f, "format_version", path, &ver, e);
-    if (!st && ver != CORPUS_VERSION)
-        st = ub_fail(e, UB_EFORMAT, "%s: corpus format_version %lld, this build reads %d", path,
-                     (long long)ver, CORPUS_VERSION);
+    int64_t seed = 0, nu = 0, np = 0, nf = 0, ns = 0;
+    st = ub_h5_check_format(f, path, CORPUS_FORMAT, CORPUS_VERSION, "corpus", e);
     if (!st) st = ub_h5_get_i64(f, "seed", path, &seed, e);
     if (!st) st = ub_h5_get_i64(f, "cutoff_time", path, &c->cutoff_time, e);
     if (!st) st = ub_h5_get_str(f, "source", path, c->source, sizeof c->source, e);

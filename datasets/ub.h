@@ -65,6 +65,11 @@ ub_status ub_h5_open(hid_t *file, const char *path, ub_err *e);
 /* Open read-write (for appending to an existing output, e.g. a cache). */
 ub_status ub_h5_open_rw(hid_t *file, const char *path, ub_err *e);
 
+/* Check the root attributes `format` == format and `format_version` == version of an open file;
+ * `what` names the kind in the message ("checkpoint", "corpus"). */
+ub_status ub_h5_check_format(hid_t file, const char *path, const char *format, int version,
+                             const char *what, ub_err *e);
+
 /* Create a group without timestamps. Returns <0 on failure (message in e). */
 hid_t ub_h5_group(hid_t loc, const char *name, ub_err *e);
 /* Does link `name` exist under loc? (intermediate groups are checked too) */

@@ -105,6 +105,22 @@ ub_status ub_h5_open_rw(hid_t *file, const char *path, ub_err *e) {
     return open_mode(file, path, H5F_ACC_RDWR, e);
 }
 
+ub_status ub_h5_check_format(hid_t file, const char *path, const char *format, int version,
+                             const char *what, ub_err *e) {
+    char fmt[64] = "";
+    ub_err tmp = {0}; /* a missing or odd attribute gets the one message below */
+    if (H5Aexists(file, "format") <= 0 ||
+        ub_h5_get_str(file, "format", path, fmt, sizeof fmt, &tmp) || strcmp(fmt, format) != 0)
+        return ub_fail(e, UB_EFORMAT, "%s: not an unlearnbench %s (root attribute format != "
+                       "'%s')", path, what, format);
+    int64_t ver = 0;
+    ub_status st = ub_h5_get_i64(file, "format_version", path, &ver, e);
+    if (!st && ver != version)
+        st = ub_fail(e, UB_EFORMAT, "%s: %s format_version %lld, this build reads %d", path, what,
+                     (long long)ver, version);
+    return st;
+}
+
 hid_t ub_h5_group(hid_t loc, const char *name, ub_err *e) {
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
     H5Pset_obj_track_times(gcpl, 0);

@@ -199,22 +199,9 @@ ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_trai
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
     if (st) return st;
-    char fmt[64] = "";
-    if (H5Aexists(f, "format") <= 0 || ub_h5_get_str(f, "format", path, fmt, sizeof fmt, e) ||
-        strcmp(fmt, CKPT_FORMAT) != 0) {
-        H5Fclose(f);
-        ub_err_clear(e);
-        return ub_fail(e, UB_EFORMAT,
-                       "%s: not an unlearnbench checkpoint (root attribute "
-                       "format != '%s')",
-                       path, CKPT_FORMAT);
-    }
-    int64_t ver = 0, cf[5];
+    int64_t cf[5] = {0};
     const char *ck[5] = {"n_layer", "n_embd", "n_head", "n_ctx", "vocab_size"};
-    st = ub_h5_get_i64(f, "format_version", path, &ver, e);
-    if (!st && ver != CKPT_VERSION)
-        st = ub_fail(e, UB_EFORMAT, "%s: checkpoint format_version %lld, this build reads %d", path,
-                     (long long)ver, CKPT_VERSION);
+    st = ub_h5_check_format(f, path, CKPT_FORMAT, CKPT_VERSION, "checkpoint", e);
     for (int i = 0; !st && i < 5; i++)
         st = read_i(f, ck[i], path, 1, 1 << 24, &cf[i], e);
     gpt_config cfg = {(int)cf[0], (int)cf[1], (int)cf[2], (int)cf[3], (int)cf[4]};

@@ -10,19 +10,6 @@
 
 static char dir[256];
 
-static int files_equal(const char *a, const char *b) {
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int eq = fa && fb;
-    while (eq) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        if (ca != cb) eq = 0;
-        if (ca == EOF || cb == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return eq;
-}
-
 static void build(corpus *c) {
     ub_err e = {0};
     corpus_init(c);
@@ -87,7 +74,7 @@ int main(void) {
     build(&c);
     UB_CHECK(corpus_save(&c, a, 270, 2, &e) == UB_OK);
     UB_CHECK(corpus_save(&c, b, 270, 1, &e) == UB_OK);
-    UB_CHECK_MSG(files_equal(a, b), "two saves (2 and 1 threads) differ");
+    UB_CHECK_MSG(ubt_files_equal(a, b), "two saves (2 and 1 threads) differ");
 
     corpus d;
     corpus_bpe bpe;

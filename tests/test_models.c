@@ -12,19 +12,6 @@
 
 static char dir[256];
 
-static int files_equal(const char *a, const char *b) {
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int eq = fa && fb;
-    while (eq) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        if (ca != cb) eq = 0;
-        if (ca == EOF || cb == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return eq;
-}
-
 static const gpt_config small_cfg = {2, 16, 2, 8, 32};
 
 static void test_table(const kn_tune *tu) {
@@ -160,7 +147,7 @@ static void test_ckpt(const kn_tune *tu) {
     UB_CHECK(s.step == 12 && s.loss[11] < s.loss[0]);
     UB_CHECK(access(t, F_OK) != 0); /* the temporary name is gone after the rename */
     UB_CHECK(gpt_save(b, &m, &c, &s, &e) == UB_OK);
-    UB_CHECK_MSG(files_equal(a, b), "two saves of the same state differ");
+    UB_CHECK_MSG(ubt_files_equal(a, b), "two saves of the same state differ");
 
     gpt_model m2;
     gpt_train_cfg c2;
@@ -252,7 +239,7 @@ static void test_ckpt(const kn_tune *tu) {
     ub_err_clear(&e);
     UB_CHECK(gpt_train(&m3, &tok, &c3, &s3, a, NULL, NULL, &e) == UB_ENUMERIC);
     UB_CHECK_MSG(strstr(e.msg, "step 13") != NULL, "message: %s", e.msg);
-    UB_CHECK(files_equal(a, b)); /* untouched */
+    UB_CHECK(ubt_files_equal(a, b)); /* untouched */
     gpt_train_state_free(&s3);
     gpt_free(&m3);
 

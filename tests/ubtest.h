@@ -41,6 +41,20 @@ static int ubt_checks = 0;
         }                                                                                 \
     } while (0)
 
+/* 1 if the two files exist and hold the same bytes. */
+static inline int ubt_files_equal(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) eq = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return eq;
+}
+
 #define UB_TEST_END()                                                                     \
     do {                                                                                  \
         printf("%d checks, %d failed\n", ubt_checks, ubt_failures);                       \
