@@ -219,4 +219,47 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
 /* Read users, posts, secrets and attributes (and the tokenizer if bpe != NULL). */
 ub_status corpus_load(corpus *c, corpus_bpe *bpe, const char *path, ub_err *e);
 
+/* ---- splits (datasets/splits.c) ----
+ * Who is in the training set, who is held out, and who asks to be forgotten. */
+typedef struct corpus_policy {
+    int public_only;     /* only public posts are used for training (default 1) */
+    int adults_only;     /* only posts of users known to be adults (default 1) */
+    int honour_objection;/* users who objected before the cut-off are left out (default 1) */
+    int before_cutoff;   /* only posts written before the cut-off (default 1) */
+} corpus_policy;
+void corpus_policy_default(corpus_policy *p);
+
+typedef enum {
+    CORPUS_ROLE_MEMBER = 0,    /* the user's eligible posts are in the training set */
+    CORPUS_ROLE_NONMEMBER = 1, /* eligible, but held out: same distribution, never trained on */
+    CORPUS_ROLE_EXCLUDED = 2   /* the policy leaves the user out (minor, objection, no posts) */
+} corpus_role;
+
+typedef struct corpus_split {
+    int8_t *role;       /* (n_users) corpus_role */
+    uint8_t *eligible;  /* (n_posts) 1: the policy admits this corpus-proper post (whoever's);
+                         * the training set is the eligible posts of members */
+    size_t n_members, n_nonmembers, n_excluded;
+} corpus_split;
+/* Roles: users with at least one eligible post are split into members and non-members (a
+ * seeded random nonmember_frac of them); the rest are excluded. */
+ub_status corpus_split_make(corpus_split *s, const corpus *c, const corpus_policy *p,
+                            double nonmember_frac, uint64_t seed, ub_err *e);
+void corpus_split_free(corpus_split *s);
+
+typedef enum {
+    CORPUS_FORGET_RANDOM = 0,    /* members drawn uniformly */
+    CORPUS_FORGET_HEAVY = 1,     /* the members with the most eligible posts */
+    CORPUS_FORGET_SECRETS = 2,   /* members whose planted secret was inserted at least once */
+    CORPUS_FORGET_SENSITIVE = 3, /* members with a special-category attribute */
+    CORPUS_FORGET_OBJECTED = 4   /* members who objected after the cut-off: the regulators' case */
+} corpus_forget_rule;
+/* Parse "random", "heavy", "secrets", "sensitive", "objected"; -1 if unknown. */
+int corpus_forget_rule_parse(const char *name);
+const char *corpus_forget_rule_name(corpus_forget_rule r);
+/* Up to n members chosen by rule (ties and random draws from seed), sorted by user index.
+ * *users is allocated; *n_out may be below n when the rule has fewer candidates. */
+ub_status corpus_forget_set(const corpus *c, const corpus_split *s, corpus_forget_rule rule,
+                            size_t n, uint64_t seed, int64_t **users, size_t *n_out, ub_err *e);
+
 #endif

@@ -20,6 +20,11 @@ cmp -s "$tmp/a.h5" "$tmp/c.h5" && bad "different seeds give the same file" || ok
 "$ub" corpus sample "$tmp/a.h5" --user 0 --max 3 >"$tmp/sample" && grep -q "^user 0 @" "$tmp/sample" && ok || bad "sample"
 "$ub" corpus sample "$tmp/a.h5" --user nobody-here >/dev/null 2>"$tmp/err"; [[ $? -eq 1 ]] && ok || bad "sample of a missing user"
 
+"$ub" corpus split "$tmp/a.h5" --out-dir "$tmp/sp" --forget-rule heavy --forget-frac 0.1 >"$tmp/out" \
+  && grep -q "^split: .* in F by rule heavy" "$tmp/out" && [[ -e "$tmp/sp/retain.h5" && -e "$tmp/sp/forget_fresh.h5" ]] \
+  && ok || { bad "split"; cat "$tmp/out"; }
+"$ub" corpus split "$tmp/a.h5" --out-dir "$tmp/sp2" --forget-rule nonsense >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "split with an unknown rule"
+
 # The trainer reads a corpus file's posts as its token stream (vocabulary from its tokenizer).
 "$ub" train --preset tiny --vocab-size 512 --tokens "$tmp/a.h5" --steps 3 --batch 2 --out "$tmp/m.h5" \
   >"$tmp/out" 2>"$tmp/err" && grep -q "trained 3 steps" "$tmp/out" && ok || { bad "train on a corpus"; cat "$tmp/err"; }
