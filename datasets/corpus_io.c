@@ -1,34 +1,39 @@
 /* datasets/corpus_io.c: the corpus as one HDF5 file (layout: datasets/FORMAT.md). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corpus.h"
 
-#define CORPUS_FORMAT "unlearnbench-corpus"
+#define CORPUS_FORMAT  "unlearnbench-corpus"
 #define CORPUS_VERSION 1
 
 /* Column writers: gather one field of a table into a typed array and write it. */
-#define WRITE_COL(grp, name, ctype, h5type, n, expr)                                            \
-    do {                                                                                        \
-        if (st) break;                                                                          \
-        ctype *col_ = malloc(((n) ? (n) : 1) * sizeof(ctype));                                  \
-        if (!col_) {                                                                            \
-            st = ub_fail(e, UB_ENOMEM, "out of memory writing %s", name);                       \
-            break;                                                                              \
-        }                                                                                       \
-        for (size_t i = 0; i < (n); i++) col_[i] = (ctype)(expr);                               \
-        hsize_t d_ = (n);                                                                       \
-        st = ub_h5_write(grp, name, h5type, col_, 1, &d_, 1, e);                                \
-        free(col_);                                                                             \
+#define WRITE_COL(grp, name, ctype, h5type, n, expr)                                               \
+    do {                                                                                           \
+        if (st) break;                                                                             \
+        ctype *col_ = malloc(((n) ? (n) : 1) * sizeof(ctype));                                     \
+        if (!col_) {                                                                               \
+            st = ub_fail(e, UB_ENOMEM, "out of memory writing %s", name);                          \
+            break;                                                                                 \
+        }                                                                                          \
+        for (size_t i = 0; i < (n); i++)                                                           \
+            col_[i] = (ctype)(expr);                                                               \
+        hsize_t d_ = (n);                                                                          \
+        st = ub_h5_write(grp, name, h5type, col_, 1, &d_, 1, e);                                   \
+        free(col_);                                                                                \
     } while (0)
 
-static ub_status write_str_col(hid_t g, const char *name, const corpus *c, const corpus_str *v,
-                               size_t stride, size_t n, const size_t *order, ub_err *e) {
+/* The string field at byte offset `off` of each row of a table (base, stride). base may be NULL
+ * when n == 0 (an empty table), so no address is formed from it then. */
+static ub_status write_str_col(hid_t g, const char *name, const corpus *c, const void *base,
+                               size_t off, size_t stride, size_t n, const size_t *order,
+                               ub_err *e) {
     const char **s = malloc((n ? n : 1) * sizeof *s);
     if (!s) return ub_fail(e, UB_ENOMEM, "out of memory writing %s", name);
     for (size_t i = 0; i < n; i++) {
         size_t k = order ? order[i] : i;
-        s[i] = corpus_s(c, *(const corpus_str *)((const char *)v + k * stride));
+        s[i] = corpus_s(c, *(const corpus_str *)((const char *)base + k * stride + off));
     }
     ub_status st = ub_h5_write_strings(g, name, s, n, e);
     free(s);
@@ -52,14 +57,15 @@ static ub_status write_posts(hid_t f, const char *group, const corpus *c, const 
     WRITE_COL(g, "visibility", int8_t, H5T_NATIVE_INT8, n, P[order[i]].visibility);
     WRITE_COL(g, "flags", uint8_t, H5T_NATIVE_UINT8, n, P[order[i]].flags);
     WRITE_COL(g, "secret", int32_t, H5T_NATIVE_INT32, n, P[order[i]].secret);
-    if (!st) st = write_str_col(g, "text", c, &P[0].text, sizeof *P, n, order, e);
+    if (!st)
+        st = write_str_col(g, "text", c, P, offsetof(corpus_post, text), sizeof *P, n, order, e);
     H5Gclose(g);
     return st;
 }
 
-static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_name,
-                              const corpus *c, const corpus_bpe *b, const size_t *order,
-                              size_t n, int threads, ub_err *e) {
+static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_name, const corpus *c,
+                              const corpus_bpe *b, const size_t *order, size_t n, int threads,
+                              ub_err *e) {
     const char **texts = malloc((n ? n : 1) * sizeof *texts);
     size_t *lens = malloc((n ? n : 1) * sizeof *lens), *offs = malloc((n + 1) * sizeof *offs);
     int32_t *ids = NULL;
@@ -76,7 +82,8 @@ static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_nam
     if (!st) {
         int64_t *o = malloc((n + 1) * sizeof *o);
         if (!o) st = ub_fail(e, UB_ENOMEM, "out of memory");
-        for (size_t i = 0; o && i <= n; i++) o[i] = (int64_t)offs[i];
+        for (size_t i = 0; o && i <= n; i++)
+            o[i] = (int64_t)offs[i];
         hsize_t d = n + 1;
         if (!st) st = ub_h5_write(g, off_name, H5T_NATIVE_INT64, o, 1, &d, 1, e);
         free(o);
@@ -134,13 +141,21 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
     if (!st && g < 0) st = UB_EIO;
     const corpus_user *U = c->users;
     size_t nu = c->n_users;
-    if (!st) st = write_str_col(g, "handle", c, &U[0].handle, sizeof *U, nu, NULL, e);
-    if (!st) st = write_str_col(g, "name", c, &U[0].name, sizeof *U, nu, NULL, e);
-    if (!st) st = write_str_col(g, "lang", c, &U[0].lang, sizeof *U, nu, NULL, e);
-    if (!st) st = write_str_col(g, "city", c, &U[0].city, sizeof *U, nu, NULL, e);
-    if (!st) st = write_str_col(g, "persona", c, &U[0].persona, sizeof *U, nu, NULL, e);
     if (!st)
-        st = write_str_col(g, "sensitive_value", c, &U[0].sensitive_value, sizeof *U, nu, NULL, e);
+        st =
+            write_str_col(g, "handle", c, U, offsetof(corpus_user, handle), sizeof *U, nu, NULL, e);
+    if (!st)
+        st = write_str_col(g, "name", c, U, offsetof(corpus_user, name), sizeof *U, nu, NULL, e);
+    if (!st)
+        st = write_str_col(g, "lang", c, U, offsetof(corpus_user, lang), sizeof *U, nu, NULL, e);
+    if (!st)
+        st = write_str_col(g, "city", c, U, offsetof(corpus_user, city), sizeof *U, nu, NULL, e);
+    if (!st)
+        st = write_str_col(g, "persona", c, U, offsetof(corpus_user, persona), sizeof *U, nu, NULL,
+                           e);
+    if (!st)
+        st = write_str_col(g, "sensitive_value", c, U, offsetof(corpus_user, sensitive_value),
+                           sizeof *U, nu, NULL, e);
     WRITE_COL(g, "age", int32_t, H5T_NATIVE_INT32, nu, U[i].age);
     WRITE_COL(g, "is_adult", int8_t, H5T_NATIVE_INT8, nu, U[i].is_adult);
     WRITE_COL(g, "objection", int8_t, H5T_NATIVE_INT8, nu, U[i].objection);
@@ -156,10 +171,17 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
     const corpus_secret *S = c->secrets;
     size_t ns = c->n_secrets;
     WRITE_COL(g, "user", int64_t, H5T_NATIVE_INT64, ns, S[i].user);
-    if (!st) st = write_str_col(g, "kind", c, &S[0].kind, sizeof *S, ns, NULL, e);
-    if (!st) st = write_str_col(g, "value", c, &S[0].value, sizeof *S, ns, NULL, e);
-    if (!st) st = write_str_col(g, "prefix", c, &S[0].prefix, sizeof *S, ns, NULL, e);
-    if (!st) st = write_str_col(g, "format", c, &S[0].format, sizeof *S, ns, NULL, e);
+    if (!st)
+        st = write_str_col(g, "kind", c, S, offsetof(corpus_secret, kind), sizeof *S, ns, NULL, e);
+    if (!st)
+        st =
+            write_str_col(g, "value", c, S, offsetof(corpus_secret, value), sizeof *S, ns, NULL, e);
+    if (!st)
+        st = write_str_col(g, "prefix", c, S, offsetof(corpus_secret, prefix), sizeof *S, ns, NULL,
+                           e);
+    if (!st)
+        st = write_str_col(g, "format", c, S, offsetof(corpus_secret, format), sizeof *S, ns, NULL,
+                           e);
     WRITE_COL(g, "log2_space", double, H5T_NATIVE_DOUBLE, ns, S[i].log2_space);
     WRITE_COL(g, "inserted", int32_t, H5T_NATIVE_INT32, ns, S[i].inserted);
     if (g >= 0) H5Gclose(g);
@@ -171,7 +193,8 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
     g = st ? -1 : ub_h5_group(f, "tokens", e);
     if (!st && g < 0) st = UB_EIO;
     if (!st) st = write_tokens(g, "ids", "offsets", c, &bpe, order, np, threads, e);
-    if (!st) st = write_tokens(g, "fresh_ids", "fresh_offsets", c, &bpe, order + np, nf, threads, e);
+    if (!st)
+        st = write_tokens(g, "fresh_ids", "fresh_offsets", c, &bpe, order + np, nf, threads, e);
     if (g >= 0) H5Gclose(g);
 
     corpus_bpe_free(&bpe);
@@ -205,15 +228,16 @@ static ub_status read_str_col(hid_t g, const char *name, const char *file, corpu
     return ub_h5_read_strings(g, name, file, n, NULL, sink_str, &k, e);
 }
 
-#define READ_COL(grp, name, ctype, h5type, n, assign)                                           \
-    do {                                                                                        \
-        if (st) break;                                                                          \
-        ctype *col_ = malloc(((n) ? (n) : 1) * sizeof(ctype));                                  \
-        hsize_t d_ = (n);                                                                       \
-        if (!col_) st = ub_fail(e, UB_ENOMEM, "out of memory reading %s", name);                \
-        if (!st && (n)) st = ub_h5_read(grp, name, path, h5type, col_, 1, &d_, e);              \
-        for (size_t i = 0; !st && i < (n); i++) assign;                                         \
-        free(col_);                                                                             \
+#define READ_COL(grp, name, ctype, h5type, n, assign)                                              \
+    do {                                                                                           \
+        if (st) break;                                                                             \
+        ctype *col_ = malloc(((n) ? (n) : 1) * sizeof(ctype));                                     \
+        hsize_t d_ = (n);                                                                          \
+        if (!col_) st = ub_fail(e, UB_ENOMEM, "out of memory reading %s", name);                   \
+        if (!st && (n)) st = ub_h5_read(grp, name, path, h5type, col_, 1, &d_, e);                 \
+        for (size_t i = 0; !st && i < (n); i++)                                                    \
+            assign;                                                                                \
+        free(col_);                                                                                \
     } while (0)
 
 static ub_status read_posts(hid_t f, const char *group, const char *path, corpus *c, size_t n,
@@ -222,7 +246,8 @@ static ub_status read_posts(hid_t f, const char *group, const char *path, corpus
     if (g < 0) return ub_fail(e, UB_EFORMAT, "%s: group /%s is missing", path, group);
     ub_status st = UB_OK;
     corpus_post *P = c->posts + base;
-    for (size_t i = 0; i < n; i++) memset(&P[i], 0, sizeof P[i]), P[i].fresh = (int8_t)fresh;
+    for (size_t i = 0; i < n; i++)
+        memset(&P[i], 0, sizeof P[i]), P[i].fresh = (int8_t)fresh;
     READ_COL(g, "user", int64_t, H5T_NATIVE_INT64, n, P[i].user = col_[i]);
     READ_COL(g, "time", int64_t, H5T_NATIVE_INT64, n, P[i].time = col_[i]);
     /* rows of /posts, which come first in memory: the same indices */
@@ -310,7 +335,8 @@ ub_status corpus_load(corpus *c, corpus_bpe *bpe, const char *path, ub_err *e) {
     if (!st) st = read_posts(f, "fresh", path, c, (size_t)nf, 1, (size_t)np, (size_t)np, e);
     if (!st && bpe) {
         g = H5Gopen2(f, "tokenizer", H5P_DEFAULT);
-        if (g < 0) st = ub_fail(e, UB_EFORMAT, "%s: group /tokenizer is missing", path);
+        if (g < 0)
+            st = ub_fail(e, UB_EFORMAT, "%s: group /tokenizer is missing", path);
         else {
             st = corpus_bpe_load(g, path, bpe, e);
             H5Gclose(g);

@@ -142,6 +142,26 @@ int main(void) {
     UB_CHECK(corpus_load(&d, NULL, t, &e) == UB_EFORMAT);
     UB_CHECK_MSG(strstr(e.msg, "not an unlearnbench corpus") != NULL, "message: %s", e.msg);
 
+    /* A corpus without secrets (an import) and without fresh posts saves and loads. */
+    corpus_free(&c);
+    corpus_init(&c);
+    corpus_user u = {0};
+    u.handle = corpus_str_addz(&c, "@solo", &e);
+    u.name = u.lang = u.city = u.persona = u.sensitive_value = -1;
+    u.age = -1;
+    u.is_adult = -1;
+    u.sensitive_kind = CORPUS_SENS_NONE;
+    corpus_add_user(&c, &u, NULL, &e);
+    corpus_post q = {0};
+    q.reply_to = -1;
+    q.secret = -1;
+    q.text = corpus_str_addz(&c, "just one post", &e);
+    corpus_add_post(&c, &q, NULL, &e);
+    UB_CHECK(corpus_save(&c, b, 258, 1, &e) == UB_OK);
+    UB_CHECK(corpus_load(&d, NULL, b, &e) == UB_OK);
+    UB_CHECK(d.n_users == 1 && d.n_posts == 1 && d.n_secrets == 0);
+    UB_CHECK(!strcmp(corpus_s(&d, d.posts[0].text), "just one post"));
+    corpus_free(&d);
     corpus_free(&c);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;
