@@ -15,4 +15,8 @@ double ub_bench_sgemm(int M, int N, int K, int transB, const kn_tune *tune, doub
  * stdout. Returns 0, or 2 after a one-line message on stderr for bad options. */
 int ub_cmd_bench_kernels(int argc, char **argv);
 
+/* `unlearnbench bench corpus [--profile P] [--text FILE] [--vocab V] [--threads N]`:
+ * generation posts/s, BPE training and encoding MB/s. */
+int ub_cmd_bench_corpus(int argc, char **argv);
+
 #endif

@@ -16,7 +16,7 @@ static const ub_command commands[] = {
     {"train", ub_cmd_train, "train a GPT-2-style model on a token file, resumable"},
     {"score", ub_cmd_score, "per-token losses of a checkpoint on a token file"},
     {"tokens", ub_cmd_tokens, "turn a text file into a token file (bytes, vocab 256)"},
-    {"bench", ub_cmd_bench, "measure speed: `bench kernels`, `bench train`"},
+    {"bench", ub_cmd_bench, "measure speed: `bench kernels`, `bench train`, `bench corpus`"},
     {0}};
 
 static void usage(FILE *f) {
@@ -30,9 +30,10 @@ static void usage(FILE *f) {
 }
 
 static const char bench_usage[] =
-    "usage: unlearnbench bench <kernels|train> [options]\n\n"
+    "usage: unlearnbench bench <kernels|train|corpus> [options]\n\n"
     "  kernels  GFLOP/s of every kernel at the presets' shapes, next to this machine's sgemm\n"
-    "  train    training tokens/s and achieved GFLOP/s per preset (--vs-torch: PyTorch too)\n";
+    "  train    training tokens/s and achieved GFLOP/s per preset (--vs-torch: PyTorch too)\n"
+    "  corpus   corpus generation posts/s, BPE training and encoding MB/s\n";
 
 int ub_cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -41,7 +42,8 @@ int ub_cmd_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "kernels")) return ub_cmd_bench_kernels(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return ub_cmd_bench_train(argc - 1, argv + 1);
-    fprintf(stderr, "unlearnbench bench: unknown benchmark '%s' (kernels, train)\n", argv[1]);
+    if (!strcmp(argv[1], "corpus")) return ub_cmd_bench_corpus(argc - 1, argv + 1);
+    fprintf(stderr, "unlearnbench bench: unknown benchmark '%s' (kernels, train, corpus)\n", argv[1]);
     return UB_EXIT_USAGE;
 }
 
