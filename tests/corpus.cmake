@@ -13,3 +13,6 @@ target_include_directories(test_splits PRIVATE ${UB_TEST_DIR})
 target_link_libraries(test_splits PRIVATE ub_datasets)
 add_test(NAME splits COMMAND test_splits)
 set_tests_properties(splits PROPERTIES LABELS unit TIMEOUT 300)
+
+add_test(NAME user_inference_signal COMMAND bash ${UB_TEST_DIR}/e2e_user_inference.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(user_inference_signal PROPERTIES LABELS e2e TIMEOUT 900)
