@@ -11,6 +11,9 @@ enum { GEN_EN = 0, GEN_DE = 1, GEN_BOTH = 2 };
 #define GEN_TEXT_CAP 2048 /* bytes of one post; posts stay far below (<= 60 words) */
 #define GEN_MAX_WORDS 60
 #define GEN_MIN_WORDS 5
+#define GEN_MAX_SECRET_COUNT 10000
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0]))) /* elements of a static array */
+#define GEN_MAX_POSTS_CAP 1000000 /* post numbers must fit 24 bits of the stream id */
 
 /* A writing style: everything that makes one user's posts recognisable. */
 typedef struct gen_persona {
@@ -47,5 +50,8 @@ int gen_sens_count(int kind);
 const char *gen_sens_value(int kind, int v, int lang);
 /* The words right before a planted secret of a kind ("phone", "email", "address", "iban"). */
 const char *gen_secret_prefix(int kind, int lang);
+
+/* "key=value;..." of every field of g (gen_config.c), stored as the corpus's config. */
+void gen_config_string(char *out, size_t cap, const corpus_gen_cfg *g);
 
 #endif

@@ -12,7 +12,6 @@
 
 #include "gen_private.h"
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- topics: objects (6), activities (4), hashtags (3), per language [EN, DE] ---- */
 typedef struct gen_topic {
