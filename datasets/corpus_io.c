@@ -63,17 +63,13 @@ static ub_status write_posts(hid_t f, const char *group, const corpus *c, const 
     return st;
 }
 
-static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_name, const corpus *c,
-                              const corpus_bpe *b, const size_t *order, size_t n, int threads,
-                              ub_err *e) {
-    const char **texts = malloc((n ? n : 1) * sizeof *texts);
-    size_t *lens = malloc((n ? n : 1) * sizeof *lens), *offs = malloc((n + 1) * sizeof *offs);
+/* Token ids of the texts (n), each BOS text EOS, flat, plus offsets (n+1). */
+static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_name,
+                              const corpus_bpe *b, const char *const *texts, const size_t *lens,
+                              size_t n, int threads, ub_err *e) {
+    size_t *offs = malloc((n + 1) * sizeof *offs);
     int32_t *ids = NULL;
-    ub_status st = (!texts || !lens || !offs) ? ub_fail(e, UB_ENOMEM, "out of memory") : UB_OK;
-    for (size_t i = 0; !st && i < n; i++) {
-        texts[i] = corpus_s(c, c->posts[order[i]].text);
-        lens[i] = strlen(texts[i]);
-    }
+    ub_status st = offs ? UB_OK : ub_fail(e, UB_ENOMEM, "out of memory");
     if (!st) st = corpus_bpe_encode_many(b, texts, lens, n, 1, threads, &ids, offs, e);
     if (!st) {
         hsize_t d = offs[n];
@@ -88,8 +84,6 @@ static ub_status write_tokens(hid_t g, const char *ids_name, const char *off_nam
         if (!st) st = ub_h5_write(g, off_name, H5T_NATIVE_INT64, o, 1, &d, 1, e);
         free(o);
     }
-    free(texts);
-    free(lens);
     free(offs);
     free(ids);
     return st;
@@ -110,18 +104,18 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
     for (size_t i = 0; i < n; i++)
         if (c->posts[i].fresh) newidx[i] = (int64_t)nf, order[np + nf++] = i;
 
+    /* Texts in file order, gathered once: the tokenizer trains on the first np (the corpus
+     * proper) and then encodes all of them. */
     corpus_bpe bpe;
     memset(&bpe, 0, sizeof bpe);
-    const char **texts = malloc((np ? np : 1) * sizeof *texts);
-    size_t *lens = malloc((np ? np : 1) * sizeof *lens);
+    const char **texts = malloc((n ? n : 1) * sizeof *texts);
+    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
     ub_status st = (!texts || !lens) ? ub_fail(e, UB_ENOMEM, "out of memory") : UB_OK;
-    for (size_t i = 0; !st && i < np; i++) {
+    for (size_t i = 0; !st && i < n; i++) {
         texts[i] = corpus_s(c, c->posts[order[i]].text);
         lens[i] = strlen(texts[i]);
     }
     if (!st) st = corpus_bpe_train(&bpe, texts, lens, np, vocab_size, threads, e);
-    free(texts);
-    free(lens);
 
     ub_h5out o = {.file = -1};
     if (!st) st = ub_h5_create(&o, path, e);
@@ -192,11 +186,14 @@ ub_status corpus_save(const corpus *c, const char *path, int vocab_size, int thr
     if (g >= 0) H5Gclose(g);
     g = st ? -1 : ub_h5_group(f, "tokens", e);
     if (!st && g < 0) st = UB_EIO;
-    if (!st) st = write_tokens(g, "ids", "offsets", c, &bpe, order, np, threads, e);
+    if (!st) st = write_tokens(g, "ids", "offsets", &bpe, texts, lens, np, threads, e);
     if (!st)
-        st = write_tokens(g, "fresh_ids", "fresh_offsets", c, &bpe, order + np, nf, threads, e);
+        st = write_tokens(g, "fresh_ids", "fresh_offsets", &bpe, texts + np, lens + np, nf,
+                          threads, e);
     if (g >= 0) H5Gclose(g);
 
+    free(texts);
+    free(lens);
     corpus_bpe_free(&bpe);
     free(order);
     free(newidx);
