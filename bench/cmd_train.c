@@ -54,7 +54,7 @@ int ub_cmd_train(int argc, char **argv) {
         {"n-embd", OPT_INT, &mc.n_embd, "N", "override n_embd"},
         {"n-head", OPT_INT, &mc.n_head, "N", "override n_head"},
         {"n-ctx", OPT_INT, &mc.n_ctx, "N", "override n_ctx"},
-        {"vocab-size", OPT_INT, &mc.vocab_size, "N", "override vocab_size"},
+        {"vocab-size", OPT_INT, &mc.vocab_size, "N", "vocabulary (default: the token file's)"},
         {"tune", OPT_STR, &tune_spec, "K=V,...", UB_TUNE_HELP},
         {"threads", OPT_INT, &threads, "N", "threads for OpenMP and sgemm (default: all cores)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
@@ -114,7 +114,9 @@ int ub_cmd_train(int argc, char **argv) {
         if (mc.n_embd) base.n_embd = mc.n_embd;
         if (mc.n_head) base.n_head = mc.n_head;
         if (mc.n_ctx) base.n_ctx = mc.n_ctx;
-        if (mc.vocab_size) base.vocab_size = mc.vocab_size;
+        /* The data's tokenizer decides the vocabulary (a corpus has bytes + BOS/EOS + merges);
+         * --vocab-size may only enlarge it. */
+        base.vocab_size = mc.vocab_size ? mc.vocab_size : tok.vocab_size;
         if (!c.batch) c.batch = def_batch;
         if (!c.ctx) c.ctx = base.n_ctx;
         if (!ub_opt_given(opts, "warmup")) c.warmup = c.steps / 50 > 0 ? c.steps / 50 : 1;

@@ -48,3 +48,56 @@ void kn_crossentropy_backward(float *dlogits, const float *probs, const int *tar
         g[tg] = gt + dl * (pt - 1.0f);
     }
 }
+
+/* Soft targets (a distribution q per row instead of one id), for distillation-style losses such
+ * as KL(q || p) = sum_j q_j (log q_j - log p_j), whose gradient in the logits is p - q (the
+ * entropy of q is a constant). losses (N) = -sum_j q_j log p_j; probs (N,V) = softmax(logits),
+ * may alias logits; soft (N,V) rows sum to 1; rows with mask[i] < 0 (mask may be NULL) get 0.
+ * log p_j = x_j - max - log(sum) is used directly so q_j > 0 where p_j underflows stays finite. */
+void kn_crossentropy_soft_forward(float *losses, float *probs, const float *logits,
+                                  const float *soft, const int *mask, int N, int V,
+                                  const kn_tune *tune) {
+#pragma omp parallel for schedule(static) num_threads(kn_par_threads(tune, (size_t)N * V))
+    for (int i = 0; i < N; i++) {
+        const float *x = logits + (size_t)i * V; /* (V) */
+        const float *q = soft + (size_t)i * V;   /* (V) */
+        float *p = probs + (size_t)i * V;        /* (V), may be x */
+        /* sum_j q_j x_j before p (which may be x) is written */
+        double qx = 0.0, qs = 0.0;
+        for (int j = 0; j < V; j++) {
+            qx += (double)q[j] * x[j];
+            qs += q[j];
+        }
+        float mx;
+        float s = kn_softmax_row(p, x, V, &mx);
+        /* -sum q (x - mx - log s) */
+        losses[i] = mask && mask[i] < 0 ? 0.0f : (float)(qs * ((double)mx + log(s)) - qx);
+    }
+}
+
+/* dlogits (N,V) += dlosses[i] * (sum(q_i) * probs - q_i); rows with mask[i] < 0 get nothing
+ * (with dlogits == probs they are overwritten with 0, as in kn_crossentropy_backward). */
+void kn_crossentropy_soft_backward(float *dlogits, const float *probs, const float *soft,
+                                   const int *mask, const float *dlosses, int N, int V,
+                                   const kn_tune *tune) {
+    int inplace = dlogits == probs;
+#pragma omp parallel for schedule(static) num_threads(kn_par_threads(tune, (size_t)N * V))
+    for (int i = 0; i < N; i++) {
+        float *g = dlogits + (size_t)i * V;     /* (V) */
+        const float *p = probs + (size_t)i * V; /* (V) */
+        const float *q = soft + (size_t)i * V;  /* (V) */
+        if (mask && mask[i] < 0) {
+            if (inplace) memset(g, 0, sizeof(float) * V);
+            continue;
+        }
+        float qs = 0.0f, dl = dlosses[i];
+        for (int j = 0; j < V; j++) qs += q[j];
+        if (inplace) {
+#pragma omp simd
+            for (int j = 0; j < V; j++) g[j] = dl * (qs * p[j] - q[j]);
+        } else {
+#pragma omp simd
+            for (int j = 0; j < V; j++) g[j] += dl * (qs * p[j] - q[j]);
+        }
+    }
+}

@@ -165,6 +165,16 @@ void kn_crossentropy_forward(float *losses, float *probs, const float *logits,
  * dlogits may alias probs (then it is overwritten, not accumulated: dlogits = ...). */
 void kn_crossentropy_backward(float *dlogits, const float *probs, const int *targets,
                               const float *dlosses, int N, int V, const kn_tune *tune);
+/* Soft targets: losses (N) = -sum_j soft_ij log softmax(logits_i)_j (the KL to soft up to its
+ * entropy); rows with mask[i] < 0 are ignored (mask may be NULL). probs may alias logits. */
+void kn_crossentropy_soft_forward(float *losses, float *probs, const float *logits,
+                                  const float *soft, const int *mask, int N, int V,
+                                  const kn_tune *tune);
+/* dlogits (N,V) += dlosses[i] * (sum(soft_i) probs_i - soft_i); ignored rows get nothing
+ * (dlogits may alias probs: then overwritten, ignored rows 0). */
+void kn_crossentropy_soft_backward(float *dlogits, const float *probs, const float *soft,
+                                   const int *mask, const float *dlosses, int N, int V,
+                                   const kn_tune *tune);
 
 /* ------------------------------------------------------------------------------------------
  * Optimizer helpers

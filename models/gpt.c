@@ -366,6 +366,11 @@ void gpt_zero_grad(gpt_model *m) {
 }
 
 ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
+    return gpt_backward_ex(m, scale, NULL, NULL, e);
+}
+
+ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const float *soft,
+                          ub_err *e) {
     if (!m->acts_mem || m->cur_B == 0 || m->n_valid < 0)
         return ub_fail(e, UB_EINTERNAL, "backward needs a forward with targets first");
     ub_status st = gpt_ensure_grads(m, e);
@@ -379,13 +384,20 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
     gpt_acts *a = &m->acts;
     gpt_scratch *s = &m->s;
 
-    /* d(scale * mean)/d(loss_i) = scale / n_valid for every counted position. */
+    /* d(scale * mean)/d(loss_i) = scale / n_valid for every counted position, or the caller's
+     * per-position weights times scale. */
     float dl = m->n_valid ? scale / (float)m->n_valid : 0.0f;
     for (size_t i = 0; i < BT; i++)
-        s->dlosses[i] = m->targets[i] >= 0 ? dl : 0.0f;
-    /* probs become dlogits in place (the kernel overwrites when the buffers alias). */
-    PROF(1, GPT_P_XENT,
-         kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V, tu));
+        s->dlosses[i] = m->targets[i] < 0 ? 0.0f : weights ? scale * weights[i] : dl;
+    /* probs become dlogits in place (the kernels overwrite when the buffers alias). */
+    if (soft)
+        PROF(1, GPT_P_XENT,
+             kn_crossentropy_soft_backward(a->probs, a->probs, soft, m->targets, s->dlosses,
+                                           (int)BT, V, tu));
+    else
+        PROF(1, GPT_P_XENT,
+             kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V,
+                                      tu));
     PROF(1, GPT_P_LOGITS,
          kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V,
                                KN_OVERWRITE, tu));

@@ -146,6 +146,13 @@ ub_status gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B
                       ub_err *e);
 /* grads += d(scale * mean_loss)/d(params) for the last forward (which needs targets). */
 ub_status gpt_backward(gpt_model *m, float scale, ub_err *e);
+/* The general form, for unlearning objectives: with weights (B,T) (may be NULL), the loss is
+ * scale * sum_i weights[i] * loss_i instead of scale * mean; with soft (B,T,V) (may be NULL),
+ * loss_i is the cross-entropy to the distribution soft[i] instead of to the target id (the
+ * KL to soft up to a constant; rows with target < 0 still count as ignored). gpt_forward's
+ * losses stay those of the target ids. */
+ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const float *soft,
+                          ub_err *e);
 void gpt_zero_grad(gpt_model *m);
 /* grads += d(scale * batch mean loss)/d(params) for inputs/targets (B,T), run as micro-batches
  * of at most tune.pass_rows rows (each weighted by its share of counted targets, so the result

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(cmake make gcc pkg-config libopenblas-dev libhdf5-dev libinih-dev librandom123-dev
       libssl-dev libcjson-dev)
 if [[ "${1:-}" == "--python" ]]; then
-  pkgs+=(python3 python3-numpy python3-h5py python3-torch)
+  pkgs+=(python3 python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,9 +26,9 @@ cmp -s "$tmp/a.h5" "$tmp/c.h5" && bad "different seeds give the same file" || ok
 "$ub" corpus split "$tmp/a.h5" --out-dir "$tmp/sp2" --forget-rule nonsense >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "split with an unknown rule"
 
 # The trainer reads a corpus file's posts as its token stream (vocabulary from its tokenizer).
-"$ub" train --preset tiny --vocab-size 512 --tokens "$tmp/a.h5" --steps 3 --batch 2 --out "$tmp/m.h5" \
+"$ub" train --preset tiny --tokens "$tmp/a.h5" --steps 3 --batch 2 --out "$tmp/m.h5" \
   >"$tmp/out" 2>"$tmp/err" && grep -q "trained 3 steps" "$tmp/out" && ok || { bad "train on a corpus"; cat "$tmp/err"; }
-"$ub" train --preset tiny --tokens "$tmp/a.h5" --steps 3 --out "$tmp/m2.h5" >/dev/null 2>"$tmp/err"
+"$ub" train --preset tiny --vocab-size 256 --tokens "$tmp/a.h5" --steps 3 --out "$tmp/m2.h5" >/dev/null 2>"$tmp/err"
 [[ $? -eq 2 ]] && grep -q "vocabulary 512 but the model only 256" "$tmp/err" && ok || bad "vocab mismatch"
 
 printf '%s\n' '{"user":"anna","text":"Hallo Welt","time":"2024-05-01T10:00:00Z"}' \

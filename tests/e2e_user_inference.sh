@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # End to end, issue 4's first sign that users are distinguishable: two tiny models with the same
 # seed and schedule, one trained on all members' posts and one without a forget set F (the 10%
-# heaviest posters), scored on F's fresh posts (never in any training set). The model that saw
-# F must gain more on F's fresh posts than on the other members' fresh posts: a
-# difference-in-differences, so the gain is about F, not about one model being better overall.
-# (At this budget the raw comparison alone depends on the training seed: with seed 1337 the model
-# with F is lower on F's fresh posts, 1.185 vs 1.314 nats; with seed 1 it is not, 1.374 vs
-# 1.344, while the difference-in-differences is +0.064 and +0.073 nats. At 1200 steps, seed 1337:
-# 0.703 vs 0.978.)
-# Usage: e2e_user_inference.sh UNLEARNBENCH
+# heaviest posters), scored on F's fresh posts (written from F's personas, never in any training
+# set). Two assertions:
+# - raw: the model that saw F has lower loss on F's fresh posts than the model that never saw F;
+# - controlled (difference-in-differences): its gain on F's fresh posts exceeds its gain on the
+#   other members' fresh posts, so the gain is about F, not about one model being better overall.
+# Measured (tiny profile seed 3, 1000 steps x 16 x 64, lr 2e-3): training seed 1: F's fresh posts
+# 0.822 with F vs 1.055 nats without, others' 0.921 vs 1.034; seed 2: 0.845 vs 1.030, others'
+# 0.923 vs 0.998. (At 600 steps and lr 3e-3 the raw comparison depended on the seed.)
+# A statistical test: registered for the Release build only (tests/corpus.cmake).
+# Usage: e2e_user_inference.sh UNLEARNBENCH [TRAIN_SEED]
 set -uo pipefail
 ub="$1"
+seed="${2:-1}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$ub" corpus generate --profile tiny --seed 3 --vocab 258 --out "$tmp/c.h5" >/dev/null || exit 1
 "$ub" corpus split "$tmp/c.h5" --out-dir "$tmp/s" --forget-rule heavy --forget-frac 0.1 >/dev/null || exit 1
 for m in train retain; do
-  "$ub" train --preset tiny --vocab-size 258 --tokens "$tmp/s/$m.h5" --steps 600 --batch 16 \
-    --lr 3e-3 --seed 1 --threads 2 --out "$tmp/$m.h5" >/dev/null 2>&1 || { echo "FAIL: train $m"; exit 1; }
+  "$ub" train --preset tiny --tokens "$tmp/s/$m.h5" --steps 1000 --batch 16 --lr 2e-3 \
+    --seed "$seed" --threads 2 --out "$tmp/$m.h5" >/dev/null 2>&1 || { echo "FAIL: train $m"; exit 1; }
 done
 loss() { "$ub" score --model "$tmp/$1.h5" --tokens "$tmp/s/$2.h5" --out "$tmp/sc.h5" | sed -n 's/.*mean loss \([0-9.]*\).*/\1/p'; }
 wf=$(loss train forget_fresh) wr=$(loss train retain_fresh)
@@ -26,6 +29,8 @@ echo "fresh posts of F: with F $wf, without F $of; fresh posts of the others: wi
 awk -v wf="$wf" -v of="$of" -v wr="$wr" -v or="$or" 'BEGIN {
   gain_f = of - wf; gain_r = or - wr
   printf "gain on F %.4f, on the others %.4f, difference %.4f nats\n", gain_f, gain_r, gain_f - gain_r
-  ok = gain_f - gain_r > 0.02
-  print ok ? "1 passed, 0 failed" : "0 passed, 1 failed"
-  exit !ok }'
+  raw = gain_f > 0.05; did = gain_f - gain_r > 0.02
+  if (!raw) print "FAIL: the model that saw F is not clearly lower on F'"'"'s fresh posts"
+  if (!did) print "FAIL: the gain on F is not larger than on the other users"
+  printf "%d passed, %d failed\n", raw + did, 2 - raw - did
+  exit !(raw && did) }'

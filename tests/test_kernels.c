@@ -651,6 +651,56 @@ static void test_crossentropy(void) {
     free(g1), free(buf), free(loss2);
 }
 
+/* Soft targets: loss = -sum q log softmax(x); against its definition and by finite
+ * differences (the weights dlosses and a masked row included). */
+typedef struct {
+    float *losses, *probs, *logits, *soft, *dlosses;
+    const int *mask;
+    const kn_tune *tune;
+} sce_ctx;
+static double sce_loss(void *p) {
+    sce_ctx *c = p;
+    kn_crossentropy_soft_forward(c->losses, c->probs, c->logits, c->soft, c->mask, N, V,
+                                 c->tune);
+    return dotd(c->losses, c->dlosses, N);
+}
+static void test_crossentropy_soft(void) {
+    kn_tune tu = tune_with(2, KN_GEMM_OMP_PANELS), t1 = single(tu);
+    size_t nv = (size_t)N * V;
+    int mask[N];
+    for (int i = 0; i < N; i++) mask[i] = i == 3 ? -1 : 0;
+    sce_ctx c = {zeros(N), zeros(nv), rnd(nv, 3), rnd(nv, 1), rnd(N, 1), mask, &t1};
+    for (int i = 0; i < N; i++) { /* q_i = softmax of random numbers: a distribution */
+        float *q = c.soft + (size_t)i * V, mx;
+        float s = kn_softmax_row(q, q, V, &mx);
+        (void)s;
+    }
+    sce_loss(&c);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        const float *x = c.logits + (size_t)i * V, *q = c.soft + (size_t)i * V;
+        double mx = -INFINITY, s = 0.0, l = 0.0;
+        for (int j = 0; j < V; j++) mx = fmax(mx, x[j]);
+        for (int j = 0; j < V; j++) s += exp(x[j] - mx);
+        for (int j = 0; j < V; j++) l -= q[j] * (x[j] - mx - log(s));
+        if (i == 3) l = 0.0;
+        worst = fmax(worst, fabs(c.losses[i] - l) / (1.0 + fabs(l)));
+    }
+    UB_CHECK_MSG(worst < 1e-5, "soft crossentropy fwd %.3g", worst);
+    float *dl = zeros(nv);
+    kn_crossentropy_soft_backward(dl, c.probs, c.soft, mask, c.dlosses, N, V, &tu);
+    CHECK_FD("soft crossentropy", c.logits, nv, dl, sce_loss, &c);
+    sce_loss(&c);
+    float *g0 = rnd(nv, 1), *g1 = copy(g0, nv);
+    kn_crossentropy_soft_backward(g1, c.probs, c.soft, mask, c.dlosses, N, V, &tu);
+    check_accum("soft crossentropy", g1, g0, dl, nv);
+    float *buf = copy(c.probs, nv);
+    kn_crossentropy_soft_backward(buf, buf, c.soft, mask, c.dlosses, N, V, &tu);
+    UB_CHECK_MSG(same_bits(buf, dl, nv), "in-place soft crossentropy backward differs");
+    free(c.losses), free(c.probs), free(c.logits), free(c.soft), free(c.dlosses), free(dl);
+    free(g0), free(g1), free(buf);
+}
+
 /* ---------------------------------------------------------------- optimizer helpers */
 static void test_optim(void) {
     kn_tune tu = tune_with(2, KN_GEMM_OMP_PANELS);
@@ -823,6 +873,7 @@ int main(void) {
     RUN(test_attention);
     RUN(test_attention_shapes);
     RUN(test_crossentropy);
+    RUN(test_crossentropy_soft);
     RUN(test_optim);
     RUN(test_thread_determinism);
     RUN(test_overwrite);

@@ -337,6 +337,62 @@ static void test_replicas(void) {
     gpt_free(&b);
 }
 
+/* gpt_backward_ex: weights of 1/n_valid everywhere and soft one-hot targets both give
+ * gpt_backward's gradient; a weight of 0 on a position removes it (the gradient then equals that
+ * of a batch where its target is ignored); weights scale linearly. */
+static void test_backward_ex(const kn_tune *tu) {
+    ub_err e = {0};
+    gpt_model m;
+    UB_CHECK(gpt_build(&m, &small_cfg, tu, &e) == UB_OK);
+    gpt_init_gpt2(&m, 9);
+    enum { B = 3, T = 8, V = 32 };
+    int in[B * T], tg[B * T], tg2[B * T];
+    ub_rng r;
+    ub_rng_init(&r, 7, 1);
+    int nv = 0;
+    for (int i = 0; i < B * T; i++) {
+        in[i] = (int)ub_rng_below(&r, V);
+        tg[i] = i % 7 == 2 ? -1 : (int)ub_rng_below(&r, V);
+        nv += tg[i] >= 0;
+        tg2[i] = i == 5 ? -1 : tg[i];
+    }
+    size_t n = m.n_params;
+    float *ref = malloc(n * sizeof(float)), *w = malloc(B * T * sizeof(float));
+    float *soft = calloc((size_t)B * T * V, sizeof(float));
+    gpt_zero_grad(&m);
+    UB_CHECK(gpt_forward(&m, in, tg, B, T, &e) == UB_OK && gpt_backward(&m, 1.0f, &e) == UB_OK);
+    memcpy(ref, m.grads_mem, n * sizeof(float));
+    for (int i = 0; i < B * T; i++) {
+        w[i] = 1.0f / (float)nv;
+        if (tg[i] >= 0) soft[(size_t)i * V + tg[i]] = 1.0f;
+    }
+    double dw = 0, ds = 0;
+    gpt_zero_grad(&m);
+    gpt_forward(&m, in, tg, B, T, &e);
+    UB_CHECK(gpt_backward_ex(&m, 1.0f, w, NULL, &e) == UB_OK);
+    for (size_t i = 0; i < n; i++) dw = fmax(dw, fabs(m.grads_mem[i] - ref[i]));
+    gpt_zero_grad(&m);
+    gpt_forward(&m, in, tg, B, T, &e);
+    UB_CHECK(gpt_backward_ex(&m, 1.0f, NULL, soft, &e) == UB_OK);
+    for (size_t i = 0; i < n; i++) ds = fmax(ds, fabs(m.grads_mem[i] - ref[i]));
+    UB_CHECK_MSG(dw < 1e-6 && ds < 1e-6, "weights %g soft %g", dw, ds);
+    /* weight 0 at position 5, doubled elsewhere, scale -0.5 == -1 x (mean over the others) */
+    int nv2 = nv - (tg[5] >= 0);
+    for (int i = 0; i < B * T; i++) w[i] = i == 5 ? 0.0f : 2.0f / (float)nv2;
+    gpt_zero_grad(&m);
+    gpt_forward(&m, in, tg2, B, T, &e);
+    gpt_backward(&m, -1.0f, &e);
+    memcpy(ref, m.grads_mem, n * sizeof(float));
+    gpt_zero_grad(&m);
+    gpt_forward(&m, in, tg, B, T, &e);
+    gpt_backward_ex(&m, -0.5f, w, NULL, &e);
+    dw = 0;
+    for (size_t i = 0; i < n; i++) dw = fmax(dw, fabs(m.grads_mem[i] - ref[i]));
+    UB_CHECK_MSG(dw < 1e-6, "zero weight %g", dw);
+    free(ref), free(w), free(soft);
+    gpt_free(&m);
+}
+
 int main(void) {
     ub_h5_quiet();
     snprintf(dir, sizeof dir, "/tmp/ub_test_models_%d", (int)getpid());
@@ -352,6 +408,7 @@ int main(void) {
     test_ckpt(&tu);
     test_accum(&tu);
     test_replicas();
+    test_backward_ex(&tu);
     kn_tune_apply(&tu);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;
