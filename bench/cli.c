@@ -12,6 +12,8 @@ typedef struct {
 } ub_command;
 
 static const ub_command commands[] = {
+    {"run", ub_cmd_run, "the benchmark: train, delete, unlearn, measure (default: quick preset)"},
+    {"report", ub_cmd_report, "regenerate a run's report.md from its results.h5"},
     {"corpus", ub_cmd_corpus, "generate, import, inspect a social-media corpus (HDF5)"},
     {"train", ub_cmd_train, "train a GPT-2-style model on a token file, resumable"},
     {"score", ub_cmd_score, "per-token losses of a checkpoint on a token file"},

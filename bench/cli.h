@@ -57,5 +57,7 @@ int ub_cmd_tokens(int argc, char **argv);
 int ub_cmd_bench(int argc, char **argv);
 int ub_cmd_bench_train(int argc, char **argv);
 int ub_cmd_corpus(int argc, char **argv);
+int ub_cmd_run(int argc, char **argv);
+int ub_cmd_report(int argc, char **argv);
 
 #endif

@@ -202,6 +202,11 @@ ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e);
  * count). */
 ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e);
 
+/* Fill a secret format (D digit, N digit 1-9, \\x literal x, see generate.c) with random
+ * draws from r; returns log2 of the number of possible values. Also draws the candidates
+ * that exposure ranks a secret among. */
+double corpus_secret_fill(char *out, size_t cap, const char *format, ub_rng *r);
+
 /* ---- JSONL import (datasets/import.c) ---- */
 /* One JSON object per line: required "user" (string) and "text" (string); optional "time"
  * (ISO 8601), "visibility" ("public"/"friends"/"private"), "lang", "reply_to" (the 1-based line

@@ -152,8 +152,7 @@ static void fmt_literal(char *f, size_t cap, const char *s) {
     f[n] = '\0';
 }
 
-/* Fill a format's placeholders; returns log2 of the number of possible values. */
-static double fmt_fill(char *out, size_t cap, const char *f, ub_rng *r) {
+double corpus_secret_fill(char *out, size_t cap, const char *f, ub_rng *r) {
     size_t n = 0;
     double bits = 0.0;
     for (; *f && n + 1 < cap; f++) {
@@ -201,7 +200,7 @@ static ub_status draw_secret(corpus *c, gen_user *gu, int64_t u, const char *fir
                            "generator: cannot draw a unique %s secret for user %lld; too many "
                            "secret users for the format's space",
                            SEC_KIND[kind], (long long)u);
-        bits = fmt_fill(val, sizeof val, fmt, r);
+        bits = corpus_secret_fill(val, sizeof val, fmt, r);
         int n_sub = 0;
         if (kind == SEC_EMAIL) digit_key(key, sizeof key, "email", val);
         else if (kind == SEC_ADDRESS) digit_key(key, sizeof key, "address", val);

@@ -190,6 +190,8 @@ typedef struct gpt_train_cfg {
     double grad_clip;   /* global norm; 0 = off */
     double beta1, beta2, eps, weight_decay;
     long ckpt_every;    /* write the checkpoint every this many steps (0: only at the end) */
+    long stop_at;       /* stop after this many steps (0: steps); training in stages (SISA)
+                         * keeps one learning-rate schedule over all of them. Not saved. */
 } gpt_train_cfg;
 
 /* The documented defaults (AdamW 0.9/0.95/1e-8, wd 0.1, clip 1.0, lr 1e-3 -> 1e-4, ...). */

@@ -126,7 +126,8 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
     }
     gpt_adamw h = {0, c->beta1, c->beta2, c->eps, c->weight_decay};
     double tokens_per_step = (double)c->batch * c->ctx * c->accum;
-    while (s->step < c->steps) {
+    long stop = c->stop_at > 0 && c->stop_at < c->steps ? c->stop_at : c->steps;
+    while (s->step < stop) {
         long step = s->step;
         double t0 = ub_now();
         gpt_zero_grad(m);
@@ -161,7 +162,7 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
         s->loss[step] = (float)loss;
         s->step = step + 1;
         double dt = ub_now() - t0;
-        if (ckpt_path && c->ckpt_every > 0 && s->step % c->ckpt_every == 0 && s->step < c->steps) {
+        if (ckpt_path && c->ckpt_every > 0 && s->step % c->ckpt_every == 0 && s->step < stop) {
             st = gpt_save(ckpt_path, m, c, s, e);
             if (st) goto done;
         }

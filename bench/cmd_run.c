@@ -1,0 +1,119 @@
+/* bench/cmd_run.c: `unlearnbench run` and `unlearnbench report`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run_private.h"
+
+static void build_usage(char *u, size_t cap) {
+    size_t n = (size_t)snprintf(
+        u, cap,
+        "run [--preset quick|paper] [--corpus FILE.h5] [--forget-users N | --forget-frac F]\n"
+        "    [--forget-rule R] [--methods LIST] [--seeds N] [--threads N] [--out DIR] [options]\n\n"
+        "The benchmark: for each seed, split the corpus (policy, non-members, forget set F),\n"
+        "train `original` (all members) and `retrain` (without F) with the same seed and\n"
+        "schedule (cached by content hash in DIR/models/), continue training original without F\n"
+        "(`continued_N`), apply every unlearning method to original, score every model on F's\n"
+        "posts, retained posts, non-members' posts, fresh posts and F's planted secrets, and\n"
+        "write DIR/results.h5 (bench/FORMAT.md), DIR/timings.h5 and DIR/report.md. Without\n"
+        "--corpus a corpus is generated into DIR/corpus.h5. With no options: the quick preset.\n\n"
+        "methods (--methods all, none, or a comma list; hyperparameters: bench/methods/README.md):\n");
+    for (int i = 0; i < ul_n_methods && n < cap; i++)
+        n += (size_t)snprintf(u + n, cap - n, "  %-20s %s\n", ul_methods[i]->name,
+                              ul_methods[i]->summary);
+    if (n < cap) n += (size_t)snprintf(u + n, cap - n, "\nmetrics (per seed and model):\n");
+    for (int k = 0; k < M_N_METRICS && n < cap; k++)
+        n += (size_t)snprintf(u + n, cap - n, "  %-24s %s\n", run_metric_names[k],
+                              run_metric_docs[k]);
+}
+
+int ub_cmd_run(int argc, char **argv) {
+    const char *preset = "quick";
+    /* the preset must be known before the other defaults: look for it first */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--preset")) preset = argv[i + 1];
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--preset=", 9)) preset = argv[i] + 9;
+    ub_err e = {0};
+    ub_run_cfg c;
+    if (ub_run_defaults(&c, preset, &e)) return ub_report(&e);
+    const char *preset_opt = c.preset, *config = NULL;
+    ub_opt opts[] = {
+        {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
+        {"corpus", OPT_STR, &c.corpus, "FILE", "corpus file (generated or imported)"},
+        {"profile", OPT_STR, &c.gen_profile, "P", "generator profile without --corpus"},
+        {"corpus-seed", OPT_U64, &c.corpus_seed, "S", "generator seed without --corpus (1)"},
+        {"forget-rule", OPT_STR, &c.forget_rule, "R", "random, heavy, secrets, sensitive, objected"},
+        {"forget-users", OPT_LONG, &c.forget_users, "N", "users in F"},
+        {"forget-frac", OPT_DOUBLE, &c.forget_frac, "F", "share of members in F (0.1)"},
+        {"nonmember-frac", OPT_DOUBLE, &c.nonmember_frac, "F", "share of users held out (0.2)"},
+        {"all-posts", OPT_FLAG, &c.all_posts, NULL, "no policy: every corpus-proper post counts"},
+        {"methods", OPT_STR, &c.methods, "LIST", "approximate methods: all, none, or a,b,c"},
+        {"method-params", OPT_STR, &c.method_params, "SPEC",
+         "hyperparameters, e.g. \"npo:steps=20,lr=1e-4;kl:steps=10\""},
+        {"seeds", OPT_INT, &c.seeds, "N", "repetitions (quick 3, paper 5)"},
+        {"seed", OPT_U64, &c.seed0, "S", "first seed (1)"},
+        {"threads", OPT_INT, &c.threads, "N", "threads (default: all cores)"},
+        {"out", OPT_STR, &c.out_dir, "DIR", "output directory (unlearnbench-out)"},
+        {"model", OPT_STR, &c.model, "P", "model preset (quick: tiny)"},
+        {"steps", OPT_LONG, &c.steps, "N", "training steps of original and retrain"},
+        {"batch", OPT_INT, &c.batch, "B", "windows per step"},
+        {"lr", OPT_DOUBLE, &c.lr, "X", "peak learning rate"},
+        {"min-lr", OPT_DOUBLE, &c.min_lr, "X", "final learning rate"},
+        {"continued-steps", OPT_LONG, &c.continued_steps, "N", "budget of continued"},
+        {"sisa-shards", OPT_INT, &c.sisa_shards, "S", "SISA shards (4)"},
+        {"sisa-slices", OPT_INT, &c.sisa_slices, "R", "SISA slices per shard (4)"},
+        {"eval-posts", OPT_INT, &c.eval_posts, "N", "cap on scored retained/non-member posts"},
+        {"candidates", OPT_INT, &c.candidates, "N", "sampled candidates per secret (exposure)"},
+        {"mink-k", OPT_DOUBLE, &c.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
+        {"quiet", OPT_FLAG, &c.quiet, NULL, "no progress output"},
+        {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
+        {0}};
+    static char usage[16384];
+    build_usage(usage, sizeof usage);
+    int rc = ub_opts_parse("run", usage, opts, argc, argv, NULL, 0, NULL);
+    if (rc >= 0) return rc;
+    if (strcmp(preset_opt, c.preset)) { /* given in a config file only */
+        fprintf(stderr, "unlearnbench run: give --preset on the command line\n");
+        return UB_EXIT_USAGE;
+    }
+    if (ub_opt_given(opts, "forget-frac") && ub_opt_given(opts, "forget-users")) {
+        fprintf(stderr, "unlearnbench run: --forget-users and --forget-frac exclude each other\n");
+        return UB_EXIT_USAGE;
+    }
+    if (ub_run(&c, &e)) return ub_report(&e);
+    /* Plots are optional: the benchmark never needs Python, the figures do. */
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import h5py, matplotlib' >/dev/null 2>&1 && "
+             "/usr/bin/python3 '%s/plots.py' '%s' >/dev/null 2>&1",
+             ub_scripts_dir(), c.out_dir);
+    int plots = system(cmd) == 0;
+    if (!c.quiet)
+        fprintf(stderr, plots ? "plots in %s/plots/\n"
+                              : "no plots (needs /usr/bin/python3 with h5py and matplotlib: "
+                                "scripts/plots.py %s)\n",
+                c.out_dir);
+    if (ub_run_report(c.out_dir, &e)) return ub_report(&e);
+    if (!c.quiet) fprintf(stderr, "report: %s/report.md\n", c.out_dir);
+    return 0;
+}
+
+int ub_cmd_report(int argc, char **argv) {
+    static const char usage[] = "report DIR\n\nRegenerate DIR/report.md from DIR/results.h5 "
+                                "(and DIR/timings.h5 when present).\n";
+    const char *pos[1] = {0};
+    int npos = 0;
+    ub_opt opts[] = {{0}};
+    int rc = ub_opts_parse("report", usage, opts, argc, argv, pos, 1, &npos);
+    if (rc >= 0) return rc;
+    if (npos != 1) {
+        fprintf(stderr, "unlearnbench report: need the run's directory\n");
+        return UB_EXIT_USAGE;
+    }
+    ub_err e = {0};
+    if (ub_run_report(pos[0], &e)) return ub_report(&e);
+    printf("wrote %s/report.md\n", pos[0]);
+    return 0;
+}

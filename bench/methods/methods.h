@@ -1,0 +1,64 @@
+/* bench/methods/methods.h: approximate unlearning methods (library ub_methods, prefix ul_).
+ *
+ * A method turns a copy of the original model (trained on all members, F included) into an
+ * "unlearned" model, seeing only what a deployer has at deletion time: the original model, the
+ * forget set F's training posts, and the retained members' training posts. The exact methods
+ * (retrain, SISA) and continued training are trainings and live in the run (bench/run.c).
+ *
+ * Adding a method: one file bench/methods/NAME.c that defines `const ul_method ul_NAME`, and
+ * one line in bench/methods/registry.c. Hyperparameters are key=value pairs with documented
+ * defaults (ul_method.params); `unlearnbench run --help` lists them.
+ */
+#ifndef UB_METHODS_H
+#define UB_METHODS_H
+
+#include "gpt.h"
+
+/* Posts as token sequences: post i is ids[off[i] .. off[i+1]) (BOS text EOS), back to back, so
+ * ids[0 .. off[n]) is also the token stream the trainer sees. */
+typedef struct ul_posts {
+    const int32_t *ids;  /* (off[n]) */
+    const size_t *off;   /* (n+1) */
+    size_t n;
+    const int64_t *user; /* (n) corpus user index of each post */
+} ul_posts;
+
+typedef struct ul_ctx {
+    const gpt_model *original;  /* read-only: the deployed model */
+    const ul_posts *forget;     /* F's training posts */
+    const ul_posts *retain;     /* the other members' training posts */
+    const gpt_train_cfg *train; /* the original's schedule: batch, ctx, lr, AdamW settings */
+    uint64_t seed;              /* for the method's data order and random choices */
+    const char *params;         /* "key=value,key=value" overriding the defaults, or NULL */
+} ul_ctx;
+
+typedef struct ul_cost {
+    long steps;          /* optimizer steps or updates taken */
+    double tokens;       /* tokens through the model (forward, with or without backward) */
+    double flops;        /* estimated: 6 x params per trained token, 2 x params per forward-only
+                          * token, plus attention (gpt_train_flops convention) */
+    size_t extra_bytes;  /* memory the method holds beyond one model with gradients and
+                          * optimizer moments: extra model copies, buffers */
+} ul_cost;
+
+/* Hyperparameters every method accepts besides those in its params string: ctx (window length),
+ * clip (global gradient-norm clip, 0 = off), wd (AdamW weight decay), sched (const: constant
+ * learning rate; linear: decaying to 0 over the steps). "train" means the original's setting
+ * (ul_ctx.train); batch=train in a method's params likewise. */
+#define UL_COMMON_PARAMS "ctx=train,clip=train,wd=train,sched=const"
+
+typedef struct ul_method {
+    const char *name;    /* "gradient_ascent" */
+    const char *summary; /* one line for --help */
+    const char *params;  /* the defaults, "steps=40,lr=1e-4,...": the documented hyperparameters */
+    /* m: a copy of the original (parameters loaded, gradients and moments zero); changed in
+     * place into the unlearned model. Deterministic in (m, c) for a fixed thread count. */
+    ub_status (*apply)(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e);
+} ul_method;
+
+/* The registered methods, in report order. */
+extern const ul_method *const ul_methods[];
+extern const int ul_n_methods;
+const ul_method *ul_find(const char *name);
+
+#endif

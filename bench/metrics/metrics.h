@@ -1,0 +1,185 @@
+/* bench/metrics/metrics.h: the metrics of unlearnbench (library ub_metrics, prefix mt_).
+ *
+ * Pure functions over arrays: no model code, no I/O, no globals. Double precision throughout.
+ *
+ * Conventions
+ *   - Membership scores: a HIGHER score means "more likely a member" (of the training set, or of
+ *     the forget set before unlearning). Exposure is the exception: it takes losses (LOWER = more
+ *     likely) because that is how Carlini et al. define it.
+ *   - Callers pass finite values. A NaN score gives a memory-safe but unspecified result.
+ *   - Functions returning a double return NaN when the answer is undefined (empty input, a
+ *     division by zero documented below) or when an internal allocation fails. Functions that
+ *     hand arrays back return a ub_status and fill ub_err.
+ *   - Shapes: pos (np), neg (nn), a (na), b (nb), x (n), ... : plain 1-D arrays.
+ *
+ * Families and files: ROC/AUC and thresholds (auc.c), Kolmogorov-Smirnov (ks.c), secret exposure
+ * and the skew-normal (exposure.c), per-text membership scores (mia_scores.c), statistics over
+ * seeds (stats.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
+ */
+#ifndef UB_METRICS_H
+#define UB_METRICS_H
+
+#include <stddef.h>
+
+#include "ub.h"
+
+/* ------------------------------------------------------------------------------------------
+ * ROC, AUC, thresholds (auc.c)
+ * ------------------------------------------------------------------------------------------ */
+/* ROC AUC = P(pos > neg) + 0.5 P(pos == neg) over all (pos, neg) pairs: the Mann-Whitney U
+ * statistic / (np nn). O((np+nn) log) by sorting, ties exact; equals
+ * sklearn.metrics.roc_auc_score. NaN if np or nn is 0. */
+double mt_auc(const double *pos, size_t np, const double *neg, size_t nn);
+
+/* The ROC curve: one point per distinct score threshold t (classify "member" when score >= t),
+ * from the highest threshold down, with (0,0) prepended; the last point is (1,1). The same points
+ * as sklearn.metrics.roc_curve(drop_intermediate=False). fpr, tpr (n_points) are allocated here;
+ * the caller frees them with free(). UB_EARG if np or nn is 0. */
+ub_status mt_roc(const double *pos, size_t np, const double *neg, size_t nn, double **fpr,
+                 double **tpr, size_t *n_points, ub_err *e);
+
+/* TPR at low FPR (Carlini et al. 2022, "Membership Inference Attacks From First Principles"): the
+ * largest TPR over the ROC points with FPR <= max_fpr. Resolution: with nn negatives the FPRs
+ * are multiples of 1/nn, so max_fpr < 1/nn selects only thresholds with no false positive at
+ * all; callers report 1/nn next to the value when it exceeds max_fpr. NaN if np or nn is 0 or
+ * max_fpr < 0. */
+double mt_tpr_at_fpr(const double *pos, size_t np, const double *neg, size_t nn, double max_fpr);
+
+/* PrivLeak (Shi et al. 2024, MUSE): (auc_method - auc_retrain) / auc_retrain * 100. 0 = leaks
+ * like the retrained model; > 0 under-unlearning; < 0 over-unlearning. auc_retrain = 0 gives
+ * +-inf or NaN. */
+double mt_privleak(double auc_method, double auc_retrain);
+
+/* Empirical epsilon for one example (NeurIPS 2023 unlearning challenge, Triantafillou et al.
+ * 2024): unl (nu) are the example's scores under unlearned models, ret (nr) under retrained
+ * ones. For every threshold decision rule ("unlearned" when score >= t, and also the flipped rule
+ * "unlearned" when score < t, since an attacker may pick either side), with FPR = share of ret
+ * called "unlearned" and FNR = share of unl missed:
+ *   eps = max over rules of max(log((1 - delta - FPR) / FNR), log((1 - delta - FNR) / FPR)).
+ * A term whose denominator is 0 or whose numerator is <= 0 is undefined and skipped (a perfect
+ * separation therefore does not give +inf: the estimate is bounded by the sample sizes). NaN if
+ * nu or nr is 0, or if no term is defined. */
+double mt_eps_threshold(const double *unl, size_t nu, const double *ret, size_t nr, double delta);
+
+/* ------------------------------------------------------------------------------------------
+ * Two-sample Kolmogorov-Smirnov (ks.c)
+ * ------------------------------------------------------------------------------------------ */
+/* D = sup_x |F_a(x) - F_b(x)| of the two empirical CDFs, and the two-sided p-value
+ * P(D' >= D) under H0 (both samples from one continuous distribution), as
+ * scipy.stats.ks_2samp(a, b) (method='auto', alternative='two-sided'). The p-value is exact:
+ * equal sizes use the reflection formula (scipy's _compute_prob_outside_square), unequal sizes
+ * the lattice-path recursion of Hodges (1958) in Viehmann's (2021) stable form for 1 - p
+ * (scipy's _compute_outer_prob_inside_method). scipy switches to an asymptotic p-value when
+ * max(na, nb) > 10000; we stay exact (cost O(max(na,nb) * D * min(na,nb))), so only there may
+ * our p differ from scipy's, by scipy's approximation error. TOFU's forget quality is this
+ * p-value on truth ratios. D and p are NaN if na or nb is 0. */
+void mt_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double *D, double *p);
+
+/* ------------------------------------------------------------------------------------------
+ * Secret exposure (exposure.c), Carlini et al. 2019, "The Secret Sharer"
+ *   Scores are log-perplexities: the total loss in nats of a secret's tokens given its prefix
+ *   (LOWER = more likely). cand (n) are the losses of candidates drawn uniformly from the
+ *   secret's format (the randomness space, of size 2^log2_space).
+ * ------------------------------------------------------------------------------------------ */
+/* Exposure by rank interpolation (Secret Sharer, section 4): with k = #(cand < secret) +
+ * 0.5 #(cand == secret), the secret's estimated rank in the whole space is
+ * r = 1 + k 2^log2_space / n, and exposure = log2_space - log2(r), evaluated in log2 so that
+ * large spaces do not overflow. A secret ranked first (k = 0) gets the maximum, log2_space; one
+ * worse than every candidate gets about 0. NaN if n is 0. */
+double mt_exposure_rank(double secret, const double *cand, size_t n, double log2_space);
+
+/* Exposure by distribution fit (Secret Sharer, section 4.3): fit a skew-normal to the candidates'
+ * losses by the method of moments (mt_skewnorm_fit), then exposure = -log2 CDF(secret), i.e.
+ * -log2 of the probability that a random candidate has a loss <= the secret's. The CDF is
+ * computed in log space (mt_skewnorm_logcdf), so no cap is needed: exposure stays finite and
+ * accurate far beyond where the CDF underflows (it is +inf only when the standardised score's
+ * square overflows a double, |z| > 1e154). NaN if the fit fails (n < 3, zero spread). */
+double mt_exposure_skewnorm(double secret, const double *cand, size_t n);
+
+/* Skew-normal SN(xi, omega, alpha): density 2/omega phi(z) Phi(alpha z), z = (x - xi)/omega
+ * (Azzalini 1985; scipy.stats.skewnorm(a=alpha, loc=xi, scale=omega)). */
+/* Method-of-moments fit, as scipy.stats.skewnorm.fit(x, method='mm'): the sample skewness g1
+ * (biased, m3 / m2^1.5, as scipy.stats.skew) gives delta = alpha / sqrt(1 + alpha^2) in closed
+ * form; then omega^2 = m2 / (1 - 2 delta^2 / pi) and xi = mean - omega delta sqrt(2/pi), with m2
+ * the population variance (ddof 0). |g1| is clamped to MT_SKEWNORM_MAX_SKEW, below the family's
+ * maximum 0.9952717, so alpha stays finite (scipy clamps at the maximum and returns alpha = inf).
+ * Maximum likelihood (scipy's default fit) is not used: it needs an optimiser and is unstable
+ * for |g1| near the maximum. UB_EARG if n < 3 or the sample has zero variance. */
+#define MT_SKEWNORM_MAX_SKEW 0.99
+ub_status mt_skewnorm_fit(const double *x, size_t n, double *xi, double *omega, double *alpha,
+                          ub_err *e);
+/* CDF and log CDF. With z = (x - xi)/omega, CDF = Phi(z) - 2 T(z, alpha), evaluated without
+ * cancellation: for z <= 0, CDF = (1/pi) int_{atan alpha}^{pi/2} exp(-z^2 / (2 cos^2 t)) dt (a
+ * positive integrand, from T(z, inf) = Phi(z)/2), integrated by adaptive Gauss-Kronrod with the
+ * peak factored out so the log CDF is exact in the far left tail; for z > 0 through the
+ * survival function of SN(-alpha) at -z. Accuracy (checked against mpmath): relative ~1e-13 on
+ * the CDF and on the log CDF (absolute ~1e-16 where log CDF ~ 0) for |alpha| <= 1e3 (the fit
+ * gives |alpha| <= 28); ~1e-9 for |alpha| ~ 1e8 with |z| < 1e-6. Finite |alpha| <= 1e100;
+ * omega <= 0 gives NaN. */
+double mt_skewnorm_cdf(double x, double xi, double omega, double alpha);
+double mt_skewnorm_logcdf(double x, double xi, double omega, double alpha);
+/* Owen's T function T(h, a) = 1/(2 pi) int_0^a exp(-h^2 (1 + x^2) / 2) / (1 + x^2) dx, computed
+ * as 1/(2 pi) int_0^{atan a} exp(-h^2 / (2 cos^2 t)) dt by adaptive Gauss-Kronrod (relative
+ * accuracy about 1e-13; scipy.special.owens_t). */
+double mt_owens_t(double h, double a);
+
+/* ------------------------------------------------------------------------------------------
+ * Membership scores of one text (mia_scores.c)
+ *   logp (n): natural-log probabilities of the text's n tokens, each given its prefix.
+ * ------------------------------------------------------------------------------------------ */
+/* Min-K% Prob (Shi et al. 2023, "Detecting Pretraining Data from Large Language Models"): the
+ * mean of the lowest m = ceil(k n) token log-probabilities (at least 1). Higher = member.
+ * ceil(k n) is taken with a 1e-9 slack so that k = 0.1, n = 30 gives 3, not 4 from the rounding
+ * of 0.1 * 30. (The authors' code uses int(k n), i.e. floor.) NaN if n is 0 or k is not in
+ * (0, 1]. */
+double mt_mink(const float *logp, size_t n, double k);
+/* Min-K%++ (Zhang et al. 2024): per token z = (logp - mu) / sigma, where mu (n) and sigma (n)
+ * are the mean and the STANDARD DEVIATION (not the variance) of log p(v) over the vocabulary v
+ * under the model's next-token distribution at that position; then the mean of the lowest
+ * ceil(k n) z (as mt_mink). sigma <= 0 (a one-hot next-token distribution) is replaced by
+ * MT_MINKPP_SIGMA_EPS. NaN if n is 0 or k is not in (0, 1]. */
+#define MT_MINKPP_SIGMA_EPS 1e-12
+double mt_minkpp(const float *logp, const float *mu, const float *sigma, size_t n, double k);
+/* Length in bytes of the zlib stream of bytes (n) at level 6 (memLevel 8, windowBits 15, default
+ * strategy): equal to Python's len(zlib.compress(b)) (level -1 means 6) with the same zlib.
+ * Streams through a small buffer, so n may be large. Returns 0 (never a valid length: the
+ * smallest stream is 8 bytes) if zlib fails. */
+size_t mt_zlib_len(const void *bytes, size_t n);
+/* zlib score (Carlini et al. 2021, "Extracting Training Data from Large Language Models"): their
+ * ratio is log-perplexity / zlib entropy, lower = member; we return -(loss_nats / zlib_len) so
+ * higher = member. Carlini et al. (and Shi et al.'s Min-K% code) use the MEAN token loss
+ * (log-perplexity) here, not the total: pass the mean to reproduce them. NaN if zlib_len is 0. */
+double mt_zlib_score(double loss_nats, size_t zlib_len);
+
+/* ------------------------------------------------------------------------------------------
+ * Statistics over seeds (stats.c)
+ * ------------------------------------------------------------------------------------------ */
+/* Mean and Student-t 95% confidence half-width t_{0.975, n-1} sd / sqrt(n), sd with ddof 1.
+ * n = 1: half_width NaN; n = 0: both NaN. Callers pass finite values (no NaN skipping). */
+void mt_mean_ci95(const double *x, size_t n, double *mean, double *half_width);
+/* Student t with df > 0 degrees of freedom (df need not be an integer: Welch). Survival
+ * function P(T > t) through the regularized incomplete beta function (continued fraction), as
+ * scipy.stats.t.sf. Relative accuracy (checked against mpmath): ~1e-13 for df <= 1e4, ~1e-12 at
+ * 1e5, ~5e-11 at 1e6. NaN if df <= 0 or not finite. */
+double mt_t_sf(double t, double df);
+/* Inverse CDF of Student t: safeguarded Newton on log sf, converged to ~1e-15, so as accurate as
+ * mt_t_sf. scipy.stats.t.ppf (cephes stdtri) is itself off by up to ~3e-9 relative (t.ppf(0.975,
+ * 2) = 4.302652729911275; exact (2p-1)/sqrt(2p(1-p)) = 4.30265272974946). p = 0 / 1 give -inf /
+ * +inf, as does a quantile beyond the double range; NaN if p is outside [0, 1] or df is
+ * invalid. */
+double mt_t_quantile(double p, double df);
+/* Two-sided p-value of the paired t-test on a (n), b (n) (scipy.stats.ttest_rel): t = mean(d) /
+ * (sd(d) / sqrt(n)), d = a - b, df = n - 1. NaN if n < 2 or all differences are equal to their
+ * mean and that mean is 0 (0/0); 0 if they are constant and nonzero. */
+double mt_ttest_paired_p(const double *a, const double *b, size_t n);
+/* Two-sided p-value of Welch's unequal-variance t-test (scipy.stats.ttest_ind(equal_var=False)):
+ * t = (mean_a - mean_b) / sqrt(va/na + vb/nb), Welch-Satterthwaite df (1 when both variances are
+ * 0, as scipy). NaN if na < 2 or nb < 2, or if both variances are 0 and the means are equal. */
+double mt_welch_p(const double *a, size_t na, const double *b, size_t nb);
+
+/* Residual knowledge: (v_method - v_retrain) / (v_original - v_retrain). 0 = like the retrained
+ * model, 1 = like the original, < 0 past retrain, > 1 worse than the original. NaN when
+ * |v_original - v_retrain| < 1e-12 (the metric cannot tell the two references apart). */
+double mt_residual(double v_method, double v_retrain, double v_original);
+
+#endif

@@ -1,0 +1,991 @@
+/* bench/run.c: `unlearnbench run`: train, unlearn, score, measure, for each seed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "metrics.h"
+#include "run_private.h"
+
+const int run_exposure_counts[4] = {0, 1, 4, 16};
+
+const char *const run_metric_names[M_N_METRICS] = {
+    "loss_forget", "loss_retain", "loss_nonmember", "loss_forget_fresh", "loss_nonmember_fresh",
+    "ppl_retain_rel", "ppl_nonmember_rel", "auc_loss", "auc_zlib", "auc_mink", "auc_minkpp",
+    "tpr_at_1pct_fpr", "tpr_at_0.1pct_fpr", "privleak", "auc_user_fresh", "auc_retain",
+    "ks_d", "ks_p", "kl_forget", "kl_retain", "exposure_rank_0", "exposure_rank_1",
+    "exposure_rank_4", "exposure_rank_16", "exposure_skewnorm_0", "exposure_skewnorm_1",
+    "exposure_skewnorm_4", "exposure_skewnorm_16", "residual_auc_loss", "residual_loss_forget",
+    "residual_auc_user_fresh", "residual_exposure_16", "cost_gflop",
+    "cost_rel_retrain", "extra_memory_mb"};
+
+const char *const run_metric_docs[M_N_METRICS] = {
+    "mean loss per token (nats) on F's training posts",
+    "mean loss per token on a sample of the retained members' training posts",
+    "mean loss per token on non-members' posts (never trained on)",
+    "mean loss per token on F's fresh posts (never in any corpus)",
+    "mean loss per token on non-members' fresh posts",
+    "perplexity on retained posts relative to original (utility; 1 = unchanged)",
+    "perplexity on non-members' posts relative to original (utility on unseen users)",
+    "MIA ROC AUC, F's posts vs non-members' posts, LOSS attack (score -mean loss)",
+    "MIA AUC, zlib attack (score -loss / zlib bytes)",
+    "MIA AUC, Min-K% Prob attack",
+    "MIA AUC, Min-K%++ attack",
+    "TPR at 1% FPR of the LOSS attack (resolution 1/#non-member posts)",
+    "TPR at 0.1% FPR of the LOSS attack",
+    "MUSE PrivLeak of the LOSS attack: (AUC - AUC_retrain) / AUC_retrain x 100",
+    "user inference AUC: F's fresh posts vs non-members' fresh posts, LOSS attack",
+    "MIA AUC of retained posts vs non-members' posts (side effect on users who stay)",
+    "TOFU forget quality: KS statistic D between per-post mean losses on F, model vs retrain",
+    "TOFU forget quality: KS p-value (high = indistinguishable from retrain)",
+    "mean KL(retrain || model) per token on F's posts",
+    "mean KL(retrain || model) per token on retained posts",
+    "mean exposure (bits, rank estimate) of F's secrets inserted 0 times",
+    "mean exposure (rank) of F's secrets inserted once",
+    "mean exposure (rank) of F's secrets inserted 4 times",
+    "mean exposure (rank) of F's secrets inserted 16 times",
+    "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times",
+    "mean exposure (skew-normal) of secrets inserted once",
+    "mean exposure (skew-normal) of secrets inserted 4 times",
+    "mean exposure (skew-normal) of secrets inserted 16 times",
+    "residual influence on auc_loss: (m - retrain) / (original - retrain)",
+    "residual influence on loss_forget",
+    "residual influence on auc_user_fresh",
+    "residual influence on exposure_rank_16",
+    "estimated GFLOP of the method",
+    "cost_gflop / retrain's",
+    "memory held beyond one model with gradients and optimizer state (MB)"};
+
+ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
+    memset(c, 0, sizeof *c);
+    c->gen_profile = "tiny";
+    c->corpus_seed = 1;
+    c->forget_rule = "random";
+    c->forget_frac = 0.1;
+    c->nonmember_frac = 0.2;
+    c->methods = "all";
+    c->seed0 = 1;
+    c->out_dir = "unlearnbench-out";
+    c->model = "tiny";
+    c->batch = 16;
+    c->lr = 2e-3;
+    c->min_lr = 2e-4;
+    c->candidates = 200;
+    c->sisa_shards = 4;
+    c->sisa_slices = 4;
+    c->mink_k = 0.2;
+    if (!preset || !strcmp(preset, "quick")) {
+        c->preset = "quick";
+        c->seeds = 3;
+        c->steps = 1000;
+        c->continued_steps = 200;
+        c->eval_posts = 400;
+    } else if (!strcmp(preset, "paper")) {
+        c->preset = "paper";
+        c->gen_profile = "default";
+        c->seeds = 5;
+        c->model = "small";
+        c->steps = 4000;
+        c->batch = 32;
+        c->lr = 1e-3;
+        c->min_lr = 1e-4;
+        c->continued_steps = 800;
+        c->eval_posts = 2000;
+        c->candidates = 1000;
+    } else {
+        return ub_fail(e, UB_EARG, "unknown preset '%s' (quick, paper)", preset);
+    }
+    return UB_OK;
+}
+
+/* ---- one model's scores ---------------------------------------------------------------- */
+enum { S_F, S_R, S_N, S_FF, S_NF, N_SCORED };
+static const int scored_set[N_SCORED] = {RUN_FORGET, RUN_RETAIN_EVAL, RUN_NONMEMBER,
+                                         RUN_FORGET_FRESH, RUN_NONMEMBER_FRESH};
+
+typedef struct model_result {
+    char name[48];
+    ub_post_scores s[N_SCORED];
+    double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
+    double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
+    double seconds, flops;
+    size_t extra_bytes;
+    double metric[M_N_METRICS];
+} model_result;
+
+static void model_result_free(model_result *r) {
+    for (int k = 0; k < N_SCORED; k++) {
+        ub_post_scores_free(&r->s[k]);
+        free(r->zlib[k]);
+    }
+    free(r->exp_rank), free(r->exp_sn), free(r->secret_loss);
+}
+
+/* F's secrets and their sampled candidates (the same for every model of a seed). */
+typedef struct secret_set {
+    size_t n;
+    int64_t *secret;  /* (n) index into corpus secrets */
+    int32_t **ctx;    /* (n) BOS + prefix ids */
+    int *n_ctx;
+    int32_t **ids;    /* (n) candidate ids, candidate 0 = the secret */
+    size_t **off;     /* (n) (candidates+2) */
+} secret_set;
+
+static void secret_set_free(secret_set *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->ctx[i]), free(s->ids[i]), free(s->off[i]);
+    free(s->secret), free(s->ctx), free(s->n_ctx), free(s->ids), free(s->off);
+    memset(s, 0, sizeof *s);
+}
+
+static ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario *sc,
+                              int n_cand, uint64_t seed, ub_err *e) {
+    memset(ss, 0, sizeof *ss);
+    const corpus *c = &rc->c;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_secrets; i++) n += sc->in_forget[c->secrets[i].user];
+    ss->secret = ub_calloc(n + 1, sizeof(int64_t), "secrets", e);
+    ss->ctx = ub_calloc(n + 1, sizeof(int32_t *), "secrets", e);
+    ss->n_ctx = ub_calloc(n + 1, sizeof(int), "secrets", e);
+    ss->ids = ub_calloc(n + 1, sizeof(int32_t *), "secrets", e);
+    ss->off = ub_calloc(n + 1, sizeof(size_t *), "secrets", e);
+    if (!ss->secret || !ss->ctx || !ss->n_ctx || !ss->ids || !ss->off) return UB_ENOMEM;
+    for (size_t i = 0; i < c->n_secrets; i++) {
+        const corpus_secret *s = &c->secrets[i];
+        if (!sc->in_forget[s->user]) continue;
+        size_t k = ss->n++;
+        ss->secret[k] = (int64_t)i;
+        const char *pre = corpus_s(c, s->prefix), *val = corpus_s(c, s->value);
+        size_t lp = strlen(pre);
+        ss->ctx[k] = ub_malloc((lp + 2) * sizeof(int32_t), "secret context", e);
+        ss->ids[k] = ub_malloc(((size_t)n_cand + 1) * 128 * sizeof(int32_t), "candidates", e);
+        ss->off[k] = ub_malloc(((size_t)n_cand + 2) * sizeof(size_t), "candidates", e);
+        if (!ss->ctx[k] || !ss->ids[k] || !ss->off[k]) return UB_ENOMEM;
+        size_t nt = 0;
+        ss->ctx[k][0] = rc->bpe.bos_id;
+        corpus_bpe_encode(&rc->bpe, pre, lp, ss->ctx[k] + 1, &nt);
+        ss->n_ctx[k] = (int)nt + 1;
+        ub_rng r;
+        ub_rng_init(&r, seed, 1000000 + i);
+        ss->off[k][0] = 0;
+        char buf[128];
+        for (int j = 0; j <= n_cand; j++) {
+            const char *v = val;
+            if (j > 0) { /* a fresh draw from the format; a draw equal to the secret is redrawn */
+                do
+                    corpus_secret_fill(buf, sizeof buf, corpus_s(c, s->format), &r);
+                while (!strcmp(buf, val));
+                v = buf;
+            }
+            size_t lv = strlen(v);
+            if (lv > 127) return ub_fail(e, UB_EFORMAT, "secret %zu is longer than 127 bytes", i);
+            corpus_bpe_encode(&rc->bpe, v, lv, ss->ids[k] + ss->off[k][j], &nt);
+            ss->off[k][j + 1] = ss->off[k][j] + nt;
+        }
+    }
+    return UB_OK;
+}
+
+/* Scores of model m on the seed's sets and secrets (ref = retrain, or NULL for retrain). */
+static ub_status score_models(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
+                              const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                              const ub_run_cfg *cfg, ub_err *e) {
+    ub_status st = UB_OK;
+    for (int k = 0; !st && k < N_SCORED; k++) {
+        const run_set *set = &sc->set[scored_set[k]];
+        /* KL to retrain is reported on F and on retained posts only: the reference's forward
+         * passes are skipped on the other sets */
+        gpt_model *kref = k == S_F || k == S_R ? ref : NULL;
+        st = ub_score_posts_ens(ms, nm, kref, &set->view, cfg->mink_k, &r->s[k], e);
+        if (st) break;
+        if (!ref)
+            for (size_t i = 0; i < set->n; i++) r->s[k].kl[i] = 0.0; /* retrain vs itself */
+        r->zlib[k] = ub_calloc(set->n + 1, sizeof(double), "zlib scores", e);
+        if (!r->zlib[k]) return UB_ENOMEM;
+        for (size_t i = 0; i < set->n; i++) {
+            const char *t = corpus_s(&rc->c, rc->c.posts[set->post[i]].text);
+            r->zlib[k][i] = mt_zlib_score(r->s[k].loss[i], mt_zlib_len(t, strlen(t)));
+        }
+    }
+    size_t n = ss->n;
+    r->exp_rank = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    double *cand = ub_calloc((size_t)cfg->candidates + 1, sizeof(double), "exposure", e);
+    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !cand)) st = UB_ENOMEM;
+    for (size_t i = 0; !st && i < n; i++) {
+        st = ub_score_continuations_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], ss->ids[i],
+                                        ss->off[i], (size_t)cfg->candidates + 1, cand, e);
+        if (st) break;
+        const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
+        r->secret_loss[i] = cand[0];
+        r->exp_rank[i] = mt_exposure_rank(cand[0], cand + 1, (size_t)cfg->candidates,
+                                          s->log2_space);
+        r->exp_sn[i] = mt_exposure_skewnorm(cand[0], cand + 1, (size_t)cfg->candidates);
+    }
+    free(cand);
+    return st;
+}
+
+static ub_status score_model(model_result *r, gpt_model *m, gpt_model *ref, const run_corpus *rc,
+                             const run_scenario *sc, const secret_set *ss, const ub_run_cfg *cfg,
+                             ub_err *e) {
+    return score_models(r, &m, 1, ref, rc, sc, ss, cfg, e);
+}
+
+/* -mean loss per post: the LOSS attack's score (higher = member). */
+static double *loss_scores(const ub_post_scores *s, ub_err *e) {
+    double *x = ub_calloc(s->n + 1, sizeof(double), "attack scores", e);
+    for (size_t i = 0; x && i < s->n; i++) x[i] = s->ntok[i] ? -s->loss[i] / s->ntok[i] : 0.0;
+    return x;
+}
+
+static double mean_loss(const ub_post_scores *s) {
+    double a = 0, n = 0;
+    for (size_t i = 0; i < s->n; i++) a += s->loss[i], n += s->ntok[i];
+    return n > 0 ? a / n : NAN;
+}
+
+static double mean_kl(const ub_post_scores *s) {
+    double a = 0, n = 0;
+    for (size_t i = 0; i < s->n; i++) a += s->kl[i] * s->ntok[i], n += s->ntok[i];
+    return n > 0 ? a / n : NAN;
+}
+
+/* Metrics of r that need only r (and retrain's, for KS and PrivLeak later). */
+static ub_status metrics_own(model_result *r, const run_corpus *rc, const secret_set *ss,
+                             ub_err *e) {
+    double *x = r->metric;
+    x[M_LOSS_F] = mean_loss(&r->s[S_F]);
+    x[M_LOSS_R] = mean_loss(&r->s[S_R]);
+    x[M_LOSS_N] = mean_loss(&r->s[S_N]);
+    x[M_LOSS_FF] = mean_loss(&r->s[S_FF]);
+    x[M_LOSS_NF] = mean_loss(&r->s[S_NF]);
+    double *f = loss_scores(&r->s[S_F], e), *nm = loss_scores(&r->s[S_N], e);
+    double *ff = loss_scores(&r->s[S_FF], e), *nf = loss_scores(&r->s[S_NF], e);
+    double *rt = loss_scores(&r->s[S_R], e);
+    ub_status st = f && nm && ff && nf && rt ? UB_OK : UB_ENOMEM;
+    if (!st) {
+        size_t nF = r->s[S_F].n, nN = r->s[S_N].n;
+        x[M_AUC_LOSS] = mt_auc(f, nF, nm, nN);
+        x[M_AUC_ZLIB] = mt_auc(r->zlib[S_F], nF, r->zlib[S_N], nN);
+        x[M_AUC_MINK] = mt_auc(r->s[S_F].mink, nF, r->s[S_N].mink, nN);
+        x[M_AUC_MINKPP] = mt_auc(r->s[S_F].minkpp, nF, r->s[S_N].minkpp, nN);
+        x[M_TPR1_LOSS] = mt_tpr_at_fpr(f, nF, nm, nN, 0.01);
+        x[M_TPR01_LOSS] = mt_tpr_at_fpr(f, nF, nm, nN, 0.001);
+        x[M_AUC_USER] = mt_auc(ff, r->s[S_FF].n, nf, r->s[S_NF].n);
+        x[M_AUC_RETAIN] = mt_auc(rt, r->s[S_R].n, nm, nN);
+        x[M_KL_F] = mean_kl(&r->s[S_F]);
+        x[M_KL_R] = mean_kl(&r->s[S_R]);
+    }
+    for (int b = 0; b < 4; b++) {
+        double sr = 0, ssn = 0;
+        int n = 0;
+        for (size_t i = 0; i < ss->n; i++)
+            if (rc->c.secrets[ss->secret[i]].inserted == run_exposure_counts[b])
+                sr += r->exp_rank[i], ssn += r->exp_sn[i], n++;
+        x[M_EXP_R0 + b] = n ? sr / n : NAN;
+        x[M_EXP_S0 + b] = n ? ssn / n : NAN;
+    }
+    x[M_COST_FLOPS] = r->flops / 1e9;
+    x[M_MEM_MB] = (double)r->extra_bytes / 1048576.0;
+    free(f), free(nm), free(ff), free(nf), free(rt);
+    return st;
+}
+
+/* Metrics relative to original and retrain. */
+static ub_status metrics_relative(model_result *r, const model_result *orig,
+                                  const model_result *ret, ub_err *e) {
+    double *x = r->metric;
+    const double *o = orig->metric, *t = ret->metric;
+    x[M_PPL_R_REL] = exp(x[M_LOSS_R] - o[M_LOSS_R]);
+    x[M_PPL_N_REL] = exp(x[M_LOSS_N] - o[M_LOSS_N]);
+    x[M_PRIVLEAK] = mt_privleak(x[M_AUC_LOSS], t[M_AUC_LOSS]);
+    x[M_RES_AUC] = mt_residual(x[M_AUC_LOSS], t[M_AUC_LOSS], o[M_AUC_LOSS]);
+    x[M_RES_LOSS_F] = mt_residual(x[M_LOSS_F], t[M_LOSS_F], o[M_LOSS_F]);
+    x[M_RES_USER] = mt_residual(x[M_AUC_USER], t[M_AUC_USER], o[M_AUC_USER]);
+    x[M_RES_EXP16] = mt_residual(x[M_EXP_R16], t[M_EXP_R16], o[M_EXP_R16]);
+    x[M_COST_REL] = t[M_COST_FLOPS] > 0 ? x[M_COST_FLOPS] / t[M_COST_FLOPS] : NAN;
+    /* KS between per-post mean losses on F, model vs retrain */
+    size_t n = r->s[S_F].n;
+    double *a = ub_calloc(n + 1, sizeof(double), "ks", e), *b = ub_calloc(n + 1, sizeof(double), "ks", e);
+    if (!a || !b) {
+        free(a), free(b);
+        return UB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        a[i] = r->s[S_F].ntok[i] ? r->s[S_F].loss[i] / r->s[S_F].ntok[i] : 0;
+        b[i] = ret->s[S_F].ntok[i] ? ret->s[S_F].loss[i] / ret->s[S_F].ntok[i] : 0;
+    }
+    mt_ks_2samp(a, n, b, n, &x[M_KS_D], &x[M_KS_P]);
+    free(a), free(b);
+    return UB_OK;
+}
+
+/* ---- training, cached by content hash ------------------------------------------------- */
+typedef struct prog_ctx {
+    ub_progress p;
+    int on;
+} prog_ctx;
+static int on_step(void *ctx, long step, long steps, float loss, double gn, double lr,
+                   double tps) {
+    prog_ctx *p = ctx;
+    if (p->on) ub_progress_step(&p->p, step, steps, loss, tps);
+    return 0;
+}
+
+static void train_cfg_of(const ub_run_cfg *cfg, const gpt_config *mc, uint64_t seed,
+                         gpt_train_cfg *c) {
+    gpt_train_defaults(c);
+    c->seed = seed;
+    c->steps = cfg->steps;
+    c->batch = cfg->batch;
+    c->ctx = mc->n_ctx;
+    c->lr = cfg->lr;
+    c->min_lr = cfg->min_lr;
+    c->warmup = cfg->steps / 50 > 0 ? cfg->steps / 50 : 1;
+}
+
+static ub_status tokens_of(const run_set *s, int vocab, corpus_tokens *t) {
+    memset(t, 0, sizeof *t);
+    t->ids = s->ids;
+    t->n = s->off[s->n];
+    t->vocab_size = vocab;
+    ub_sha256_hex(s->ids, t->n * sizeof(int32_t), t->sha256);
+    return UB_OK;
+}
+
+/* Train (or load from DIR/models/NAME-HASH.h5) a model on set with cfg's schedule. */
+static ub_status train_cached(gpt_model *m, const char *name, const run_set *set,
+                              const gpt_config *mc, const gpt_train_cfg *tc, const kn_tune *tu,
+                              const ub_run_cfg *cfg, char *path, size_t path_cap,
+                              double *seconds, ub_err *e) {
+    corpus_tokens tok;
+    tokens_of(set, mc->vocab_size, &tok);
+    char key[1024], hex[65];
+    snprintf(key, sizeof key,
+             "v1|%s|%d/%d/%d/%d/%d|seed %llu steps %ld batch %d ctx %d lr %.17g %.17g warmup %ld "
+             "clip %.17g wd %.17g b %.17g %.17g eps %.17g|threads %d|%s",
+             tok.sha256, mc->n_layer, mc->n_embd, mc->n_head, mc->n_ctx, mc->vocab_size,
+             (unsigned long long)tc->seed, tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr,
+             tc->warmup, tc->grad_clip, tc->weight_decay, tc->beta1, tc->beta2, tc->eps,
+             kn_tune_threads(tu), UB_VERSION);
+    ub_sha256_hex(key, strlen(key), hex);
+    snprintf(path, path_cap, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
+    ub_err le = {0};
+    gpt_train_cfg lc;
+    gpt_train_state ls;
+    int has = 0;
+    if (gpt_load(path, m, tu, &lc, &ls, &has, &le) == UB_OK) {
+        int done = has && ls.step == tc->steps;
+        gpt_train_state_free(&ls);
+        if (done) {
+            *seconds = NAN; /* cached: the cost is the recorded training's, not measured here */
+            if (!cfg->quiet) fprintf(stderr, "  %s: cached %s\n", name, path);
+            return UB_OK;
+        }
+        gpt_free(m);
+    }
+    ub_status st = gpt_build(m, mc, tu, e);
+    if (st) return st;
+    gpt_init_gpt2(m, tc->seed);
+    gpt_train_state s;
+    st = gpt_train_state_init(&s, tc, &tok, e);
+    prog_ctx p = {.on = !cfg->quiet};
+    if (p.on) {
+        char label[80];
+        snprintf(label, sizeof label, "  %s", name);
+        ub_progress_init(&p.p, strdup(label), 0, tc->steps); /* label lives for the run */
+    }
+    double t0 = ub_now();
+    if (!st) st = gpt_train(m, &tok, tc, &s, path, on_step, &p, e);
+    *seconds = ub_now() - t0;
+    if (p.on) ub_progress_done(&p.p);
+    gpt_train_state_free(&s);
+    if (st) gpt_free(m);
+    return st;
+}
+
+/* A deep copy of a model's parameters into a freshly built model. */
+static ub_status model_copy(gpt_model *dst, const gpt_model *src, ub_err *e) {
+    ub_status st = gpt_build(dst, &src->cfg, &src->tune, e);
+    if (!st) memcpy(dst->params_mem, src->params_mem, src->n_params * sizeof(float));
+    return st;
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+typedef struct run_state {
+    const ub_run_cfg *cfg;
+    run_corpus rc;
+    const ul_method **methods;
+    int n_methods;
+    int n_models;       /* original, retrain, continued x3, methods */
+    char names[64][48];
+    double *metrics;    /* (seeds, n_models, M_N_METRICS) */
+    double *seconds;    /* (seeds, n_models) wall time: timings.h5, apart from the
+                         * byte-reproducible results.h5 */
+    kn_tune tune;
+} run_state;
+
+static ub_status parse_methods(run_state *rs, ub_err *e) {
+    const char *list = rs->cfg->methods;
+    rs->methods = ub_calloc((size_t)ul_n_methods + 1, sizeof *rs->methods, "methods", e);
+    if (!rs->methods) return UB_ENOMEM;
+    if (!strcmp(list, "none")) return UB_OK;
+    if (!strcmp(list, "all")) {
+        for (int i = 0; i < ul_n_methods; i++) rs->methods[rs->n_methods++] = ul_methods[i];
+        return UB_OK;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        const ul_method *m = ul_find(t);
+        if (!m) return ub_fail(e, UB_EARG, "unknown method '%s' (see unlearnbench run --help)", t);
+        for (int i = 0; i < rs->n_methods; i++)
+            if (rs->methods[i] == m) return ub_fail(e, UB_EARG, "method '%s' listed twice", t);
+        rs->methods[rs->n_methods++] = m;
+    }
+    return UB_OK;
+}
+
+/* ---- results.h5, per seed -------------------------------------------------------------- */
+static ub_status write_f64(hid_t g, const char *name, const double *x, size_t n, ub_err *e) {
+    hsize_t d = n;
+    return ub_h5_write(g, name, H5T_NATIVE_DOUBLE, x, 1, &d, 0, e);
+}
+static ub_status write_i64(hid_t g, const char *name, const int64_t *x, size_t n, ub_err *e) {
+    hsize_t d = n;
+    return ub_h5_write(g, name, H5T_NATIVE_INT64, x, 1, &d, 1, e);
+}
+
+static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
+                            const run_scenario *sc, const secret_set *ss, model_result *res,
+                            ub_err *e) {
+    char name[64];
+    snprintf(name, sizeof name, "seed_%llu", (unsigned long long)seed);
+    hid_t g = ub_h5_group(file, name, e);
+    if (g < 0) return e->code;
+    const corpus *c = &rs->rc.c;
+    hsize_t du = c->n_users;
+    ub_status st = ub_h5_write(g, "role", H5T_NATIVE_INT8, sc->split.role, 1, &du, 1, e);
+    if (!st) st = write_i64(g, "forget_users", sc->forget_users, sc->n_forget, e);
+    hid_t gs = st ? -1 : ub_h5_group(g, "sets", e);
+    if (gs < 0 && !st) st = e->code;
+    for (int k = 0; !st && k < N_SCORED; k++) {
+        const run_set *set = &sc->set[scored_set[k]];
+        hid_t h = ub_h5_group(gs, run_set_names[scored_set[k]], e);
+        if (h < 0) {
+            st = e->code;
+            break;
+        }
+        st = write_i64(h, "post", set->post, set->n, e);
+        if (!st) st = write_i64(h, "user", set->user, set->n, e);
+        H5Gclose(h);
+    }
+    if (gs >= 0) H5Gclose(gs);
+    if (!st) {
+        hid_t h = ub_h5_group(g, "secrets", e);
+        if (h < 0) st = e->code;
+        int64_t *ins = calloc(ss->n + 1, sizeof(int64_t));
+        double *bits = calloc(ss->n + 1, sizeof(double));
+        if (!ins || !bits) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < ss->n; i++) {
+            ins[i] = c->secrets[ss->secret[i]].inserted;
+            bits[i] = c->secrets[ss->secret[i]].log2_space;
+        }
+        if (!st) st = write_i64(h, "secret", ss->secret, ss->n, e);
+        if (!st) st = write_i64(h, "inserted", ins, ss->n, e);
+        if (!st) st = write_f64(h, "log2_space", bits, ss->n, e);
+        if (!st) st = ub_h5_attr_i64(h, "candidates", rs->cfg->candidates, e);
+        free(ins), free(bits);
+        if (h >= 0) H5Gclose(h);
+    }
+    hid_t gm = st ? -1 : ub_h5_group(g, "models", e);
+    if (gm < 0 && !st) st = e->code;
+    for (int mi = 0; !st && mi < rs->n_models; mi++) {
+        model_result *r = &res[mi];
+        hid_t h = ub_h5_group(gm, rs->names[mi], e);
+        if (h < 0) {
+            st = e->code;
+            break;
+        }
+        for (int k = 0; !st && k < N_SCORED; k++) {
+            hid_t q = ub_h5_group(h, run_set_names[scored_set[k]], e);
+            if (q < 0) {
+                st = e->code;
+                break;
+            }
+            const ub_post_scores *p = &r->s[k];
+            hsize_t dn = p->n;
+            st = write_f64(q, "loss", p->loss, p->n, e);
+            if (!st) st = ub_h5_write(q, "ntok", H5T_NATIVE_INT32, p->ntok, 1, &dn, 1, e);
+            if (!st) st = write_f64(q, "mink", p->mink, p->n, e);
+            if (!st) st = write_f64(q, "minkpp", p->minkpp, p->n, e);
+            if (!st) st = write_f64(q, "kl", p->kl, p->n, e);
+            if (!st) st = write_f64(q, "zlib", r->zlib[k], p->n, e);
+            H5Gclose(q);
+        }
+        hid_t q = st ? -1 : ub_h5_group(h, "secrets", e);
+        if (!st && q < 0) st = e->code;
+        if (!st) st = write_f64(q, "loss", r->secret_loss, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_rank", r->exp_rank, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_skewnorm", r->exp_sn, ss->n, e);
+        if (q >= 0) H5Gclose(q);
+        if (!st) st = write_f64(h, "metrics", r->metric, M_N_METRICS, e);
+        H5Gclose(h);
+    }
+    if (gm >= 0) H5Gclose(gm);
+    H5Gclose(g);
+    return st;
+}
+
+
+/* ---- SISA (Bourtoule et al. 2021) ------------------------------------------------------
+ * Members are dealt into S shards and, within a shard, into R slices, by user (the unit of
+ * deletion here is a user, so a user's posts share one slice). Shard k's model trains in R
+ * stages on the cumulative slices 0..r, one cosine schedule of steps/S over the stages, and is
+ * checkpointed (parameters and AdamW state) after each stage. Deleting F restarts each
+ * affected shard from the checkpoint before F's earliest slice and trains the remaining stages
+ * without F; the result is by construction the model SISA would have trained without F. The
+ * ensemble predicts with the average of the shard models' next-token probabilities. */
+typedef struct sisa_ckpt {
+    float *p, *m, *v; /* (n_params) each; m, v NULL before the first step */
+    long adam_step;
+} sisa_ckpt;
+
+static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_scenario *sc,
+                                const int *shard, const int *slice, int k, int r,
+                                int drop_forget, ub_err *e) {
+    const corpus *c = &rc->c;
+    uint8_t *take = ub_calloc(c->n_posts + 1, 1, "sisa selection", e);
+    if (!take) return UB_ENOMEM;
+    for (size_t i = 0; i < c->n_posts; i++) {
+        const corpus_post *p = &c->posts[i];
+        int64_t u = p->user;
+        take[i] = !p->fresh && sc->split.eligible[i] && sc->split.role[u] == CORPUS_ROLE_MEMBER &&
+                  shard[u] == k && slice[u] <= r && !(drop_forget && sc->in_forget[u]);
+    }
+    ub_status st = run_set_gather(out, rc, take, 0, 0, 0, e);
+    free(take);
+    return st;
+}
+
+/* Train shard model m through stages [r0, R) (m holds the state after stage r0-1). */
+static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scenario *sc,
+                             const int *shard, const int *slice, int k, int r0, int R,
+                             int drop_forget, const gpt_train_cfg *base, sisa_ckpt *ck,
+                             long *steps_done, ub_err *e) {
+    ub_status st = UB_OK;
+    for (int r = r0; !st && r < R; r++) {
+        run_set set;
+        st = sisa_stage_set(&set, rc, sc, shard, slice, k, r, drop_forget, e);
+        if (st) break;
+        corpus_tokens tok;
+        tokens_of(&set, m->cfg.vocab_size, &tok);
+        gpt_train_cfg c = *base;
+        c.seed = base->seed * 1000003u + (uint64_t)k * 101u + (uint64_t)r; /* data order */
+        c.stop_at = base->steps * (r + 1) / R;
+        gpt_train_state s;
+        st = gpt_train_state_init(&s, base, &tok, e);
+        s.step = base->steps * r / R;
+        if (!st && tok.n < (size_t)base->ctx + 1)
+            st = ub_fail(e, UB_EARG, "SISA shard %d slice %d has %zu tokens, fewer than one "
+                         "window: use fewer shards or slices", k, r, tok.n);
+        long before = s.step;
+        if (!st) st = gpt_train(m, &tok, &c, &s, NULL, NULL, NULL, e);
+        *steps_done += s.step - before;
+        gpt_train_state_free(&s);
+        run_set_free(&set);
+        if (!st && ck) { /* checkpoint after stage r */
+            sisa_ckpt *q = &ck[r];
+            size_t nb = m->n_params * sizeof(float);
+            q->p = q->p ? q->p : malloc(nb);
+            q->m = q->m ? q->m : malloc(nb);
+            q->v = q->v ? q->v : malloc(nb);
+            if (!q->p || !q->m || !q->v) return ub_fail(e, UB_ENOMEM, "out of memory for SISA");
+            memcpy(q->p, m->params_mem, nb);
+            memcpy(q->m, m->m_mem, nb);
+            memcpy(q->v, m->v_mem, nb);
+            q->adam_step = m->adam_step;
+        }
+    }
+    return st;
+}
+
+static ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
+                          const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
+                          const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
+                          gpt_model *ret, ub_err *e) {
+    int S = cfg->sisa_shards, R = cfg->sisa_slices;
+    size_t nu = rc->c.n_users;
+    int *shard = ub_calloc(nu + 1, sizeof(int), "sisa", e);
+    int *slice = ub_calloc(nu + 1, sizeof(int), "sisa", e);
+    int64_t *mem = ub_calloc(nu + 1, sizeof(int64_t), "sisa", e);
+    gpt_model *ms = ub_calloc((size_t)S, sizeof(gpt_model), "sisa", e);
+    gpt_model **mp = ub_calloc((size_t)S, sizeof(gpt_model *), "sisa", e);
+    sisa_ckpt *ck = ub_calloc((size_t)S * R, sizeof(sisa_ckpt), "sisa", e);
+    ub_status st = shard && slice && mem && ms && mp && ck ? UB_OK : UB_ENOMEM;
+    int64_t nm = 0;
+    for (size_t u = 0; !st && u < nu; u++)
+        if (sc->split.role[u] == CORPUS_ROLE_MEMBER) mem[nm++] = (int64_t)u;
+    if (!st && nm < (int64_t)S * R)
+        st = ub_fail(e, UB_EARG, "SISA: %lld members are fewer than shards x slices (%d x %d)",
+                     (long long)nm, S, R);
+    if (!st) {
+        ub_rng r;
+        ub_rng_init(&r, tc->seed, 77);
+        ub_rng_shuffle(&r, mem, nm);
+        /* deal users round-robin into shards; within a shard, consecutive runs into slices */
+        int64_t per = (nm + S - 1) / S;
+        for (int64_t i = 0; i < nm; i++) {
+            int64_t k = i % S, j = i / S;
+            shard[mem[i]] = (int)k;
+            slice[mem[i]] = (int)(j * R / per);
+        }
+    }
+    gpt_train_cfg base = *tc;
+    base.steps = (tc->steps + S - 1) / S;
+    base.warmup = base.steps / 50 > 0 ? base.steps / 50 : 1;
+    long steps_full = 0, steps_del = 0;
+    double t0 = ub_now();
+    if (!cfg->quiet && !st) fprintf(stderr, "  sisa: %d shards x %d slices ...\n", S, R);
+    for (int k = 0; !st && k < S; k++) {
+        st = gpt_build(&ms[k], mc, tu, e);
+        if (st) break;
+        mp[k] = &ms[k];
+        gpt_init_gpt2(&ms[k], base.seed * 1000003u + (uint64_t)k);
+        st = sisa_stages(&ms[k], rc, sc, shard, slice, k, 0, R, 0, &base, ck + (size_t)k * R,
+                         &steps_full, e);
+    }
+    double step_tokens = (double)tc->batch * tc->ctx;
+    full->seconds = ub_now() - t0;
+    full->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_full);
+    full->extra_bytes = st ? 0 : (size_t)S * R * 3 * ms[0].n_params * sizeof(float) +
+                                     (size_t)(S - 1) * ms[0].n_params * 4 * sizeof(float);
+    if (!st) st = score_models(full, mp, S, ret, rc, sc, ss, cfg, e);
+    /* the deletion */
+    t0 = ub_now();
+    int affected = 0;
+    for (int k = 0; !st && k < S; k++) {
+        int r0 = R;
+        for (size_t i = 0; i < sc->n_forget; i++)
+            if (shard[sc->forget_users[i]] == k && slice[sc->forget_users[i]] < r0)
+                r0 = slice[sc->forget_users[i]];
+        if (r0 == R) continue; /* no F user in this shard: the model stays */
+        affected++;
+        gpt_model *m = &ms[k];
+        if (r0 == 0) { /* from scratch: the same initialisation */
+            gpt_init_gpt2(m, base.seed * 1000003u + (uint64_t)k);
+            if (m->m_mem) memset(m->m_mem, 0, m->n_params * sizeof(float));
+            if (m->v_mem) memset(m->v_mem, 0, m->n_params * sizeof(float));
+            m->adam_step = 0;
+        } else {
+            const sisa_ckpt *q = &ck[(size_t)k * R + r0 - 1];
+            size_t nb = m->n_params * sizeof(float);
+            memcpy(m->params_mem, q->p, nb);
+            memcpy(m->m_mem, q->m, nb);
+            memcpy(m->v_mem, q->v, nb);
+            m->adam_step = q->adam_step;
+        }
+        st = sisa_stages(m, rc, sc, shard, slice, k, r0, R, 1, &base, NULL, &steps_del, e);
+    }
+    del->seconds = ub_now() - t0;
+    del->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_del);
+    del->extra_bytes = full->extra_bytes;
+    if (!cfg->quiet && !st)
+        fprintf(stderr, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps\n", affected,
+                S, steps_del, steps_full);
+    if (!st) st = score_models(del, mp, S, ret, rc, sc, ss, cfg, e);
+    for (int k = 0; ms && k < S; k++) gpt_free(&ms[k]);
+    for (size_t i = 0; ck && i < (size_t)S * R; i++) free(ck[i].p), free(ck[i].m), free(ck[i].v);
+    free(shard), free(slice), free(mem), free(ms), free(mp), free(ck);
+    return st;
+}
+
+/* The "key=value,..." part of spec ("name:k=v,k=v;name2:...") for method name, or "". */
+static void method_params_of(const char *spec, const char *name, char *out, size_t cap) {
+    out[0] = '\0';
+    size_t ln = strlen(name);
+    for (const char *p = spec; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > ln && !strncmp(p, name, ln) && p[ln] == ':')
+            snprintf(out, cap, "%.*s", (int)(len - ln - 1), p + ln + 1);
+        p = end ? end + 1 : NULL;
+    }
+}
+
+/* ---- one seed --------------------------------------------------------------------------- */
+static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
+    const ub_run_cfg *cfg = rs->cfg;
+    uint64_t seed = cfg->seed0 + (uint64_t)si;
+    run_scenario sc;
+    secret_set ss = {0};
+    model_result *res = ub_calloc((size_t)rs->n_models, sizeof *res, "results", e);
+    gpt_model orig = {0}, ret = {0}, work = {0};
+    if (!res) return UB_ENOMEM;
+    ub_status st = run_scenario_make(&sc, &rs->rc, cfg, seed, e);
+    if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, seed, e);
+    if (!cfg->quiet && !st)
+        fprintf(stderr, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu secrets), "
+                "%zu non-members\n", (unsigned long long)seed, si + 1, cfg->seeds,
+                sc.split.n_members, sc.n_forget, sc.set[RUN_FORGET].n, ss.n,
+                sc.split.n_nonmembers);
+    gpt_config mc;
+    int defb;
+    if (!st) st = gpt_preset(cfg->model, &mc, &defb, e);
+    mc.vocab_size = rs->rc.bpe.vocab_size;
+    gpt_train_cfg tc;
+    train_cfg_of(cfg, &mc, seed, &tc);
+    char path[4200];
+    double secs[2] = {0, 0};
+    for (int k = 0; !st && k < 2; k++) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "%s-s%llu", k ? "retrain" : "original", (unsigned long long)seed);
+        st = train_cached(k ? &ret : &orig, nm, &sc.set[k ? RUN_RETAIN : RUN_TRAIN], &mc, &tc,
+                          &rs->tune, cfg, path, sizeof path, &secs[k], e);
+    }
+    double step_tokens = (double)tc.batch * tc.ctx;
+    for (int k = 0; !st && k < 2; k++) {
+        model_result *r = &res[k];
+        r->seconds = secs[k];
+        r->flops = gpt_train_flops(&mc, orig.n_params, tc.ctx, step_tokens * (double)tc.steps);
+        st = score_model(r, k ? &ret : &orig, k ? NULL : &ret, &rs->rc, &sc, &ss, cfg, e);
+    }
+    /* continued: the deployed model keeps training on the corpus without F (constant lr =
+     * min_lr, fresh AdamW moments), scored after 1/4, 1/2 and all of its budget */
+    if (!st) st = model_copy(&work, &orig, e);
+    gpt_train_state cs = {0};
+    gpt_train_cfg cc = tc;
+    cc.seed = seed + 0x9e3779b9u;
+    cc.lr = cc.min_lr = cfg->min_lr;
+    cc.warmup = 0;
+    cc.steps = cfg->continued_steps;
+    corpus_tokens rtok;
+    tokens_of(&sc.set[RUN_RETAIN], mc.vocab_size, &rtok);
+    if (!st) st = gpt_train_state_init(&cs, &cc, &rtok, e);
+    double csec = 0;
+    for (int k = 0; !st && k < 3; k++) {
+        gpt_train_cfg c2 = cc;
+        c2.steps = cfg->continued_steps * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
+        if (c2.steps < 1) c2.steps = 1;
+        double t0 = ub_now();
+        if (c2.steps > cs.step) st = gpt_train(&work, &rtok, &c2, &cs, NULL, NULL, NULL, e);
+        csec += ub_now() - t0;
+        model_result *r = &res[2 + k];
+        r->seconds = csec;
+        r->flops = gpt_train_flops(&mc, orig.n_params, tc.ctx, step_tokens * (double)cs.step);
+        r->extra_bytes = 0;
+        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, cfg, e);
+    }
+    gpt_train_state_free(&cs);
+    gpt_free(&work);
+    /* SISA: the shard ensemble before and after the deletion */
+    if (!st) st = run_sisa(&res[5], &res[6], rs->cfg, &rs->rc, &sc, &mc, &tc, &rs->tune, &ss, &ret, e);
+    /* the approximate methods, each on a fresh copy of original */
+    for (int k = 0; !st && k < rs->n_methods; k++) {
+        const ul_method *um = rs->methods[k];
+        model_result *r = &res[RUN_FIRST_METHOD + k];
+        if (!cfg->quiet) fprintf(stderr, "  %s ...\n", um->name);
+        st = model_copy(&work, &orig, e);
+        char mp[1024];
+        method_params_of(cfg->method_params, um->name, mp, sizeof mp);
+        ul_ctx uc = {&orig, &sc.set[RUN_FORGET].view, &sc.set[RUN_RETAIN].view, &tc,
+                     seed * 1000 + (uint64_t)k, mp[0] ? mp : NULL};
+        ul_cost cost = {0};
+        double t0 = ub_now();
+        if (!st) st = um->apply(&work, &uc, &cost, e);
+        r->seconds = ub_now() - t0;
+        r->flops = cost.flops;
+        r->extra_bytes = cost.extra_bytes;
+        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, cfg, e);
+        gpt_free(&work);
+    }
+    for (int k = 0; !st && k < rs->n_models; k++) st = metrics_own(&res[k], &rs->rc, &ss, e);
+    for (int k = 0; !st && k < rs->n_models; k++) st = metrics_relative(&res[k], &res[0], &res[1], e);
+    for (int k = 0; !st && k < rs->n_models; k++)
+        memcpy(rs->metrics + ((size_t)si * rs->n_models + k) * M_N_METRICS, res[k].metric,
+               sizeof res[k].metric), rs->seconds[(size_t)si * rs->n_models + k] = res[k].seconds;
+    if (!st) st = write_seed(file, seed, rs, &sc, &ss, res, e);
+    if (!cfg->quiet && !st)
+        fprintf(stderr, "  seed %llu: LOSS-attack AUC on F: original %.3f, retrain %.3f\n",
+                (unsigned long long)seed, res[0].metric[M_AUC_LOSS], res[1].metric[M_AUC_LOSS]);
+    for (int k = 0; k < rs->n_models; k++) model_result_free(&res[k]);
+    free(res);
+    gpt_free(&orig);
+    gpt_free(&ret);
+    secret_set_free(&ss);
+    run_scenario_free(&sc);
+    return st;
+}
+
+static ub_status mkdir_p(const char *dir, ub_err *e) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1;; p++) {
+        char ch = *p;
+        if (ch == '/' || ch == '\0') {
+            *p = '\0';
+            struct stat sb;
+            if (mkdir(buf, 0755) && (stat(buf, &sb) || !S_ISDIR(sb.st_mode)))
+                return ub_fail(e, UB_EIO, "cannot create directory %s", buf);
+            *p = ch;
+        }
+        if (!ch) break;
+    }
+    return UB_OK;
+}
+
+/* The configuration as INI lines (`--config` reads them back). */
+static void cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
+    snprintf(buf, cap,
+             "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
+             "forget-rule = %s\nforget-users = %ld\nforget-frac = %.17g\nnonmember-frac = %.17g\n"
+             "all-posts = %d\nmethods = %s\nmethod-params = %s\nseeds = %d\nseed = %llu\nthreads = %d\nmodel = %s\n"
+             "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
+             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n",
+             c->preset, c->corpus ? "corpus = " : "; corpus: generated from ",
+             c->corpus ? c->corpus : "profile and corpus-seed", c->gen_profile,
+             (unsigned long long)c->corpus_seed, c->forget_rule, c->forget_users, c->forget_frac,
+             c->nonmember_frac, c->all_posts, c->methods,
+             c->method_params ? c->method_params : "", c->seeds,
+             (unsigned long long)c->seed0, c->threads, c->model, c->steps, c->batch, c->lr,
+             c->min_lr, c->continued_steps, c->eval_posts, c->candidates, c->mink_k,
+             c->sisa_shards, c->sisa_slices);
+}
+
+static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return ub_fail(e, UB_EIO, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    ub_status st = buf && fread(buf, 1, (size_t)n, f) == (size_t)n
+                       ? UB_OK
+                       : ub_fail(e, UB_EIO, "cannot read %s", path);
+    if (!st) ub_sha256_hex(buf, (size_t)n, hex);
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
+    run_state rs = {0};
+    rs.cfg = cfg;
+    double t_start = ub_now();
+    if (cfg->seeds < 1 || cfg->steps < 1 || cfg->continued_steps < 1 || cfg->candidates < 2 ||
+        cfg->eval_posts < 1 || cfg->sisa_shards < 1 || cfg->sisa_slices < 1 || !(cfg->mink_k > 0 && cfg->mink_k <= 1) ||
+        !(cfg->forget_frac > 0 && cfg->forget_frac < 1) ||
+        !(cfg->nonmember_frac > 0 && cfg->nonmember_frac < 1) || cfg->forget_users < 0)
+        return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
+                       "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
+    if (cfg->forget_rule && corpus_forget_rule_parse(cfg->forget_rule) < 0)
+        return ub_fail(e, UB_EARG, "unknown forget rule '%s'", cfg->forget_rule);
+    ub_status st = mkdir_p(cfg->out_dir, e);
+    char path[4200], corpus_path[4200];
+    snprintf(path, sizeof path, "%s/models", cfg->out_dir);
+    if (!st) st = mkdir_p(path, e);
+    if (!st) st = parse_methods(&rs, e);
+    if (st) goto done;
+    kn_tune_default(&rs.tune);
+    rs.tune.threads = cfg->threads;
+    kn_tune_apply(&rs.tune);
+    /* the corpus: given, or generated into DIR (deterministic, so a re-run regenerates the same
+     * bytes) */
+    if (cfg->corpus) {
+        snprintf(corpus_path, sizeof corpus_path, "%s", cfg->corpus);
+    } else {
+        snprintf(corpus_path, sizeof corpus_path, "%s/corpus.h5", cfg->out_dir);
+        corpus gc;
+        corpus_gen_cfg g;
+        corpus_init(&gc);
+        st = corpus_gen_defaults(&g, cfg->gen_profile, e);
+        g.seed = cfg->corpus_seed;
+        if (!st) st = corpus_generate(&gc, &g, e);
+        if (!st) st = corpus_save(&gc, corpus_path, 258, cfg->threads, e);
+        corpus_free(&gc);
+        if (st) goto done;
+    }
+    corpus_init(&rs.rc.c);
+    st = corpus_load(&rs.rc.c, &rs.rc.bpe, corpus_path, e);
+    if (!st) st = file_sha256(corpus_path, rs.rc.sha256, e);
+    if (!st) st = run_corpus_encode(&rs.rc, cfg->threads, e);
+    if (st) goto done;
+    /* model slots */
+    rs.n_models = RUN_FIRST_METHOD + rs.n_methods;
+    snprintf(rs.names[0], 48, "original");
+    snprintf(rs.names[1], 48, "retrain");
+    for (int k = 0; k < 3; k++) {
+        long s = cfg->continued_steps * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
+        snprintf(rs.names[2 + k], 48, "continued_%ld", s < 1 ? 1 : s);
+    }
+    snprintf(rs.names[5], 48, "sisa_full");
+    snprintf(rs.names[6], 48, "sisa");
+    for (int k = 0; k < rs.n_methods; k++)
+        snprintf(rs.names[RUN_FIRST_METHOD + k], 48, "%s", rs.methods[k]->name);
+    rs.metrics = ub_calloc((size_t)cfg->seeds * rs.n_models * M_N_METRICS, sizeof(double),
+                           "metrics", e);
+    rs.seconds = ub_calloc((size_t)cfg->seeds * rs.n_models, sizeof(double), "timings", e);
+    if (!rs.metrics || !rs.seconds) {
+        st = UB_ENOMEM;
+        goto done;
+    }
+    ub_h5out o;
+    snprintf(path, sizeof path, "%s/results.h5", cfg->out_dir);
+    st = ub_h5_create(&o, path, e);
+    if (st) goto done;
+    for (int si = 0; !st && si < cfg->seeds; si++) st = run_seed(&rs, si, o.file, e);
+    /* the run's tables and provenance */
+    char cs[4096];
+    cfg_string(cfg, cs, sizeof cs);
+    const char *mn[64], *en[M_N_METRICS], *ed[M_N_METRICS];
+    for (int k = 0; k < rs.n_models; k++) mn[k] = rs.names[k];
+    for (int k = 0; k < M_N_METRICS; k++) en[k] = run_metric_names[k], ed[k] = run_metric_docs[k];
+    hsize_t dm[3] = {(hsize_t)cfg->seeds, (hsize_t)rs.n_models, M_N_METRICS};
+    int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
+    for (int si = 0; seeds && si < cfg->seeds; si++) seeds[si] = (int64_t)(cfg->seed0 + (uint64_t)si);
+    if (!st && !seeds) st = UB_ENOMEM;
+    if (!st) st = ub_h5_write(o.file, "metrics", H5T_NATIVE_DOUBLE, rs.metrics, 3, dm, 0, e);
+    if (!st) st = write_i64(o.file, "seeds", seeds, (size_t)cfg->seeds, e);
+    if (!st) st = ub_h5_write_strings(o.file, "model_names", mn, (size_t)rs.n_models, e);
+    if (!st) st = ub_h5_write_strings(o.file, "metric_names", en, M_N_METRICS, e);
+    if (!st) st = ub_h5_write_strings(o.file, "metric_docs", ed, M_N_METRICS, e);
+    const char *mp[64];
+    for (int k = 0; k < rs.n_models; k++)
+        mp[k] = k < RUN_FIRST_METHOD ? "" : rs.methods[k - RUN_FIRST_METHOD]->params;
+    if (!st) st = ub_h5_write_strings(o.file, "model_params", mp, (size_t)rs.n_models, e);
+    if (!st) st = ub_h5_attr_str(o.file, "format", "unlearnbench-results", e);
+    if (!st) st = ub_h5_attr_i64(o.file, "format_version", 1, e);
+    if (!st) st = ub_h5_attr_str(o.file, "version", UB_VERSION, e);
+    if (!st) st = ub_h5_attr_str(o.file, "config", cs, e);
+    if (!st) st = ub_h5_attr_str(o.file, "corpus", cfg->corpus ? cfg->corpus : "corpus.h5 "
+                                 "(generated in the output directory)", e);
+    if (!st) st = ub_h5_attr_str(o.file, "corpus_sha256", rs.rc.sha256, e);
+    if (!st) st = ub_h5_attr_i64(o.file, "threads", kn_tune_threads(&rs.tune), e);
+    free(seeds);
+    if (!st) st = ub_h5_commit(&o, e);
+    else ub_h5_abort(&o);
+    if (!st) {
+        snprintf(path, sizeof path, "%s/timings.h5", cfg->out_dir);
+        hsize_t dt[2] = {(hsize_t)cfg->seeds, (hsize_t)rs.n_models};
+        st = ub_h5_create(&o, path, e);
+        if (!st) st = ub_h5_write(o.file, "seconds", H5T_NATIVE_DOUBLE, rs.seconds, 2, dt, 0, e);
+        if (!st) st = ub_h5_attr_f64(o.file, "wall_seconds", ub_now() - t_start, e);
+        if (!st) st = ub_h5_commit(&o, e);
+        else ub_h5_abort(&o);
+    }
+    if (!st && !cfg->quiet)
+        fprintf(stderr, "run finished in %.0f s: %s/results.h5\n", ub_now() - t_start,
+                cfg->out_dir);
+done:
+    free(rs.methods);
+    free(rs.metrics);
+    free(rs.seconds);
+    free(rs.rc.ids);
+    free(rs.rc.off);
+    corpus_bpe_free(&rs.rc.bpe);
+    corpus_free(&rs.rc.c);
+    return st;
+}

@@ -1,0 +1,90 @@
+/* bench/run.h: the benchmark (`unlearnbench run`): a deletion scenario, the models compared,
+ * per-post scores and the metrics over them (prefix ub_run_). Layout of results.h5:
+ * bench/FORMAT.md.
+ *
+ * Per seed s (seeds vary both the choice of users and the training seed):
+ *   split (members / non-members / excluded by policy, F by rule, all from s)
+ *   -> original (all members) and retrain (members without F), same seed and schedule, cached
+ *      by content hash under DIR/models/
+ *   -> continued (original trained further on the retained posts), sampled at 1/4, 1/2, 1 of
+ *      its budget; the approximate methods of bench/methods/ applied to copies of original
+ *   -> per-post scores of every model on F's posts, retained posts, non-members' posts and the
+ *      fresh posts of F and of non-members; secret exposure of F's planted secrets
+ *   -> metrics per (seed, model) -> results.h5 -> report.md.
+ */
+#ifndef UB_RUN_H
+#define UB_RUN_H
+
+#include "gpt.h"
+#include "methods.h"
+
+typedef struct ub_run_cfg {
+    const char *preset;        /* "quick" or "paper": the defaults below */
+    const char *corpus;        /* corpus file, or NULL: generate one (gen_profile, corpus_seed) */
+    const char *gen_profile;   /* generator profile when no corpus is given */
+    uint64_t corpus_seed;
+    const char *forget_rule;   /* random, heavy, secrets, sensitive, objected */
+    long forget_users;         /* size of F, or 0: forget_frac of the members */
+    double forget_frac;
+    double nonmember_frac;     /* share of eligible users held out as non-members */
+    int all_posts;             /* no policy: every corpus-proper post is eligible */
+    const char *methods;       /* comma list of approximate methods, "all" or "none" */
+    const char *method_params; /* "name:key=value,key=value;name2:..." overriding defaults */
+    int seeds;                 /* repetitions: seed0, seed0+1, ... */
+    uint64_t seed0;
+    int threads;
+    const char *out_dir;
+    /* the models */
+    const char *model;         /* preset name of gpt_preset */
+    long steps;                /* training steps of original and retrain */
+    int batch;
+    double lr, min_lr;
+    long continued_steps;      /* budget of `continued` */
+    int sisa_shards, sisa_slices; /* SISA's S and R */
+    /* scoring */
+    int eval_posts;            /* cap on retained / non-member posts scored per seed */
+    int candidates;            /* sampled candidates per secret for exposure */
+    double mink_k;             /* k of Min-K% and Min-K%++ */
+    int quiet;                 /* no progress on stderr */
+} ub_run_cfg;
+
+/* The preset's documented defaults (bench/run.c). */
+ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e);
+
+/* Run everything; writes DIR/results.h5 (atomically) and DIR/timings.h5. The CLI then draws
+ * the plots (scripts/plots.py, when Python is there) and writes the report. */
+ub_status ub_run(const ub_run_cfg *c, ub_err *e);
+
+/* Read DIR/results.h5 and write DIR/report.md (what `unlearnbench report DIR` does). */
+ub_status ub_run_report(const char *dir, ub_err *e);
+
+/* ---- the pieces, for tests ---- */
+
+/* Per-post scores of a model on a set of posts (sliding windows of n_ctx with stride n_ctx/2:
+ * every target token is scored once, with at least n_ctx/2 tokens of context after the first
+ * window). With ref != NULL, also the mean KL(p_ref || p_model) per scored token. */
+typedef struct ub_post_scores {
+    size_t n;
+    double *loss;   /* (n) summed loss of the post's scored tokens, nats */
+    int32_t *ntok;  /* (n) scored tokens */
+    double *mink;   /* (n) Min-K% Prob (mean of the lowest k of log p) */
+    double *minkpp; /* (n) Min-K%++ */
+    double *kl;     /* (n) mean KL to ref per token, or NaN */
+} ub_post_scores;
+ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double mink_k,
+                         ub_post_scores *out, ub_err *e);
+/* The same for an ensemble of nm models whose next-token probabilities are averaged (SISA). */
+ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_posts *p,
+                             double mink_k, ub_post_scores *out, ub_err *e);
+void ub_post_scores_free(ub_post_scores *s);
+
+/* Loss (nats) of `value` after `context` (token ids; context starts with BOS), for the
+ * candidates of a secret: n values, value i is ids[off[i] .. off[i+1]). */
+ub_status ub_score_continuations(gpt_model *m, const int32_t *context, int n_context,
+                                 const int32_t *ids, const size_t *off, size_t n, double *loss,
+                                 ub_err *e);
+ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *context,
+                                     int n_context, const int32_t *ids, const size_t *off,
+                                     size_t n, double *loss, ub_err *e);
+
+#endif

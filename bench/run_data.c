@@ -1,0 +1,139 @@
+/* bench/run_data.c: a seed's scenario as post sets: who is trained on, who is forgotten, who
+ * was never seen. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_private.h"
+
+void run_set_free(run_set *s) {
+    free(s->ids);
+    free(s->off);
+    free(s->user);
+    free(s->post);
+    memset(s, 0, sizeof *s);
+}
+
+/* Gather the posts i with take[i] (in corpus order) from the encoded corpus, keeping at most
+ * cap of them (a seeded sample when there are more; cap 0 = all). */
+ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
+                         uint64_t seed, uint64_t stream, ub_err *e) {
+    memset(out, 0, sizeof *out);
+    const corpus *c = &rc->c;
+    int64_t *idx = ub_malloc((c->n_posts + 1) * sizeof *idx, "post set", e);
+    if (!idx) return UB_ENOMEM;
+    int64_t n = 0;
+    for (size_t i = 0; i < c->n_posts; i++)
+        if (take[i]) idx[n++] = (int64_t)i;
+    if (cap && (size_t)n > cap) {
+        ub_rng r;
+        ub_rng_init(&r, seed, stream);
+        ub_rng_shuffle(&r, idx, n);
+        n = (int64_t)cap;
+        /* back to corpus order: the stream order should not depend on the sample's draw */
+        for (int64_t i = 1; i < n; i++)
+            for (int64_t j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+                int64_t t = idx[j];
+                idx[j] = idx[j - 1], idx[j - 1] = t;
+            }
+    }
+    size_t nt = 0;
+    for (int64_t i = 0; i < n; i++) nt += rc->off[idx[i] + 1] - rc->off[idx[i]];
+    out->n = (size_t)n;
+    out->ids = ub_malloc((nt + 1) * sizeof(int32_t), "post set", e);
+    out->off = ub_malloc(((size_t)n + 1) * sizeof(size_t), "post set", e);
+    out->user = ub_malloc(((size_t)n + 1) * sizeof(int64_t), "post set", e);
+    out->post = idx;
+    if (!out->ids || !out->off || !out->user) {
+        run_set_free(out);
+        return UB_ENOMEM;
+    }
+    size_t at = 0;
+    for (int64_t i = 0; i < n; i++) {
+        size_t a = rc->off[idx[i]], len = rc->off[idx[i] + 1] - a;
+        out->off[i] = at;
+        memcpy(out->ids + at, rc->ids + a, len * sizeof(int32_t));
+        out->user[i] = c->posts[idx[i]].user;
+        at += len;
+    }
+    out->off[n] = at;
+    out->view = (ul_posts){out->ids, out->off, out->n, out->user};
+    return UB_OK;
+}
+
+ub_status run_corpus_encode(run_corpus *rc, int threads, ub_err *e) {
+    const corpus *c = &rc->c;
+    size_t n = c->n_posts;
+    const char **texts = ub_malloc((n + 1) * sizeof *texts, "texts", e);
+    size_t *lens = ub_malloc((n + 1) * sizeof *lens, "texts", e);
+    rc->off = ub_malloc((n + 1) * sizeof *rc->off, "token offsets", e);
+    ub_status st = texts && lens && rc->off ? UB_OK : UB_ENOMEM;
+    for (size_t i = 0; !st && i < n; i++) {
+        texts[i] = corpus_s(c, c->posts[i].text);
+        lens[i] = strlen(texts[i]);
+    }
+    if (!st) st = corpus_bpe_encode_many(&rc->bpe, texts, lens, n, 1, threads, &rc->ids, rc->off, e);
+    free(texts);
+    free(lens);
+    return st;
+}
+
+ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run_cfg *cfg,
+                            uint64_t seed, ub_err *e) {
+    memset(sc, 0, sizeof *sc);
+    const corpus *c = &rc->c;
+    corpus_policy pol;
+    corpus_policy_default(&pol);
+    if (cfg->all_posts) memset(&pol, 0, sizeof pol); /* e.g. an import without consent fields */
+    ub_status st = corpus_split_make(&sc->split, c, &pol, cfg->nonmember_frac, seed, e);
+    if (st) return st;
+    int rule = corpus_forget_rule_parse(cfg->forget_rule);
+    if (rule < 0) return ub_fail(e, UB_EARG, "unknown forget rule '%s'", cfg->forget_rule);
+    size_t want = cfg->forget_users > 0
+                      ? (size_t)cfg->forget_users
+                      : (size_t)(cfg->forget_frac * (double)sc->split.n_members + 0.5);
+    if (want < 1) want = 1;
+    st = corpus_forget_set(c, &sc->split, rule, want, seed, &sc->forget_users, &sc->n_forget, e);
+    if (!st && sc->n_forget == 0)
+        st = ub_fail(e, UB_EARG, "no member matches forget rule '%s'", cfg->forget_rule);
+    if (st) return st;
+    sc->in_forget = ub_calloc(c->n_users + 1, 1, "forget set", e);
+    uint8_t *take = ub_calloc(c->n_posts + 1, 1, "post selection", e);
+    if (!sc->in_forget || !take) return UB_ENOMEM;
+    for (size_t i = 0; i < sc->n_forget; i++) sc->in_forget[sc->forget_users[i]] = 1;
+    /* the sets: which posts, and the cap on how many are scored */
+    for (int k = 0; !st && k < RUN_N_SETS; k++) {
+        size_t cap = 0;
+        for (size_t i = 0; i < c->n_posts; i++) {
+            const corpus_post *p = &c->posts[i];
+            int role = sc->split.role[p->user], f = sc->in_forget[p->user];
+            int el = !p->fresh && sc->split.eligible[i];
+            int member = role == CORPUS_ROLE_MEMBER, non = role == CORPUS_ROLE_NONMEMBER;
+            switch (k) {
+            case RUN_TRAIN: take[i] = el && member; break;
+            case RUN_RETAIN: take[i] = el && member && !f; break;
+            case RUN_FORGET: take[i] = el && member && f; break;
+            case RUN_RETAIN_EVAL: take[i] = el && member && !f, cap = (size_t)cfg->eval_posts; break;
+            case RUN_NONMEMBER: take[i] = el && non, cap = (size_t)cfg->eval_posts; break;
+            case RUN_FORGET_FRESH: take[i] = p->fresh && member && f; break;
+            case RUN_NONMEMBER_FRESH: take[i] = p->fresh && non, cap = (size_t)cfg->eval_posts; break;
+            }
+        }
+        st = run_set_gather(&sc->set[k], rc, take, cap, seed, 100 + (uint64_t)k, e);
+        if (!st && sc->set[k].n == 0 && k != RUN_FORGET_FRESH && k != RUN_NONMEMBER_FRESH)
+            st = ub_fail(e, UB_EARG, "seed %llu: the %s set is empty (corpus too small for "
+                         "the split)", (unsigned long long)seed, run_set_names[k]);
+    }
+    free(take);
+    return st;
+}
+
+void run_scenario_free(run_scenario *sc) {
+    for (int k = 0; k < RUN_N_SETS; k++) run_set_free(&sc->set[k]);
+    corpus_split_free(&sc->split);
+    free(sc->forget_users);
+    free(sc->in_forget);
+    memset(sc, 0, sizeof *sc);
+}
+
+const char *const run_set_names[RUN_N_SETS] = {"train", "retain", "forget", "retain_eval",
+                                               "nonmember", "forget_fresh", "nonmember_fresh"};

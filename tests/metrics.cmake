@@ -1,0 +1,12 @@
+# Metrics (ub_metrics): hand-made cases with known answers (test_metrics), and every metric on
+# random inputs against numpy / scipy / sklearn / zlib (metrics_dump writes JSON lines,
+# scripts/check_metrics.py recomputes them; exit 77 = skipped without scipy or sklearn).
+ub_c_test(NAME metrics SOURCE test_metrics.c LIB ub_metrics)
+
+add_executable(metrics_dump ${UB_TEST_DIR}/metrics_dump.c)
+target_link_libraries(metrics_dump PRIVATE ub_metrics)
+add_test(NAME metrics_vs_scipy
+         COMMAND bash -c "[ -x /usr/bin/python3 ] || exit 77; \"$0\" \"$1\" && /usr/bin/python3 \"$2\" \"$1\""
+                 $<TARGET_FILE:metrics_dump> ${CMAKE_CURRENT_BINARY_DIR}/metrics_dump.jsonl
+                 ${PROJECT_SOURCE_DIR}/scripts/check_metrics.py)
+set_tests_properties(metrics_vs_scipy PROPERTIES LABELS python TIMEOUT 600 SKIP_RETURN_CODE 77)
