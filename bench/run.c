@@ -19,7 +19,7 @@ const char *const run_metric_names[M_N_METRICS] = {
     "exposure_rank_4", "exposure_rank_16", "exposure_skewnorm_0", "exposure_skewnorm_1",
     "exposure_skewnorm_4", "exposure_skewnorm_16", "residual_auc_loss", "residual_loss_forget",
     "residual_auc_user_fresh", "residual_exposure_16", "cost_gflop",
-    "cost_rel_retrain", "extra_memory_mb"};
+    "cost_rel_retrain", "cost_rel_retrain_one_user", "extra_memory_mb"};
 
 const char *const run_metric_docs[M_N_METRICS] = {
     "mean loss per token (nats) on F's training posts",
@@ -56,6 +56,8 @@ const char *const run_metric_docs[M_N_METRICS] = {
     "residual influence on exposure_rank_16",
     "estimated GFLOP of the method",
     "cost_gflop / retrain's",
+    "SISA: mean over F's users of the cost of deleting that user alone, / retrain's (NaN for "
+    "the other models, whose cost does not split by user)",
     "memory held beyond one model with gradients and optimizer state (MB)"};
 
 ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
@@ -111,6 +113,7 @@ typedef struct model_result {
     double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
     double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
     double seconds, flops;
+    double flops_one_user; /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;
     double metric[M_N_METRICS];
 } model_result;
@@ -307,6 +310,7 @@ static ub_status metrics_relative(model_result *r, const model_result *orig,
     x[M_RES_USER] = mt_residual(x[M_AUC_USER], t[M_AUC_USER], o[M_AUC_USER]);
     x[M_RES_EXP16] = mt_residual(x[M_EXP_R16], t[M_EXP_R16], o[M_EXP_R16]);
     x[M_COST_REL] = t[M_COST_FLOPS] > 0 ? x[M_COST_FLOPS] / t[M_COST_FLOPS] : NAN;
+    x[M_COST_REL_USER] = t[M_COST_FLOPS] > 0 ? r->flops_one_user / (t[M_COST_FLOPS] * 1e9) : NAN;
     /* KS between per-post mean losses on F, model vs retrain */
     size_t n = r->s[S_F].n;
     double *a = ub_calloc(n + 1, sizeof(double), "ks", e), *b = ub_calloc(n + 1, sizeof(double), "ks", e);
@@ -693,6 +697,15 @@ static ub_status run_sisa(model_result *full, model_result *del, const ub_run_cf
     del->seconds = ub_now() - t0;
     del->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_del);
     del->extra_bytes = full->extra_bytes;
+    /* one user alone: the stages from its slice on, in its shard only */
+    double one = 0;
+    for (size_t i = 0; i < sc->n_forget; i++) {
+        int r0 = slice[sc->forget_users[i]];
+        one += (double)(base.steps * R / R - base.steps * r0 / R);
+    }
+    del->flops_one_user = sc->n_forget ? gpt_train_flops(mc, ms[0].n_params, tc->ctx,
+                                                         step_tokens * one / sc->n_forget)
+                                       : NAN;
     if (!cfg->quiet && !st)
         fprintf(stderr, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps\n", affected,
                 S, steps_del, steps_full);
@@ -725,6 +738,7 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     model_result *res = ub_calloc((size_t)rs->n_models, sizeof *res, "results", e);
     gpt_model orig = {0}, ret = {0}, work = {0};
     if (!res) return UB_ENOMEM;
+    for (int k = 0; k < rs->n_models; k++) res[k].flops_one_user = NAN;
     ub_status st = run_scenario_make(&sc, &rs->rc, cfg, seed, e);
     if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, seed, e);
     if (!cfg->quiet && !st)
@@ -751,6 +765,7 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         model_result *r = &res[k];
         r->seconds = secs[k];
         r->flops = gpt_train_flops(&mc, orig.n_params, tc.ctx, step_tokens * (double)tc.steps);
+        if (k == 1) r->flops_one_user = r->flops; /* retraining is as dear for one user */
         st = score_model(r, k ? &ret : &orig, k ? NULL : &ret, &rs->rc, &sc, &ss, cfg, e);
     }
     /* continued: the deployed model keeps training on the corpus without F (constant lr =

@@ -55,7 +55,7 @@ enum {
     M_AUC_USER, M_AUC_RETAIN, M_KS_D, M_KS_P, M_KL_F, M_KL_R,
     M_EXP_R0, M_EXP_R1, M_EXP_R4, M_EXP_R16, M_EXP_S0, M_EXP_S1, M_EXP_S4, M_EXP_S16,
     M_RES_AUC, M_RES_LOSS_F, M_RES_USER, M_RES_EXP16,
-    M_COST_FLOPS, M_COST_REL, M_MEM_MB,
+    M_COST_FLOPS, M_COST_REL, M_COST_REL_USER, M_MEM_MB,
     M_N_METRICS
 };
 extern const char *const run_metric_names[M_N_METRICS];

@@ -13,6 +13,8 @@ static const struct {
     int batch;
 } presets[] = {
     {"tiny", {2, 128, 4, 64, 256}, 64},
+    /* for end-to-end tests of whole pipelines, not for measurements */
+    {"micro", {1, 32, 2, 32, 256}, 8},
     {"small", {4, 256, 4, 128, 512}, 32},
     {"medium", {6, 384, 6, 256, 2048}, 16},
 };
@@ -28,7 +30,7 @@ ub_status gpt_preset(const char *name, gpt_config *cfg, int *default_batch, ub_e
 }
 
 const char *gpt_preset_names(void) {
-    return "tiny, small, medium";
+    return "tiny, small, medium, micro (tests)";
 }
 
 ub_status gpt_config_check(const gpt_config *c, ub_err *e) {

@@ -20,7 +20,7 @@ typedef struct gpt_config {
 } gpt_config;
 
 /* Named presets: tiny 2/128/4/64/256, small 4/256/4/128/512, medium 6/384/6/256/2048
- * (n_layer/n_embd/n_head/n_ctx/vocab). Also their default batch size (used by bench). */
+ * (n_layer/n_embd/n_head/n_ctx/vocab); micro 1/32/2/32/256 for end-to-end tests. Also their default batch size (used by bench). */
 ub_status gpt_preset(const char *name, gpt_config *cfg, int *default_batch, ub_err *e);
 /* One line listing the preset names, for help texts. */
 const char *gpt_preset_names(void);

@@ -14,7 +14,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 mp="finetune:steps=2,batch=4;gradient_ascent:steps=2,batch=4;gradient_difference:steps=2,batch=4;kl:steps=2,batch=4"
 mp="$mp;npo:steps=2,batch=4"
 mp="$mp;relabel:steps=2,batch=4;task_vector:steps=2,batch=4;newton:steps=2,grad_batches=1,hvp_batches=1,batch=4"
-args=(--seeds 2 --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2
+args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2
       --method-params "$mp" --quiet)
 "$ub" run "${args[@]}" --out "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || { bad "run"; cat "$tmp/err"; }
 for f in results.h5 timings.h5 report.md corpus.h5; do
