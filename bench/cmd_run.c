@@ -64,6 +64,8 @@ int ub_cmd_run(int argc, char **argv) {
         {"continued-steps", OPT_LONG, &c.continued_steps, "N", "budget of continued"},
         {"sisa-shards", OPT_INT, &c.sisa_shards, "S", "SISA shards (4)"},
         {"sisa-slices", OPT_INT, &c.sisa_slices, "R", "SISA slices per shard (4)"},
+        {"sisa-check", OPT_FLAG, &c.sisa_check, NULL,
+         "verify: SISA after deletion == SISA trained without F"},
         {"eval-posts", OPT_INT, &c.eval_posts, "N", "cap on scored retained/non-member posts"},
         {"candidates", OPT_INT, &c.candidates, "N", "sampled candidates per secret (exposure)"},
         {"mink-k", OPT_DOUBLE, &c.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},

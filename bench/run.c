@@ -24,12 +24,13 @@ const char *const run_metric_names[M_N_METRICS] = {
 const char *const run_metric_docs[M_N_METRICS] = {
     "mean loss per token (nats) on F's training posts",
     "mean loss per token on a sample of the retained members' training posts",
-    "mean loss per token on non-members' posts (never trained on)",
+    "mean loss per token on the matched non-members' posts (never trained on)",
     "mean loss per token on F's fresh posts (never in any corpus)",
     "mean loss per token on non-members' fresh posts",
     "perplexity on retained posts relative to original (utility; 1 = unchanged)",
     "perplexity on non-members' posts relative to original (utility on unseen users)",
-    "MIA ROC AUC, F's posts vs non-members' posts, LOSS attack (score -mean loss)",
+    "MIA ROC AUC, F's posts vs posts of non-members matched to F by post count, LOSS attack "
+    "(score -mean loss per token)",
     "MIA AUC, zlib attack (score -loss / zlib bytes)",
     "MIA AUC, Min-K% Prob attack",
     "MIA AUC, Min-K%++ attack",
@@ -331,6 +332,7 @@ static ub_status metrics_relative(model_result *r, const model_result *orig,
 typedef struct prog_ctx {
     ub_progress p;
     int on;
+    char label[80];
 } prog_ctx;
 static int on_step(void *ctx, long step, long steps, float loss, double gn, double lr,
                    double tps) {
@@ -398,9 +400,8 @@ static ub_status train_cached(gpt_model *m, const char *name, const run_set *set
     st = gpt_train_state_init(&s, tc, &tok, e);
     prog_ctx p = {.on = !cfg->quiet};
     if (p.on) {
-        char label[80];
-        snprintf(label, sizeof label, "  %s", name);
-        ub_progress_init(&p.p, strdup(label), 0, tc->steps); /* label lives for the run */
+        snprintf(p.label, sizeof p.label, "  %s", name);
+        ub_progress_init(&p.p, p.label, 0, tc->steps);
     }
     double t0 = ub_now();
     if (!st) st = gpt_train(m, &tok, tc, &s, path, on_step, &p, e);
@@ -474,6 +475,12 @@ static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
     hsize_t du = c->n_users;
     ub_status st = ub_h5_write(g, "role", H5T_NATIVE_INT8, sc->split.role, 1, &du, 1, e);
     if (!st) st = write_i64(g, "forget_users", sc->forget_users, sc->n_forget, e);
+    int64_t *mu = ub_calloc(c->n_users + 1, sizeof(int64_t), "matched users", e);
+    size_t nmu = 0;
+    for (size_t u = 0; mu && u < c->n_users; u++)
+        if (sc->matched[u]) mu[nmu++] = (int64_t)u;
+    if (!st) st = mu ? write_i64(g, "nonmember_users", mu, nmu, e) : UB_ENOMEM;
+    free(mu);
     hid_t gs = st ? -1 : ub_h5_group(g, "sets", e);
     if (gs < 0 && !st) st = e->code;
     for (int k = 0; !st && k < N_SCORED; k++) {
@@ -709,6 +716,21 @@ static ub_status run_sisa(model_result *full, model_result *del, const ub_run_cf
     if (!cfg->quiet && !st)
         fprintf(stderr, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps\n", affected,
                 S, steps_del, steps_full);
+    /* --sisa-check: train SISA without F from scratch and require the very same bits */
+    for (int k = 0; !st && cfg->sisa_check && k < S; k++) {
+        gpt_model x;
+        long dummy = 0;
+        st = gpt_build(&x, mc, tu, e);
+        if (st) break;
+        gpt_init_gpt2(&x, base.seed * 1000003u + (uint64_t)k);
+        st = sisa_stages(&x, rc, sc, shard, slice, k, 0, R, 1, &base, NULL, &dummy, e);
+        if (!st && memcmp(x.params_mem, ms[k].params_mem, x.n_params * sizeof(float)))
+            st = ub_fail(e, UB_EINTERNAL, "SISA shard %d after the deletion differs from SISA "
+                         "trained without F", k);
+        gpt_free(&x);
+        if (!st && !cfg->quiet && k == S - 1)
+            fprintf(stderr, "  sisa: check passed, every shard equals its retraining without F\n");
+    }
     if (!st) st = score_models(del, mp, S, ret, rc, sc, ss, cfg, e);
     for (int k = 0; ms && k < S; k++) gpt_free(&ms[k]);
     for (size_t i = 0; ck && i < (size_t)S * R; i++) free(ck[i].p), free(ck[i].m), free(ck[i].v);

@@ -41,6 +41,7 @@ typedef struct ub_run_cfg {
     double lr, min_lr;
     long continued_steps;      /* budget of `continued` */
     int sisa_shards, sisa_slices; /* SISA's S and R */
+    int sisa_check;            /* also train SISA without F from scratch: must match bitwise */
     /* scoring */
     int eval_posts;            /* cap on retained / non-member posts scored per seed */
     int candidates;            /* sampled candidates per secret for exposure */

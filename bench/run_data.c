@@ -77,6 +77,47 @@ ub_status run_corpus_encode(run_corpus *rc, int threads, ub_err *e) {
     return st;
 }
 
+/* Non-members matched to F by activity: k = max(1, #non-members / |F|) non-members per F user,
+ * each the unused one with the closest number of eligible posts (F users taken from the most
+ * active down), so that the MIA compares F with users of the same post-count distribution
+ * whatever the forget rule (heavy posters against heavy posters). */
+static ub_status match_nonmembers(run_scenario *sc, const corpus *c, ub_err *e) {
+    size_t nu = c->n_users;
+    int64_t *cnt = ub_calloc(nu + 1, sizeof(int64_t), "matching", e);
+    int64_t *fu = ub_malloc((sc->n_forget + 1) * sizeof(int64_t), "matching", e);
+    sc->matched = ub_calloc(nu + 1, 1, "matching", e);
+    if (!cnt || !fu || !sc->matched) {
+        free(cnt), free(fu);
+        return UB_ENOMEM;
+    }
+    for (size_t i = 0; i < c->n_posts; i++)
+        if (!c->posts[i].fresh && sc->split.eligible[i]) cnt[c->posts[i].user]++;
+    size_t nn = 0;
+    for (size_t u = 0; u < nu; u++) nn += sc->split.role[u] == CORPUS_ROLE_NONMEMBER;
+    size_t k = sc->n_forget ? nn / sc->n_forget : 0;
+    if (k < 1) k = 1;
+    memcpy(fu, sc->forget_users, sc->n_forget * sizeof(int64_t));
+    for (size_t i = 1; i < sc->n_forget; i++) /* most active first, ties by index */
+        for (size_t j = i; j > 0 && (cnt[fu[j - 1]] < cnt[fu[j]] ||
+                                     (cnt[fu[j - 1]] == cnt[fu[j]] && fu[j - 1] > fu[j]));
+             j--) {
+            int64_t t = fu[j];
+            fu[j] = fu[j - 1], fu[j - 1] = t;
+        }
+    for (size_t i = 0; i < sc->n_forget; i++)
+        for (size_t r = 0; r < k; r++) {
+            int64_t best = -1, bd = 0;
+            for (size_t u = 0; u < nu; u++) {
+                if (sc->split.role[u] != CORPUS_ROLE_NONMEMBER || sc->matched[u]) continue;
+                int64_t d = cnt[u] > cnt[fu[i]] ? cnt[u] - cnt[fu[i]] : cnt[fu[i]] - cnt[u];
+                if (best < 0 || d < bd) best = (int64_t)u, bd = d;
+            }
+            if (best >= 0) sc->matched[best] = 1;
+        }
+    free(cnt), free(fu);
+    return UB_OK;
+}
+
 ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run_cfg *cfg,
                             uint64_t seed, ub_err *e) {
     memset(sc, 0, sizeof *sc);
@@ -100,6 +141,11 @@ ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run
     uint8_t *take = ub_calloc(c->n_posts + 1, 1, "post selection", e);
     if (!sc->in_forget || !take) return UB_ENOMEM;
     for (size_t i = 0; i < sc->n_forget; i++) sc->in_forget[sc->forget_users[i]] = 1;
+    st = match_nonmembers(sc, c, e);
+    if (st) {
+        free(take);
+        return st;
+    }
     /* the sets: which posts, and the cap on how many are scored */
     for (int k = 0; !st && k < RUN_N_SETS; k++) {
         size_t cap = 0;
@@ -113,9 +159,11 @@ ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run
             case RUN_RETAIN: take[i] = el && member && !f; break;
             case RUN_FORGET: take[i] = el && member && f; break;
             case RUN_RETAIN_EVAL: take[i] = el && member && !f, cap = (size_t)cfg->eval_posts; break;
-            case RUN_NONMEMBER: take[i] = el && non, cap = (size_t)cfg->eval_posts; break;
+            case RUN_NONMEMBER: take[i] = el && non && sc->matched[p->user], cap = (size_t)cfg->eval_posts; break;
             case RUN_FORGET_FRESH: take[i] = p->fresh && member && f; break;
-            case RUN_NONMEMBER_FRESH: take[i] = p->fresh && non, cap = (size_t)cfg->eval_posts; break;
+            case RUN_NONMEMBER_FRESH:
+                take[i] = p->fresh && non && sc->matched[p->user], cap = (size_t)cfg->eval_posts;
+                break;
             }
         }
         st = run_set_gather(&sc->set[k], rc, take, cap, seed, 100 + (uint64_t)k, e);
@@ -132,6 +180,7 @@ void run_scenario_free(run_scenario *sc) {
     corpus_split_free(&sc->split);
     free(sc->forget_users);
     free(sc->in_forget);
+    free(sc->matched);
     memset(sc, 0, sizeof *sc);
 }
 

@@ -30,9 +30,9 @@ enum {
     RUN_RETAIN,         /* the same without F: retrain's training set */
     RUN_FORGET,         /* F's training posts */
     RUN_RETAIN_EVAL,    /* a sample of RETAIN, scored */
-    RUN_NONMEMBER,      /* non-members' eligible posts (a sample), scored */
+    RUN_NONMEMBER,      /* posts of non-members matched to F by post count (a sample) */
     RUN_FORGET_FRESH,   /* F's fresh posts: never in any corpus */
-    RUN_NONMEMBER_FRESH,/* non-members' fresh posts (a sample) */
+    RUN_NONMEMBER_FRESH,/* the matched non-members' fresh posts (a sample) */
     RUN_N_SETS
 };
 extern const char *const run_set_names[RUN_N_SETS];
@@ -42,6 +42,7 @@ typedef struct run_scenario {
     int64_t *forget_users; /* (n_forget) sorted */
     size_t n_forget;
     uint8_t *in_forget;    /* (n_users) */
+    uint8_t *matched;      /* (n_users) non-members matched to F by post count (run_data.c) */
     run_set set[RUN_N_SETS];
 } run_scenario;
 ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run_cfg *cfg,

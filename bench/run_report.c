@@ -98,14 +98,15 @@ static void cell(const report *r, int m, int k, int prec) {
     else fprintf(r->out, " %.*f ± %.*f |", prec, mean, prec, half);
 }
 
-static void table(const report *r, const char *const *cols, const char *const *heads,
+/* A table of the first rows models (all: r->M) and the metrics cols. */
+static void table(const report *r, int rows, const char *const *cols, const char *const *heads,
                   const int *prec, int nc) {
     fprintf(r->out, "| model |");
     for (int c = 0; c < nc; c++) fprintf(r->out, " %s |", heads[c]);
     fprintf(r->out, "\n|---|");
     for (int c = 0; c < nc; c++) fprintf(r->out, "---|");
     fprintf(r->out, "\n");
-    for (int m = 0; m < r->M; m++) {
+    for (int m = 0; m < rows; m++) {
         fprintf(r->out, "| %s |", r->model.s[m]);
         for (int c = 0; c < nc; c++) cell(r, m, metric_index(r, cols[c]), prec[c]);
         fprintf(r->out, "\n");
@@ -133,14 +134,13 @@ static void write_report(report *r, const char *config, const char *version, con
     fprintf(o, "## Deletion from the corpus only\n\n");
     fprintf(o, "`original` is the deployed model: F's posts are deleted from the corpus, the "
                "model is unchanged. `retrain` never saw F. What stays in is the difference.\n\n");
-    const char *hc[] = {"auc_loss", "auc_user_fresh", "exposure_rank_16", "loss_forget",
-                        "loss_nonmember"};
-    const char *hh[] = {"MIA AUC on F (LOSS)", "user inference AUC", "exposure, 16x secrets (bits)",
+    const char *hc[] = {"auc_loss", "auc_minkpp", "auc_user_fresh", "exposure_rank_16",
+                        "exposure_rank_0", "loss_forget", "loss_nonmember"};
+    const char *hh[] = {"MIA AUC on F (LOSS)", "MIA AUC (Min-K%++)", "user inference AUC",
+                        "exposure, secrets seen 16x (bits)", "exposure, never-inserted secrets",
                         "loss on F (nats)", "loss on non-members"};
-    const int hp[] = {3, 3, 2, 3, 3};
-    report two = *r;
-    two.M = 2;
-    table(&two, hc, hh, hp, 5);
+    const int hp[] = {3, 3, 3, 2, 2, 3, 3};
+    table(r, 2, hc, hh, hp, 7);
     const int kk[] = {kauc, kuser, kexp, klf};
     const char *what[] = {"MIA AUC on F", "user inference AUC", "exposure of 16x secrets",
                           "loss on F"};
@@ -176,7 +176,7 @@ static void write_report(report *r, const char *config, const char *version, con
                         "ppl retained / original", "ppl unseen / original",
                         "FLOPs / retrain"};
     const int mp[] = {3, 1, 2, 3, 2, 3, 4, 3, 3, 3};
-    table(r, mc, mh, mp, 10);
+    table(r, r->M, mc, mh, mp, 10);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     const char *att[] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_user_fresh",

@@ -17,6 +17,9 @@ mp="$mp;relabel:steps=2,batch=4;task_vector:steps=2,batch=4;newton:steps=2,grad_
 args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2
       --method-params "$mp" --quiet)
 "$ub" run "${args[@]}" --out "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || { bad "run"; cat "$tmp/err"; }
+# SISA's deletion is exact: its shards equal SISA trained without F, bit for bit
+"$ub" run "${args[@]}" --seeds 1 --methods none --sisa-check --out "$tmp/s" >/dev/null 2>"$tmp/err" \
+  && ok || { bad "SISA after deletion differs from SISA without F"; cat "$tmp/err"; }
 for f in results.h5 timings.h5 report.md corpus.h5; do
   [[ -s "$tmp/a/$f" ]] && ok || bad "missing $f"
 done
