@@ -29,7 +29,7 @@ section="$(mktemp)"
   echo
   # the run's report, its headings one level down
   # (the plots stay in the run directory: the images are not part of the repository)
-  sed -e '1,/^# unlearnbench report/d' -e 's/^### /#### /' -e 's/^## /### /' "$dir/report.md" |
+  sed -e '0,/^# unlearnbench report/d' -e 's/^### /#### /' -e 's/^## /### /' "$dir/report.md" |
     sed -e '/^### Plots/,/^### Every metric/{/^### Every metric/!d}'
   echo
   echo "<!-- END unlearnbench run -->"
