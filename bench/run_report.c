@@ -147,6 +147,12 @@ static void write_report(report *r, const char *config, const char *version, con
     for (int i = 0; i < 4; i++) {
         double d, h;
         int n = kk[i] >= 0 ? diff(r, ko, kr, kk[i], &d, &h) : 0;
+        if (n == 0) {
+            fprintf(o, "- %s: not applicable on this corpus (%s).\n", what[i],
+                    i == 1 ? "no fresh posts" : i == 2 ? "no secrets inserted 16 times"
+                                                       : "no value");
+            continue;
+        }
         if (n < 2) {
             fprintf(o, "- %s: original - retrain = %.3f (fewer than 2 seeds: no interval).\n",
                     what[i], d);
