@@ -54,6 +54,8 @@ int ub_cmd_run(int argc, char **argv) {
          "hyperparameters, e.g. \"npo:steps=20,lr=1e-4;kl:steps=10\""},
         {"seeds", OPT_INT, &c.seeds, "N", "repetitions (quick 3, paper 5)"},
         {"seed", OPT_U64, &c.seed0, "S", "first seed (1)"},
+        {"split-seed", OPT_U64, &c.split_seed, "S",
+         "one split (F, non-members) for every seed: seeds then vary the training only"},
         {"threads", OPT_INT, &c.threads, "N", "threads (default: all cores)"},
         {"out", OPT_STR, &c.out_dir, "DIR", "output directory (unlearnbench-out)"},
         {"model", OPT_STR, &c.model, "P", "model preset (quick: tiny)"},

@@ -761,8 +761,10 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     gpt_model orig = {0}, ret = {0}, work = {0};
     if (!res) return UB_ENOMEM;
     for (int k = 0; k < rs->n_models; k++) res[k].flops_one_user = NAN;
-    ub_status st = run_scenario_make(&sc, &rs->rc, cfg, seed, e);
-    if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, seed, e);
+    /* --split-seed fixes who is in F and who is a non-member; seeds then vary training only */
+    uint64_t split_seed = cfg->split_seed ? cfg->split_seed : seed;
+    ub_status st = run_scenario_make(&sc, &rs->rc, cfg, split_seed, e);
+    if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, split_seed, e);
     if (!cfg->quiet && !st)
         fprintf(stderr, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu secrets), "
                 "%zu non-members\n", (unsigned long long)seed, si + 1, cfg->seeds,
@@ -881,7 +883,8 @@ static void cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "forget-rule = %s\nforget-users = %ld\nforget-frac = %.17g\nnonmember-frac = %.17g\n"
              "all-posts = %d\nmethods = %s\nmethod-params = %s\nseeds = %d\nseed = %llu\nthreads = %d\nmodel = %s\n"
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
-             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n",
+             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n"
+             "split-seed = %llu\n",
              c->preset, c->corpus ? "corpus = " : "; corpus: generated from ",
              c->corpus ? c->corpus : "profile and corpus-seed", c->gen_profile,
              (unsigned long long)c->corpus_seed, c->forget_rule, c->forget_users, c->forget_frac,
@@ -889,7 +892,7 @@ static void cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              c->method_params ? c->method_params : "", c->seeds,
              (unsigned long long)c->seed0, c->threads, c->model, c->steps, c->batch, c->lr,
              c->min_lr, c->continued_steps, c->eval_posts, c->candidates, c->mink_k,
-             c->sisa_shards, c->sisa_slices);
+             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed);
 }
 
 static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {

@@ -31,6 +31,8 @@ typedef struct ub_run_cfg {
     const char *methods;       /* comma list of approximate methods, "all" or "none" */
     const char *method_params; /* "name:key=value,key=value;name2:..." overriding defaults */
     int seeds;                 /* repetitions: seed0, seed0+1, ... */
+    uint64_t split_seed;       /* 0: each seed draws its own F and non-members; else this split
+                                * for every seed (then seeds vary the training only) */
     uint64_t seed0;
     int threads;
     const char *out_dir;
