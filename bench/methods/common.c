@@ -429,3 +429,19 @@ void ul_npo_weights(const float *losses, const float *ref_losses, const int *tar
     }
     *loss = -(2.0 / beta) * sum / B;
 }
+
+ub_status ul_train_on(ul_run *r, gpt_model *m, const ul_posts *posts, uint64_t seed,
+                      uint64_t stream, const char *which, float scale, const char *what,
+                      ub_err *e) {
+    ul_sampler smp = {0};
+    ub_status st = ul_sampler_init(&smp, posts, r->T, seed, stream, r->name, which, e);
+    for (long s = 0; !st && s < r->steps; s++) {
+        double loss;
+        ul_sampler_next(&smp, r->B, r->inputs, r->targets, NULL);
+        gpt_zero_grad(m);
+        st = ul_fb(r, m, r->inputs, r->targets, scale, s, what, &loss, e);
+        if (!st) st = ul_step(r, m, s, e);
+    }
+    ul_sampler_free(&smp);
+    return st;
+}

@@ -8,18 +8,10 @@
 
 static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) {
     ul_run r;
-    ul_sampler fs = {0};
     ub_status st = ul_run_init(&r, &ul_gradient_ascent, m, c, cost, e);
     if (!st)
-        st = ul_sampler_init(&fs, c->forget, r.T, c->seed, UL_STREAM_FORGET, r.name, "forget", e);
-    for (long s = 0; !st && s < r.steps; s++) {
-        double loss;
-        ul_sampler_next(&fs, r.B, r.inputs, r.targets, NULL);
-        gpt_zero_grad(m);
-        st = ul_fb(&r, m, r.inputs, r.targets, -1.0f, s, "forget loss", &loss, e);
-        if (!st) st = ul_step(&r, m, s, e);
-    }
-    ul_sampler_free(&fs);
+        st = ul_train_on(&r, m, c->forget, c->seed, UL_STREAM_FORGET, "forget", -1.0f,
+                         "forget loss", e);
     ul_run_free(&r);
     return st;
 }

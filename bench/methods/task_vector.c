@@ -13,19 +13,12 @@
 
 static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) {
     ul_run r;
-    ul_sampler fs = {0};
     double alpha = 0;
     ub_status st = ul_run_init(&r, &ul_task_vector, m, c, cost, e);
     if (!st) st = ul_param_f64(&r.p, "alpha", -1e3, 1e3, UL_OWN, &alpha, e);
     if (!st)
-        st = ul_sampler_init(&fs, c->forget, r.T, c->seed, UL_STREAM_FORGET, r.name, "forget", e);
-    for (long s = 0; !st && s < r.steps; s++) {
-        double loss;
-        ul_sampler_next(&fs, r.B, r.inputs, r.targets, NULL);
-        gpt_zero_grad(m);
-        st = ul_fb(&r, m, r.inputs, r.targets, 1.0f, s, "forget loss (fine-tune)", &loss, e);
-        if (!st) st = ul_step(&r, m, s, e);
-    }
+        st = ul_train_on(&r, m, c->forget, c->seed, UL_STREAM_FORGET, "forget", 1.0f,
+                         "forget loss (fine-tune)", e);
     if (!st) {
         const float *o = c->original->params_mem; /* (n_params) */
         float *p = m->params_mem;                 /* (n_params) theta_ft, then the result */
@@ -38,7 +31,6 @@ static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) 
         }
         st = ul_check_params(r.name, r.steps, m, e);
     }
-    ul_sampler_free(&fs);
     ul_run_free(&r);
     return st;
 }

@@ -119,6 +119,13 @@ ub_status ul_fb(ul_run *r, gpt_model *m, const int *inputs, const int *targets, 
  * parameters; counts the step. Names the method and step + 1 on failure (UB_ENUMERIC). */
 ub_status ul_step(ul_run *r, gpt_model *m, long step, ub_err *e);
 
+/* r->steps optimizer steps on scale * mean loss over batches of one post set (scale -1:
+ * ascent), the loop finetune, gradient_ascent and task_vector share. which/stream name the set
+ * and its sampler stream; what names the loss in errors. */
+ub_status ul_train_on(ul_run *r, gpt_model *m, const ul_posts *posts, uint64_t seed,
+                      uint64_t stream, const char *which, float scale, const char *what,
+                      ub_err *e);
+
 /* UB_ENUMERIC naming the method, step and what, if v is NaN/Inf. */
 ub_status ul_check_finite(const char *method, long step, const char *what, double v, ub_err *e);
 /* UB_ENUMERIC naming the method, step and the first tensor holding NaN/Inf, if any. */
