@@ -69,4 +69,44 @@ enum { RUN_FIRST_METHOD = 7 };
 ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
                          uint64_t seed, uint64_t stream, ub_err *e);
 
+/* ---- per model results (bench/run.c) ---- */
+/* The scored sets, in the order of model_result.s */
+enum { S_F, S_R, S_N, S_FF, S_NF, N_SCORED };
+
+typedef struct model_result {
+    char name[48];
+    ub_post_scores s[N_SCORED];
+    double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
+    double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
+    double seconds, flops;
+    double flops_one_user; /* SISA: mean cost of deleting one user of F alone; else NaN */
+    size_t extra_bytes;
+    double metric[M_N_METRICS];
+} model_result;
+
+/* F's secrets and their sampled candidates (the same for every model of a seed). */
+typedef struct secret_set {
+    size_t n;
+    int64_t *secret;  /* (n) index into corpus secrets */
+    int32_t **ctx;    /* (n) BOS + prefix ids */
+    int *n_ctx;
+    int32_t **ids;    /* (n) candidate ids, candidate 0 = the secret */
+    size_t **off;     /* (n) (candidates+2) */
+} secret_set;
+
+/* Scores of models ms[0..nm) (averaged probabilities when nm > 1) on the seed's sets and
+ * secrets; ref = retrain (KL on F and retained posts), or NULL for retrain itself. */
+ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
+                           const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                           const ub_run_cfg *cfg, ub_err *e);
+/* The set's posts as one token stream (a view: t->ids points into s). */
+void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
+
+/* SISA (bench/run_sisa.c): the shard ensemble trained on all members (full) and after deleting
+ * F (del), both scored. */
+ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
+                   const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
+                   const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
+                   gpt_model *ret, ub_err *e);
+
 #endif
