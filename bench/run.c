@@ -185,10 +185,8 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
             for (size_t i = 0; i < set->n; i++) r->s[k].kl[i] = 0.0; /* retrain vs itself */
         r->zlib[k] = ub_calloc(set->n + 1, sizeof(double), "zlib scores", e);
         if (!r->zlib[k]) return UB_ENOMEM;
-        for (size_t i = 0; i < set->n; i++) {
-            const char *t = corpus_s(&rc->c, rc->c.posts[set->post[i]].text);
-            r->zlib[k][i] = mt_zlib_score(r->s[k].loss[i], mt_zlib_len(t, strlen(t)));
-        }
+        for (size_t i = 0; i < set->n; i++)
+            r->zlib[k][i] = mt_zlib_score(r->s[k].loss[i], set->zlen[i]);
     }
     size_t n = ss->n;
     r->exp_rank = ub_calloc(n + 1, sizeof(double), "exposure", e);
@@ -556,6 +554,16 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     uint64_t split_seed = cfg->split_seed ? cfg->split_seed : seed;
     ub_status st = run_scenario_make(&sc, &rs->rc, cfg, split_seed, e);
     if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, split_seed, e);
+    /* the zlib length of a text is the same under every model: once per scored post */
+    for (int k = 0; !st && k < N_SCORED; k++) {
+        run_set *set = &sc.set[scored_set[k]];
+        set->zlen = ub_calloc(set->n + 1, sizeof(size_t), "zlib lengths", e);
+        if (!set->zlen) st = UB_ENOMEM;
+        for (size_t i = 0; !st && i < set->n; i++) {
+            const char *t = corpus_s(&rs->rc.c, rs->rc.c.posts[set->post[i]].text);
+            set->zlen[i] = mt_zlib_len(t, strlen(t));
+        }
+    }
     if (!cfg->quiet && !st)
         fprintf(stderr, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu secrets), "
                 "%zu non-members\n", (unsigned long long)seed, si + 1, cfg->seeds,

@@ -10,6 +10,7 @@ void run_set_free(run_set *s) {
     free(s->off);
     free(s->user);
     free(s->post);
+    free(s->zlen);
     memset(s, 0, sizeof *s);
 }
 

@@ -20,6 +20,7 @@ typedef struct run_set {
     size_t *off;
     int64_t *user;
     int64_t *post; /* corpus post index */
+    size_t *zlen;  /* zlib-compressed bytes of each post's text (scored sets only, else NULL) */
     size_t n;
     ul_posts view;
 } run_set;
