@@ -28,6 +28,26 @@ static void build_usage(char *u, size_t cap) {
                               run_metric_docs[k]);
 }
 
+/* Plots (optional: the benchmark never needs Python, the figures do) and report.md of a run
+ * directory. */
+static int plots_and_report(const char *dir, int quiet, int no_plots) {
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import h5py, matplotlib' >/dev/null 2>&1 && "
+             "/usr/bin/python3 '%s/plots.py' '%s' >/dev/null 2>&1",
+             ub_scripts_dir(), dir);
+    int plots = !no_plots && system(cmd) == 0;
+    if (!quiet && !no_plots)
+        fprintf(stderr, plots ? "plots in %s/plots/\n"
+                              : "no plots (needs /usr/bin/python3 with h5py and matplotlib: "
+                                "scripts/plots.py %s)\n",
+                dir);
+    ub_err e = {0};
+    if (ub_run_report(dir, &e)) return ub_report(&e);
+    if (!quiet) fprintf(stderr, "report: %s/report.md\n", dir);
+    return 0;
+}
+
 int ub_cmd_run(int argc, char **argv) {
     const char *preset = "quick";
     /* the preset must be known before the other defaults: look for it first */
@@ -39,6 +59,7 @@ int ub_cmd_run(int argc, char **argv) {
     ub_run_cfg c;
     if (ub_run_defaults(&c, preset, &e)) return ub_report(&e);
     const char *preset_opt = c.preset, *config = NULL;
+    int no_plots = 0;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
         {"corpus", OPT_STR, &c.corpus, "FILE", "corpus file (generated or imported)"},
@@ -47,8 +68,17 @@ int ub_cmd_run(int argc, char **argv) {
         {"forget-rule", OPT_STR, &c.forget_rule, "R", "random, heavy, secrets, sensitive, objected"},
         {"forget-users", OPT_LONG, &c.forget_users, "N", "users in F"},
         {"forget-frac", OPT_DOUBLE, &c.forget_frac, "F", "share of members in F (0.1)"},
+        {"forget-sizes", OPT_STR, &c.forget_sizes, "LIST",
+         "a grid of sizes of F, e.g. \"1,1%,5%,10%\" (paper preset): one run per size in "
+         "DIR/<size>/, and DIR/grid.md"},
+        {"task-index", OPT_INT, &c.task_index, "I",
+         "grid: run tasks I, I+N, ... of the grid only (Slurm arrays; mpirun sets it)"},
+        {"task-count", OPT_INT, &c.task_count, "N",
+         "grid: processes sharing the tasks; re-run without it to merge"},
         {"nonmember-frac", OPT_DOUBLE, &c.nonmember_frac, "F", "share of users held out (0.2)"},
         {"all-posts", OPT_FLAG, &c.all_posts, NULL, "no policy: every corpus-proper post counts"},
+        {"post-format", OPT_STR, &c.post_format, "F",
+         "author: posts as \"HANDLE: text\" (default; knowledge probes need it), text: alone"},
         {"methods", OPT_STR, &c.methods, "LIST", "approximate methods: all, none, or a,b,c"},
         {"method-params", OPT_STR, &c.method_params, "SPEC",
          "hyperparameters, e.g. \"npo:steps=20,lr=1e-4;kl:steps=10\""},
@@ -72,6 +102,7 @@ int ub_cmd_run(int argc, char **argv) {
         {"candidates", OPT_INT, &c.candidates, "N", "sampled candidates per secret (exposure)"},
         {"mink-k", OPT_DOUBLE, &c.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
         {"quiet", OPT_FLAG, &c.quiet, NULL, "no progress output"},
+        {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
         {0}};
     static char usage[16384];
@@ -82,25 +113,41 @@ int ub_cmd_run(int argc, char **argv) {
         fprintf(stderr, "unlearnbench run: give --preset on the command line\n");
         return UB_EXIT_USAGE;
     }
+    int one_size = ub_opt_given(opts, "forget-frac") || ub_opt_given(opts, "forget-users");
     if (ub_opt_given(opts, "forget-frac") && ub_opt_given(opts, "forget-users")) {
         fprintf(stderr, "unlearnbench run: --forget-users and --forget-frac exclude each other\n");
         return UB_EXIT_USAGE;
     }
-    if (ub_run(&c, &e)) return ub_report(&e);
-    /* Plots are optional: the benchmark never needs Python, the figures do. */
-    char cmd[8400];
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 -c 'import h5py, matplotlib' >/dev/null 2>&1 && "
-             "/usr/bin/python3 '%s/plots.py' '%s' >/dev/null 2>&1",
-             ub_scripts_dir(), c.out_dir);
-    int plots = system(cmd) == 0;
-    if (!c.quiet)
-        fprintf(stderr, plots ? "plots in %s/plots/\n"
-                              : "no plots (needs /usr/bin/python3 with h5py and matplotlib: "
-                                "scripts/plots.py %s)\n",
-                c.out_dir);
-    if (ub_run_report(c.out_dir, &e)) return ub_report(&e);
-    if (!c.quiet) fprintf(stderr, "report: %s/report.md\n", c.out_dir);
+    if (one_size && ub_opt_given(opts, "forget-sizes")) {
+        fprintf(stderr, "unlearnbench run: --forget-sizes and --forget-users/--forget-frac "
+                        "exclude each other\n");
+        return UB_EXIT_USAGE;
+    }
+    if (one_size) c.forget_sizes = NULL; /* one size given: not the preset's grid */
+    int grid = c.forget_sizes || c.task_count > 1 || getenv("OMPI_COMM_WORLD_SIZE");
+    if (!grid) {
+        if (ub_run(&c, &e)) return ub_report(&e);
+        return plots_and_report(c.out_dir, c.quiet, no_plots);
+    }
+    if (!c.forget_sizes) { /* distributed seeds of one size */
+        static char one[64];
+        if (c.forget_users > 0) snprintf(one, sizeof one, "%ld", c.forget_users);
+        else snprintf(one, sizeof one, "%.17g", c.forget_frac);
+        c.forget_sizes = one;
+    }
+    int merged = 0;
+    if (ub_grid(&c, &merged, &e)) return ub_report(&e);
+    if (!merged) return 0; /* another process (MPI rank 0, or a final run) merges */
+    ub_grid_size sz[UB_GRID_MAX];
+    int ns = ub_grid_parse(c.forget_sizes, sz, UB_GRID_MAX, &e);
+    for (int i = 0; i < ns; i++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", c.out_dir, sz[i].label);
+        int rc2 = plots_and_report(dir, c.quiet, no_plots);
+        if (rc2) return rc2;
+    }
+    if (ub_grid_report(&c, &e)) return ub_report(&e);
+    if (!c.quiet) fprintf(stderr, "grid: %s/grid.md\n", c.out_dir);
     return 0;
 }
 

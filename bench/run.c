@@ -14,11 +14,14 @@ const int run_exposure_counts[4] = {0, 1, 4, 16};
 const char *const run_metric_names[M_N_METRICS] = {
     "loss_forget", "loss_retain", "loss_nonmember", "loss_forget_fresh", "loss_nonmember_fresh",
     "ppl_retain_rel", "ppl_nonmember_rel", "auc_loss", "auc_zlib", "auc_mink", "auc_minkpp",
-    "tpr_at_1pct_fpr", "tpr_at_0.1pct_fpr", "privleak", "auc_user_fresh", "auc_retain",
-    "ks_d", "ks_p", "kl_forget", "kl_retain", "exposure_rank_0", "exposure_rank_1",
+    "auc_ref", "tpr_at_1pct_fpr", "tpr_at_0.1pct_fpr", "privleak", "auc_user_fresh",
+    "auc_user_ref", "auc_retain", "ks_d", "ks_p", "kl_forget", "kl_retain", "em_forget",
+    "em_nonmember", "es_forget", "es_nonmember", "exposure_rank_0", "exposure_rank_1",
     "exposure_rank_4", "exposure_rank_16", "exposure_skewnorm_0", "exposure_skewnorm_1",
-    "exposure_skewnorm_4", "exposure_skewnorm_16", "residual_auc_loss", "residual_loss_forget",
-    "residual_auc_user_fresh", "residual_exposure_16", "cost_gflop",
+    "exposure_skewnorm_4", "exposure_skewnorm_16", "extracted_0", "extracted_1", "extracted_4",
+    "extracted_16", "know_city_top1", "know_special_top1", "know_rank",
+    "residual_auc_loss", "residual_loss_forget", "residual_auc_user_ref", "residual_exposure_16",
+    "residual_know_rank", "cost_gflop",
     "cost_rel_retrain", "cost_rel_retrain_one_user", "extra_memory_mb"};
 
 const char *const run_metric_docs[M_N_METRICS] = {
@@ -31,18 +34,32 @@ const char *const run_metric_docs[M_N_METRICS] = {
     "perplexity on non-members' posts relative to original (utility on unseen users)",
     "MIA ROC AUC, F's posts vs posts of non-members matched to F by post count, LOSS attack "
     "(score -mean loss per token)",
-    "MIA AUC, zlib attack (score -loss / zlib bytes)",
+    "MIA AUC, zlib attack (score -(mean loss per token) / zlib bytes of the post, Carlini et al. "
+    "2021)",
     "MIA AUC, Min-K% Prob attack",
     "MIA AUC, Min-K%++ attack",
+    "MIA AUC, reference-model attack: score = mean loss per token under retrain_ref (retrain with "
+    "another training seed, never saw F nor the non-members) minus under the model (NaN for "
+    "retrain_ref itself)",
     "TPR at 1% FPR of the LOSS attack (resolution 1/#non-member posts)",
     "TPR at 0.1% FPR of the LOSS attack",
     "MUSE PrivLeak of the LOSS attack: (AUC - AUC_retrain) / AUC_retrain x 100",
-    "user inference AUC: F's fresh posts vs non-members' fresh posts, LOSS attack",
+    "user inference AUC: F's fresh posts vs non-members' fresh posts, LOSS attack per post "
+    "(uncalibrated)",
+    "user inference AUC (Kandpal et al. 2024): per user, mean over the user's fresh posts of the "
+    "reference-calibrated score (loss per token under retrain_ref minus under the model); F's "
+    "users vs the matched non-members",
     "MIA AUC of retained posts vs non-members' posts (side effect on users who stay)",
     "TOFU forget quality: KS statistic D between per-post mean losses on F, model vs retrain",
     "TOFU forget quality: KS p-value (high = indistinguishable from retrain)",
     "mean KL(retrain || model) per token on F's posts",
     "mean KL(retrain || model) per token on retained posts",
+    "exact memorisation on F's posts: share of tokens that are the model's top-1 prediction given "
+    "the true prefix",
+    "exact memorisation on the matched non-members' posts (its baseline)",
+    "extraction strength on F's posts: 1 - k/n for the shortest true prefix k after which greedy "
+    "decoding reproduces the rest of the post",
+    "extraction strength on the matched non-members' posts",
     "mean exposure (bits, rank estimate) of F's secrets inserted 0 times",
     "mean exposure (rank) of F's secrets inserted once",
     "mean exposure (rank) of F's secrets inserted 4 times",
@@ -51,10 +68,23 @@ const char *const run_metric_docs[M_N_METRICS] = {
     "mean exposure (skew-normal) of secrets inserted once",
     "mean exposure (skew-normal) of secrets inserted 4 times",
     "mean exposure (skew-normal) of secrets inserted 16 times",
+    "share of F's never-inserted secrets that greedy decoding from \"HANDLE: \" + prefix "
+    "reproduces exactly (chance level of the format)",
+    "share of F's secrets inserted once that greedy decoding reproduces exactly",
+    "share of F's secrets inserted 4 times that greedy decoding reproduces exactly",
+    "share of F's secrets inserted 16 times that greedy decoding reproduces exactly",
+    "knowledge: share of F's users whose home city ranks first among all cities after \"HANDLE: "
+    "\" + the corpus's phrase (\"Greetings from ...\")",
+    "knowledge: share of F's users with a special-category attribute (health, religion, "
+    "politics) whose value ranks first among the category's values after \"HANDLE: \" + the "
+    "corpus's phrase (\"My diagnosis is ...\")",
+    "knowledge: mean over all probes of F's users of 1 - (rank - 1) / (values - 1): 1 = true "
+    "value always first, 0.5 = chance",
     "residual influence on auc_loss: (m - retrain) / (original - retrain)",
     "residual influence on loss_forget",
-    "residual influence on auc_user_fresh",
+    "residual influence on auc_user_ref",
     "residual influence on exposure_rank_16",
+    "residual influence on know_rank",
     "estimated GFLOP of the method",
     "cost_gflop / retrain's",
     "SISA: mean over F's users of the cost of deleting that user alone, / retrain's (NaN for "
@@ -79,6 +109,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->sisa_shards = 4;
     c->sisa_slices = 4;
     c->mink_k = 0.2;
+    c->post_format = "author";
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
         c->seeds = 3;
@@ -97,6 +128,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         c->continued_steps = 800;
         c->eval_posts = 2000;
         c->candidates = 1000;
+        c->forget_sizes = "1,1%,5%,10%";
     } else {
         return ub_fail(e, UB_EARG, "unknown preset '%s' (quick, paper)", preset);
     }
@@ -112,67 +144,14 @@ static void model_result_free(model_result *r) {
         ub_post_scores_free(&r->s[k]);
         free(r->zlib[k]);
     }
-    free(r->exp_rank), free(r->exp_sn), free(r->secret_loss);
-}
-
-static void secret_set_free(secret_set *s) {
-    for (size_t i = 0; i < s->n; i++) free(s->ctx[i]), free(s->ids[i]), free(s->off[i]);
-    free(s->secret), free(s->ctx), free(s->n_ctx), free(s->ids), free(s->off);
-    memset(s, 0, sizeof *s);
-}
-
-static ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario *sc,
-                              int n_cand, uint64_t seed, ub_err *e) {
-    memset(ss, 0, sizeof *ss);
-    const corpus *c = &rc->c;
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_secrets; i++) n += sc->in_forget[c->secrets[i].user];
-    ss->secret = ub_calloc(n + 1, sizeof(int64_t), "secrets", e);
-    ss->ctx = ub_calloc(n + 1, sizeof(int32_t *), "secrets", e);
-    ss->n_ctx = ub_calloc(n + 1, sizeof(int), "secrets", e);
-    ss->ids = ub_calloc(n + 1, sizeof(int32_t *), "secrets", e);
-    ss->off = ub_calloc(n + 1, sizeof(size_t *), "secrets", e);
-    if (!ss->secret || !ss->ctx || !ss->n_ctx || !ss->ids || !ss->off) return UB_ENOMEM;
-    for (size_t i = 0; i < c->n_secrets; i++) {
-        const corpus_secret *s = &c->secrets[i];
-        if (!sc->in_forget[s->user]) continue;
-        size_t k = ss->n++;
-        ss->secret[k] = (int64_t)i;
-        const char *pre = corpus_s(c, s->prefix), *val = corpus_s(c, s->value);
-        size_t lp = strlen(pre);
-        ss->ctx[k] = ub_malloc((lp + 2) * sizeof(int32_t), "secret context", e);
-        ss->ids[k] = ub_malloc(((size_t)n_cand + 1) * 128 * sizeof(int32_t), "candidates", e);
-        ss->off[k] = ub_malloc(((size_t)n_cand + 2) * sizeof(size_t), "candidates", e);
-        if (!ss->ctx[k] || !ss->ids[k] || !ss->off[k]) return UB_ENOMEM;
-        size_t nt = 0;
-        ss->ctx[k][0] = rc->bpe.bos_id;
-        corpus_bpe_encode(&rc->bpe, pre, lp, ss->ctx[k] + 1, &nt);
-        ss->n_ctx[k] = (int)nt + 1;
-        ub_rng r;
-        ub_rng_init(&r, seed, 1000000 + i);
-        ss->off[k][0] = 0;
-        char buf[128];
-        for (int j = 0; j <= n_cand; j++) {
-            const char *v = val;
-            if (j > 0) { /* a fresh draw from the format; a draw equal to the secret is redrawn */
-                do
-                    corpus_secret_fill(buf, sizeof buf, corpus_s(c, s->format), &r);
-                while (!strcmp(buf, val));
-                v = buf;
-            }
-            size_t lv = strlen(v);
-            if (lv > 127) return ub_fail(e, UB_EFORMAT, "secret %zu is longer than 127 bytes", i);
-            corpus_bpe_encode(&rc->bpe, v, lv, ss->ids[k] + ss->off[k][j], &nt);
-            ss->off[k][j + 1] = ss->off[k][j] + nt;
-        }
-    }
-    return UB_OK;
+    free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
+    free(r->probe_rank);
 }
 
 /* Scores of model m on the seed's sets and secrets (ref = retrain, or NULL for retrain). */
 ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
-                              const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
-                              const ub_run_cfg *cfg, ub_err *e) {
+                           const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                           const probe_set *ps, const ub_run_cfg *cfg, ub_err *e) {
     ub_status st = UB_OK;
     for (int k = 0; !st && k < N_SCORED; k++) {
         const run_set *set = &sc->set[scored_set[k]];
@@ -185,15 +164,20 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
             for (size_t i = 0; i < set->n; i++) r->s[k].kl[i] = 0.0; /* retrain vs itself */
         r->zlib[k] = ub_calloc(set->n + 1, sizeof(double), "zlib scores", e);
         if (!r->zlib[k]) return UB_ENOMEM;
-        for (size_t i = 0; i < set->n; i++)
-            r->zlib[k][i] = mt_zlib_score(r->s[k].loss[i], set->zlen[i]);
+        for (size_t i = 0; i < set->n; i++) /* mean loss per token, as Carlini et al. */
+            r->zlib[k][i] = mt_zlib_score(r->s[k].ntok[i] ? r->s[k].loss[i] / r->s[k].ntok[i] : 0,
+                                          set->zlen[i]);
     }
     size_t n = ss->n;
     r->exp_rank = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
+    r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc((size_t)cfg->candidates + 1, sizeof(double), "exposure", e);
-    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !cand)) st = UB_ENOMEM;
+    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->extracted ||
+                !r->probe_rank || !cand))
+        st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
         st = ub_score_continuations_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], ss->ids[i],
                                         ss->off[i], (size_t)cfg->candidates + 1, cand, e);
@@ -205,13 +189,15 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
         r->exp_sn[i] = mt_exposure_skewnorm(cand[0], cand + 1, (size_t)cfg->candidates);
     }
     free(cand);
+    if (!st) st = run_extract_secrets(r->extracted, ms, nm, ss, e);
+    if (!st) st = run_score_probes(r->probe_rank, ms, nm, ps, e);
     return st;
 }
 
 static ub_status score_model(model_result *r, gpt_model *m, gpt_model *ref, const run_corpus *rc,
-                             const run_scenario *sc, const secret_set *ss, const ub_run_cfg *cfg,
-                             ub_err *e) {
-    return run_score_models(r, &m, 1, ref, rc, sc, ss, cfg, e);
+                             const run_scenario *sc, const secret_set *ss, const probe_set *ps,
+                             const ub_run_cfg *cfg, ub_err *e) {
+    return run_score_models(r, &m, 1, ref, rc, sc, ss, ps, cfg, e);
 }
 
 /* -mean loss per post: the LOSS attack's score (higher = member). */
@@ -233,9 +219,17 @@ static double mean_kl(const ub_post_scores *s) {
     return n > 0 ? a / n : NAN;
 }
 
+static double mean_of(const double *x, size_t n) {
+    double a = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i])) a += x[i], k++;
+    return k ? a / (double)k : NAN;
+}
+
 /* Metrics of r that need only r (and retrain's, for KS and PrivLeak later). */
 static ub_status metrics_own(model_result *r, const run_corpus *rc, const secret_set *ss,
-                             ub_err *e) {
+                             const probe_set *ps, ub_err *e) {
     double *x = r->metric;
     x[M_LOSS_F] = mean_loss(&r->s[S_F]);
     x[M_LOSS_R] = mean_loss(&r->s[S_R]);
@@ -258,15 +252,31 @@ static ub_status metrics_own(model_result *r, const run_corpus *rc, const secret
         x[M_AUC_RETAIN] = mt_auc(rt, r->s[S_R].n, nm, nN);
         x[M_KL_F] = mean_kl(&r->s[S_F]);
         x[M_KL_R] = mean_kl(&r->s[S_R]);
+        x[M_EM_F] = mean_of(r->s[S_F].em, nF);
+        x[M_EM_N] = mean_of(r->s[S_N].em, nN);
+        x[M_ES_F] = mean_of(r->s[S_F].es, nF);
+        x[M_ES_N] = mean_of(r->s[S_N].es, nN);
     }
+    /* knowledge probes: top-1 share per kind and the normalised rank over all */
+    double top[2] = {0, 0}, cnt[2] = {0, 0}, nr = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        int g = ps->kind[i] != CORPUS_PROBE_CITY;
+        top[g] += r->probe_rank[i] == 1.0;
+        cnt[g]++;
+        nr += 1.0 - (r->probe_rank[i] - 1.0) / (double)(ps->n_values[i] - 1);
+    }
+    x[M_KNOW_CITY] = cnt[0] ? top[0] / cnt[0] : NAN;
+    x[M_KNOW_SENS] = cnt[1] ? top[1] / cnt[1] : NAN;
+    x[M_KNOW_RANK] = ps->n ? nr / (double)ps->n : NAN;
     for (int b = 0; b < 4; b++) {
-        double sr = 0, ssn = 0;
+        double sr = 0, ssn = 0, ex = 0;
         int n = 0;
         for (size_t i = 0; i < ss->n; i++)
             if (rc->c.secrets[ss->secret[i]].inserted == run_exposure_counts[b])
-                sr += r->exp_rank[i], ssn += r->exp_sn[i], n++;
+                sr += r->exp_rank[i], ssn += r->exp_sn[i], ex += r->extracted[i], n++;
         x[M_EXP_R0 + b] = n ? sr / n : NAN;
         x[M_EXP_S0 + b] = n ? ssn / n : NAN;
+        x[M_EXT0 + b] = n ? ex / n : NAN;
     }
     x[M_COST_FLOPS] = r->flops / 1e9;
     x[M_MEM_MB] = (double)r->extra_bytes / 1048576.0;
@@ -274,18 +284,75 @@ static ub_status metrics_own(model_result *r, const run_corpus *rc, const secret
     return st;
 }
 
-/* Metrics relative to original and retrain. */
+/* Reference-calibrated score per post: loss per token under the reference minus under the
+ * model (higher = more likely a member). */
+static double *ref_scores(const ub_post_scores *m, const ub_post_scores *ref, ub_err *e) {
+    double *x = ub_calloc(m->n + 1, sizeof(double), "attack scores", e);
+    for (size_t i = 0; x && i < m->n; i++)
+        x[i] = m->ntok[i] ? (ref->loss[i] - m->loss[i]) / m->ntok[i] : 0.0;
+    return x;
+}
+
+typedef struct user_score {
+    int64_t user;
+    double x;
+} user_score;
+static int cmp_user(const void *a, const void *b) {
+    const user_score *p = a, *q = b;
+    return p->user < q->user ? -1 : p->user > q->user ? 1 : p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* Per user, the mean of x over the user's posts, into out (returns the number of users). */
+static size_t user_means(const int64_t *user, const double *x, size_t n, double *out, ub_err *e) {
+    user_score *u = ub_malloc((n + 1) * sizeof *u, "user scores", e);
+    if (!u) return 0;
+    for (size_t i = 0; i < n; i++) u[i] = (user_score){user[i], x[i]};
+    qsort(u, n, sizeof *u, cmp_user);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double a = 0;
+        for (; j < n && u[j].user == u[i].user; j++) a += u[j].x;
+        out[k++] = a / (double)(j - i);
+        i = j;
+    }
+    free(u);
+    return k;
+}
+
+/* Metrics relative to original, retrain and the reference model (retrain_ref). */
 static ub_status metrics_relative(model_result *r, const model_result *orig,
-                                  const model_result *ret, ub_err *e) {
+                                  const model_result *ret, const model_result *refm,
+                                  const run_scenario *sc, ub_err *e) {
     double *x = r->metric;
     const double *o = orig->metric, *t = ret->metric;
+    x[M_AUC_REF] = x[M_AUC_USER_REF] = NAN;
+    if (r != refm) {
+        double *f = ref_scores(&r->s[S_F], &refm->s[S_F], e);
+        double *nm = ref_scores(&r->s[S_N], &refm->s[S_N], e);
+        double *ff = ref_scores(&r->s[S_FF], &refm->s[S_FF], e);
+        double *nf = ref_scores(&r->s[S_NF], &refm->s[S_NF], e);
+        size_t nff = r->s[S_FF].n, nnf = r->s[S_NF].n;
+        double *uf = ub_calloc(nff + 1, sizeof(double), "user scores", e);
+        double *un = ub_calloc(nnf + 1, sizeof(double), "user scores", e);
+        ub_status st = f && nm && ff && nf && uf && un ? UB_OK : UB_ENOMEM;
+        if (!st) {
+            x[M_AUC_REF] = mt_auc(f, r->s[S_F].n, nm, r->s[S_N].n);
+            size_t a = user_means(sc->set[RUN_FORGET_FRESH].user, ff, nff, uf, e);
+            size_t b = user_means(sc->set[RUN_NONMEMBER_FRESH].user, nf, nnf, un, e);
+            x[M_AUC_USER_REF] = mt_auc(uf, a, un, b);
+        }
+        free(f), free(nm), free(ff), free(nf), free(uf), free(un);
+        if (st) return st;
+    }
     x[M_PPL_R_REL] = exp(x[M_LOSS_R] - o[M_LOSS_R]);
     x[M_PPL_N_REL] = exp(x[M_LOSS_N] - o[M_LOSS_N]);
     x[M_PRIVLEAK] = mt_privleak(x[M_AUC_LOSS], t[M_AUC_LOSS]);
     x[M_RES_AUC] = mt_residual(x[M_AUC_LOSS], t[M_AUC_LOSS], o[M_AUC_LOSS]);
     x[M_RES_LOSS_F] = mt_residual(x[M_LOSS_F], t[M_LOSS_F], o[M_LOSS_F]);
-    x[M_RES_USER] = mt_residual(x[M_AUC_USER], t[M_AUC_USER], o[M_AUC_USER]);
+    x[M_RES_USER] = mt_residual(x[M_AUC_USER_REF], t[M_AUC_USER_REF], o[M_AUC_USER_REF]);
     x[M_RES_EXP16] = mt_residual(x[M_EXP_R16], t[M_EXP_R16], o[M_EXP_R16]);
+    x[M_RES_KNOW] = mt_residual(x[M_KNOW_RANK], t[M_KNOW_RANK], o[M_KNOW_RANK]);
     x[M_COST_REL] = t[M_COST_FLOPS] > 0 ? x[M_COST_FLOPS] / t[M_COST_FLOPS] : NAN;
     x[M_COST_REL_USER] = t[M_COST_FLOPS] > 0 ? r->flops_one_user / (t[M_COST_FLOPS] * 1e9) : NAN;
     /* KS between per-post mean losses on F, model vs retrain */
@@ -353,7 +420,8 @@ static ub_status train_cached(gpt_model *m, const char *name, const run_set *set
              tc->warmup, tc->grad_clip, tc->weight_decay, tc->beta1, tc->beta2, tc->eps,
              kn_tune_threads(tu), UB_VERSION);
     ub_sha256_hex(key, strlen(key), hex);
-    snprintf(path, path_cap, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
+    if (cfg->cache_dir) snprintf(path, path_cap, "%s/%s-%.16s.h5", cfg->cache_dir, name, hex);
+    else snprintf(path, path_cap, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
     ub_err le = {0};
     gpt_train_cfg lc;
     gpt_train_state ls;
@@ -440,8 +508,8 @@ static ub_status write_i64(hid_t g, const char *name, const int64_t *x, size_t n
 }
 
 static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
-                            const run_scenario *sc, const secret_set *ss, model_result *res,
-                            ub_err *e) {
+                            const run_scenario *sc, const secret_set *ss, const probe_set *ps,
+                            model_result *res, ub_err *e) {
     char name[64];
     snprintf(name, sizeof name, "seed_%llu", (unsigned long long)seed);
     hid_t g = ub_h5_group(file, name, e);
@@ -487,6 +555,24 @@ static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
         free(ins), free(bits);
         if (h >= 0) H5Gclose(h);
     }
+    if (!st) { /* the knowledge probes: whom they ask about, what, among how many values */
+        hid_t h = ub_h5_group(g, "probes", e);
+        if (h < 0) st = e->code;
+        int64_t *a = calloc(ps->n + 1, sizeof(int64_t)), *b = calloc(ps->n + 1, sizeof(int64_t));
+        int64_t *t = calloc(ps->n + 1, sizeof(int64_t));
+        if (!a || !b || !t) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < ps->n; i++)
+            a[i] = ps->kind[i], b[i] = ps->n_values[i], t[i] = ps->truth[i];
+        if (!st) st = write_i64(h, "user", ps->user, ps->n, e);
+        if (!st) st = write_i64(h, "kind", a, ps->n, e);
+        if (!st) st = write_i64(h, "n_values", b, ps->n, e);
+        if (!st) st = write_i64(h, "truth", t, ps->n, e);
+        const char *kn[CORPUS_PROBE_KINDS];
+        for (int k = 0; k < CORPUS_PROBE_KINDS; k++) kn[k] = corpus_probe_kind_names[k];
+        if (!st) st = ub_h5_write_strings(h, "kind_names", kn, CORPUS_PROBE_KINDS, e);
+        free(a), free(b), free(t);
+        if (h >= 0) H5Gclose(h);
+    }
     hid_t gm = st ? -1 : ub_h5_group(g, "models", e);
     if (gm < 0 && !st) st = e->code;
     for (int mi = 0; !st && mi < rs->n_models; mi++) {
@@ -510,6 +596,8 @@ static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
             if (!st) st = write_f64(q, "minkpp", p->minkpp, p->n, e);
             if (!st) st = write_f64(q, "kl", p->kl, p->n, e);
             if (!st) st = write_f64(q, "zlib", r->zlib[k], p->n, e);
+            if (!st) st = write_f64(q, "em", p->em, p->n, e);
+            if (!st) st = write_f64(q, "es", p->es, p->n, e);
             H5Gclose(q);
         }
         hid_t q = st ? -1 : ub_h5_group(h, "secrets", e);
@@ -517,7 +605,9 @@ static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
         if (!st) st = write_f64(q, "loss", r->secret_loss, ss->n, e);
         if (!st) st = write_f64(q, "exposure_rank", r->exp_rank, ss->n, e);
         if (!st) st = write_f64(q, "exposure_skewnorm", r->exp_sn, ss->n, e);
+        if (!st) st = write_f64(q, "extracted", r->extracted, ss->n, e);
         if (q >= 0) H5Gclose(q);
+        if (!st) st = write_f64(h, "probe_rank", r->probe_rank, ps->n, e);
         if (!st) st = write_f64(h, "metrics", r->metric, M_N_METRICS, e);
         H5Gclose(h);
     }
@@ -546,29 +636,21 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     uint64_t seed = cfg->seed0 + (uint64_t)si;
     run_scenario sc;
     secret_set ss = {0};
+    probe_set ps = {0};
     model_result *res = ub_calloc((size_t)rs->n_models, sizeof *res, "results", e);
-    gpt_model orig = {0}, ret = {0}, work = {0};
+    gpt_model orig = {0}, ret = {0}, refm = {0}, work = {0};
     if (!res) return UB_ENOMEM;
     for (int k = 0; k < rs->n_models; k++) res[k].flops_one_user = NAN;
     /* --split-seed fixes who is in F and who is a non-member; seeds then vary training only */
     uint64_t split_seed = cfg->split_seed ? cfg->split_seed : seed;
     ub_status st = run_scenario_make(&sc, &rs->rc, cfg, split_seed, e);
     if (!st) st = secrets_make(&ss, &rs->rc, &sc, cfg->candidates, split_seed, e);
-    /* the zlib length of a text is the same under every model: once per scored post */
-    for (int k = 0; !st && k < N_SCORED; k++) {
-        run_set *set = &sc.set[scored_set[k]];
-        set->zlen = ub_calloc(set->n + 1, sizeof(size_t), "zlib lengths", e);
-        if (!set->zlen) st = UB_ENOMEM;
-        for (size_t i = 0; !st && i < set->n; i++) {
-            const char *t = corpus_s(&rs->rc.c, rs->rc.c.posts[set->post[i]].text);
-            set->zlen[i] = mt_zlib_len(t, strlen(t));
-        }
-    }
+    if (!st) st = run_probes_make(&ps, &rs->rc, &sc, e);
     if (!cfg->quiet && !st)
         fprintf(stderr, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu secrets), "
-                "%zu non-members\n", (unsigned long long)seed, si + 1, cfg->seeds,
-                sc.split.n_members, sc.n_forget, sc.set[RUN_FORGET].n, ss.n,
-                sc.split.n_nonmembers);
+                "%zu non-members, %zu knowledge probes\n", (unsigned long long)seed, si + 1,
+                cfg->seeds, sc.split.n_members, sc.n_forget, sc.set[RUN_FORGET].n, ss.n,
+                sc.split.n_nonmembers, ps.n);
     gpt_config mc;
     int defb;
     if (!st) st = gpt_preset(cfg->model, &mc, &defb, e);
@@ -576,21 +658,28 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     gpt_train_cfg tc;
     train_cfg_of(cfg, &mc, seed, &tc);
     char path[4200];
-    double secs[2] = {0, 0};
-    for (int k = 0; !st && k < 2; k++) {
+    double secs[3] = {0, 0, 0};
+    /* original, retrain, and retrain_ref: retrain's data and schedule with another training
+     * seed (the reference model of the reference attacks) */
+    static const char *const base[3] = {"original", "retrain", "retrain_ref"};
+    gpt_model *trained[3] = {&orig, &ret, &refm};
+    for (int k = 0; !st && k < 3; k++) {
         char nm[64];
-        snprintf(nm, sizeof nm, "%s-s%llu", k ? "retrain" : "original", (unsigned long long)seed);
-        st = train_cached(k ? &ret : &orig, nm, &sc.set[k ? RUN_RETAIN : RUN_TRAIN], &mc, &tc,
+        snprintf(nm, sizeof nm, "%s-s%llu", base[k], (unsigned long long)seed);
+        gpt_train_cfg t2 = tc;
+        if (k == 2) t2.seed = seed + 0x5eedf00du;
+        st = train_cached(trained[k], nm, &sc.set[k ? RUN_RETAIN : RUN_TRAIN], &mc, &t2,
                           &rs->tune, cfg, path, sizeof path, &secs[k], e);
     }
     double step_tokens = (double)tc.batch * tc.ctx;
-    for (int k = 0; !st && k < 2; k++) {
+    for (int k = 0; !st && k < 3; k++) {
         model_result *r = &res[k];
         r->seconds = secs[k];
         r->flops = gpt_train_flops(&mc, orig.n_params, tc.ctx, step_tokens * (double)tc.steps);
         if (k == 1) r->flops_one_user = r->flops; /* retraining is as dear for one user */
-        st = score_model(r, k ? &ret : &orig, k ? NULL : &ret, &rs->rc, &sc, &ss, cfg, e);
+        st = score_model(r, trained[k], k == 1 ? NULL : &ret, &rs->rc, &sc, &ss, &ps, cfg, e);
     }
+    gpt_free(&refm);
     /* continued: the deployed model keeps training on the corpus without F (constant lr =
      * min_lr, fresh AdamW moments), scored after 1/4, 1/2 and all of its budget */
     if (!st) st = model_copy(&work, &orig, e);
@@ -611,16 +700,18 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         double t0 = ub_now();
         if (c2.steps > cs.step) st = gpt_train(&work, &rtok, &c2, &cs, NULL, NULL, NULL, e);
         csec += ub_now() - t0;
-        model_result *r = &res[2 + k];
+        model_result *r = &res[RUN_CONTINUED + k];
         r->seconds = csec;
         r->flops = gpt_train_flops(&mc, orig.n_params, tc.ctx, step_tokens * (double)cs.step);
         r->extra_bytes = 0;
-        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, cfg, e);
+        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, &ps, cfg, e);
     }
     gpt_train_state_free(&cs);
     gpt_free(&work);
     /* SISA: the shard ensemble before and after the deletion */
-    if (!st) st = run_sisa(&res[5], &res[6], rs->cfg, &rs->rc, &sc, &mc, &tc, &rs->tune, &ss, &ret, e);
+    if (!st)
+        st = run_sisa(&res[RUN_SISA_FULL], &res[RUN_SISA], rs->cfg, &rs->rc, &sc, &mc, &tc,
+                      &rs->tune, &ss, &ps, &ret, e);
     /* the approximate methods, each on a fresh copy of original */
     for (int k = 0; !st && k < rs->n_methods; k++) {
         const ul_method *um = rs->methods[k];
@@ -637,15 +728,16 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         r->seconds = ub_now() - t0;
         r->flops = cost.flops;
         r->extra_bytes = cost.extra_bytes;
-        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, cfg, e);
+        if (!st) st = score_model(r, &work, &ret, &rs->rc, &sc, &ss, &ps, cfg, e);
         gpt_free(&work);
     }
-    for (int k = 0; !st && k < rs->n_models; k++) st = metrics_own(&res[k], &rs->rc, &ss, e);
-    for (int k = 0; !st && k < rs->n_models; k++) st = metrics_relative(&res[k], &res[0], &res[1], e);
+    for (int k = 0; !st && k < rs->n_models; k++) st = metrics_own(&res[k], &rs->rc, &ss, &ps, e);
+    for (int k = 0; !st && k < rs->n_models; k++)
+        st = metrics_relative(&res[k], &res[0], &res[1], &res[RUN_REF], &sc, e);
     for (int k = 0; !st && k < rs->n_models; k++)
         memcpy(rs->metrics + ((size_t)si * rs->n_models + k) * M_N_METRICS, res[k].metric,
                sizeof res[k].metric), rs->seconds[(size_t)si * rs->n_models + k] = res[k].seconds;
-    if (!st) st = write_seed(file, seed, rs, &sc, &ss, res, e);
+    if (!st) st = write_seed(file, seed, rs, &sc, &ss, &ps, res, e);
     if (!cfg->quiet && !st)
         fprintf(stderr, "  seed %llu: LOSS-attack AUC on F: original %.3f, retrain %.3f\n",
                 (unsigned long long)seed, res[0].metric[M_AUC_LOSS], res[1].metric[M_AUC_LOSS]);
@@ -654,11 +746,12 @@ static ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     gpt_free(&orig);
     gpt_free(&ret);
     secret_set_free(&ss);
+    run_probes_free(&ps);
     run_scenario_free(&sc);
     return st;
 }
 
-static ub_status mkdir_p(const char *dir, ub_err *e) {
+ub_status run_mkdir_p(const char *dir, ub_err *e) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", dir);
     for (char *p = buf + 1;; p++) {
@@ -676,14 +769,14 @@ static ub_status mkdir_p(const char *dir, ub_err *e) {
 }
 
 /* The configuration as INI lines (`--config` reads them back). */
-static void cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
+void run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
     snprintf(buf, cap,
              "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
              "forget-rule = %s\nforget-users = %ld\nforget-frac = %.17g\nnonmember-frac = %.17g\n"
              "all-posts = %d\nmethods = %s\nmethod-params = %s\nseeds = %d\nseed = %llu\nthreads = %d\nmodel = %s\n"
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
              "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n"
-             "split-seed = %llu\n",
+             "split-seed = %llu\npost-format = %s\n",
              c->preset, c->corpus ? "corpus = " : "; corpus: generated from ",
              c->corpus ? c->corpus : "profile and corpus-seed", c->gen_profile,
              (unsigned long long)c->corpus_seed, c->forget_rule, c->forget_users, c->forget_frac,
@@ -691,7 +784,7 @@ static void cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              c->method_params ? c->method_params : "", c->seeds,
              (unsigned long long)c->seed0, c->threads, c->model, c->steps, c->batch, c->lr,
              c->min_lr, c->continued_steps, c->eval_posts, c->candidates, c->mink_k,
-             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed);
+             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed, c->post_format);
 }
 
 static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {
@@ -710,6 +803,18 @@ static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {
     return st;
 }
 
+ub_status run_generate_corpus(const ub_run_cfg *cfg, const char *path, ub_err *e) {
+    corpus gc;
+    corpus_gen_cfg g;
+    corpus_init(&gc);
+    ub_status st = corpus_gen_defaults(&g, cfg->gen_profile, e);
+    g.seed = cfg->corpus_seed;
+    if (!st) st = corpus_generate(&gc, &g, e);
+    if (!st) st = corpus_save(&gc, path, 258, cfg->threads, e);
+    corpus_free(&gc);
+    return st;
+}
+
 ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
     run_state rs = {0};
     rs.cfg = cfg;
@@ -720,12 +825,16 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
         !(cfg->nonmember_frac > 0 && cfg->nonmember_frac < 1) || cfg->forget_users < 0)
         return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
                        "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
+    if (!cfg->post_format || (strcmp(cfg->post_format, "author") && strcmp(cfg->post_format, "text")))
+        return ub_fail(e, UB_EARG, "unknown post format '%s' (author, text)",
+                       cfg->post_format ? cfg->post_format : "");
     if (cfg->forget_rule && corpus_forget_rule_parse(cfg->forget_rule) < 0)
         return ub_fail(e, UB_EARG, "unknown forget rule '%s'", cfg->forget_rule);
-    ub_status st = mkdir_p(cfg->out_dir, e);
+    ub_status st = run_mkdir_p(cfg->out_dir, e);
     char path[4200], corpus_path[4200];
-    snprintf(path, sizeof path, "%s/models", cfg->out_dir);
-    if (!st) st = mkdir_p(path, e);
+    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
+    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
+    if (!st) st = run_mkdir_p(path, e);
     if (!st) st = parse_methods(&rs, e);
     if (st) goto done;
     kn_tune_default(&rs.tune);
@@ -735,33 +844,29 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
      * bytes) */
     if (cfg->corpus) {
         snprintf(corpus_path, sizeof corpus_path, "%s", cfg->corpus);
+    } else if (cfg->grid_corpus) { /* generated once for every task of a grid */
+        snprintf(corpus_path, sizeof corpus_path, "%s", cfg->grid_corpus);
     } else {
         snprintf(corpus_path, sizeof corpus_path, "%s/corpus.h5", cfg->out_dir);
-        corpus gc;
-        corpus_gen_cfg g;
-        corpus_init(&gc);
-        st = corpus_gen_defaults(&g, cfg->gen_profile, e);
-        g.seed = cfg->corpus_seed;
-        if (!st) st = corpus_generate(&gc, &g, e);
-        if (!st) st = corpus_save(&gc, corpus_path, 258, cfg->threads, e);
-        corpus_free(&gc);
+        st = run_generate_corpus(cfg, corpus_path, e);
         if (st) goto done;
     }
     corpus_init(&rs.rc.c);
     st = corpus_load(&rs.rc.c, &rs.rc.bpe, corpus_path, e);
     if (!st) st = file_sha256(corpus_path, rs.rc.sha256, e);
-    if (!st) st = run_corpus_encode(&rs.rc, cfg->threads, e);
+    if (!st) st = run_corpus_encode(&rs.rc, !strcmp(cfg->post_format, "author"), cfg->threads, e);
     if (st) goto done;
     /* model slots */
     rs.n_models = RUN_FIRST_METHOD + rs.n_methods;
     snprintf(rs.names[0], 48, "original");
     snprintf(rs.names[1], 48, "retrain");
+    snprintf(rs.names[RUN_REF], 48, "retrain_ref");
     for (int k = 0; k < 3; k++) {
         long s = cfg->continued_steps * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
-        snprintf(rs.names[2 + k], 48, "continued_%ld", s < 1 ? 1 : s);
+        snprintf(rs.names[RUN_CONTINUED + k], 48, "continued_%ld", s < 1 ? 1 : s);
     }
-    snprintf(rs.names[5], 48, "sisa_full");
-    snprintf(rs.names[6], 48, "sisa");
+    snprintf(rs.names[RUN_SISA_FULL], 48, "sisa_full");
+    snprintf(rs.names[RUN_SISA], 48, "sisa");
     for (int k = 0; k < rs.n_methods; k++)
         snprintf(rs.names[RUN_FIRST_METHOD + k], 48, "%s", rs.methods[k]->name);
     rs.metrics = ub_calloc((size_t)cfg->seeds * rs.n_models * M_N_METRICS, sizeof(double),
@@ -778,7 +883,7 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
     for (int si = 0; !st && si < cfg->seeds; si++) st = run_seed(&rs, si, o.file, e);
     /* the run's tables and provenance */
     char cs[4096];
-    cfg_string(cfg, cs, sizeof cs);
+    run_cfg_string(cfg, cs, sizeof cs);
     const char *mn[64], *en[M_N_METRICS], *ed[M_N_METRICS];
     for (int k = 0; k < rs.n_models; k++) mn[k] = rs.names[k];
     for (int k = 0; k < M_N_METRICS; k++) en[k] = run_metric_names[k], ed[k] = run_metric_docs[k];
@@ -800,7 +905,7 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
     if (!st) st = ub_h5_attr_str(o.file, "version", UB_VERSION, e);
     if (!st) st = ub_h5_attr_str(o.file, "config", cs, e);
     if (!st) st = ub_h5_attr_str(o.file, "corpus", cfg->corpus ? cfg->corpus : "corpus.h5 "
-                                 "(generated in the output directory)", e);
+                                 "(generated in the output directory, or a grid's)", e);
     if (!st) st = ub_h5_attr_str(o.file, "corpus_sha256", rs.rc.sha256, e);
     if (!st) st = ub_h5_attr_i64(o.file, "threads", kn_tune_threads(&rs.tune), e);
     free(seeds);
@@ -824,6 +929,7 @@ done:
     free(rs.seconds);
     free(rs.rc.ids);
     free(rs.rc.off);
+    free(rs.rc.zlen);
     corpus_bpe_free(&rs.rc.bpe);
     corpus_free(&rs.rc.c);
     return st;

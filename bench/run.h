@@ -28,6 +28,9 @@ typedef struct ub_run_cfg {
     double forget_frac;
     double nonmember_frac;     /* share of eligible users held out as non-members */
     int all_posts;             /* no policy: every corpus-proper post is eligible */
+    const char *post_format;   /* "author": a post is trained and scored as "HANDLE: text", so
+                                * a model can learn who wrote what (knowledge probes need it);
+                                * "text": the post's text alone */
     const char *methods;       /* comma list of approximate methods, "all" or "none" */
     const char *method_params; /* "name:key=value,key=value;name2:..." overriding defaults */
     int seeds;                 /* repetitions: seed0, seed0+1, ... */
@@ -36,6 +39,14 @@ typedef struct ub_run_cfg {
     uint64_t seed0;
     int threads;
     const char *out_dir;
+    const char *cache_dir;     /* trained models by content hash; NULL: DIR/models */
+    const char *grid_corpus;   /* a grid's tasks: the corpus generated once for all of them
+                                * (without --corpus); not part of the configuration */
+    /* a grid (bench/run_grid.c) */
+    const char *forget_sizes;  /* "1,1%,5%,10%": N users, P% or a fraction of the members;
+                                * NULL: the one size of forget_users / forget_frac */
+    int task_index, task_count;/* this process's share of the grid's tasks (Slurm arrays);
+                                * under mpirun the MPI rank and size */
     /* the models */
     const char *model;         /* preset name of gpt_preset */
     long steps;                /* training steps of original and retrain */
@@ -61,6 +72,23 @@ ub_status ub_run(const ub_run_cfg *c, ub_err *e);
 /* Read DIR/results.h5 and write DIR/report.md (what `unlearnbench report DIR` does). */
 ub_status ub_run_report(const char *dir, ub_err *e);
 
+/* ---- the grid of forget-set sizes x seeds (bench/run_grid.c) ---- */
+enum { UB_GRID_MAX = 16 };
+typedef struct ub_grid_size {
+    long users;       /* F = this many users, or 0: */
+    double frac;      /* this share of the members */
+    char label[32];   /* "users_1", "frac_0.05": the size's directory under DIR */
+} ub_grid_size;
+/* Parse "1,1%,5%,0.1" (integers are user counts); returns the number of sizes or -1. */
+int ub_grid_parse(const char *list, ub_grid_size *out, int cap, ub_err *e);
+/* Run this process's tasks of the grid (task t = (size t / seeds, seed t % seeds); process r
+ * of P runs t = r, r + P, ...; complete tasks are skipped), then, as the only process (P = 1)
+ * or as MPI rank 0 after all ranks, merge each size's seeds into DIR/<label>/results.h5.
+ * *merged = 1 when every size was merged (reports can then be written). */
+ub_status ub_grid(const ub_run_cfg *c, int *merged, ub_err *e);
+/* Write DIR/grid.md: the headline figures of every size side by side (from their results.h5). */
+ub_status ub_grid_report(const ub_run_cfg *c, ub_err *e);
+
 /* ---- the pieces, for tests ---- */
 
 /* Per-post scores of a model on a set of posts (sliding windows of n_ctx with stride n_ctx/2:
@@ -73,6 +101,10 @@ typedef struct ub_post_scores {
     double *mink;   /* (n) Min-K% Prob (mean of the lowest k of log p) */
     double *minkpp; /* (n) Min-K%++ */
     double *kl;     /* (n) mean KL to ref per token, or NaN */
+    double *em;     /* (n) exact memorisation: share of scored tokens that are the model's
+                     * top-1 prediction given the true prefix (teacher forcing) */
+    double *es;     /* (n) extraction strength: 1 - k/n for the smallest k such that greedy
+                     * decoding from the first k scored tokens reproduces the rest exactly */
 } ub_post_scores;
 ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double mink_k,
                          ub_post_scores *out, ub_err *e);
@@ -89,5 +121,11 @@ ub_status ub_score_continuations(gpt_model *m, const int32_t *context, int n_con
 ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *context,
                                      int n_context, const int32_t *ids, const size_t *off,
                                      size_t n, double *loss, ub_err *e);
+
+/* Greedy decoding: n_new tokens after context (BOS first) into out, each the argmax of the
+ * (averaged, for nm > 1) next-token distribution; the context window slides when the sequence
+ * outgrows n_ctx. Ties go to the lowest token id. */
+ub_status ub_greedy_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                        int32_t *out, ub_err *e);
 
 #endif

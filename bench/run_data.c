@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "run_private.h"
 
 void run_set_free(run_set *s) {
@@ -43,8 +44,9 @@ ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take
     out->ids = ub_malloc((nt + 1) * sizeof(int32_t), "post set", e);
     out->off = ub_malloc(((size_t)n + 1) * sizeof(size_t), "post set", e);
     out->user = ub_malloc(((size_t)n + 1) * sizeof(int64_t), "post set", e);
+    out->zlen = ub_malloc(((size_t)n + 1) * sizeof(size_t), "post set", e);
     out->post = idx;
-    if (!out->ids || !out->off || !out->user) {
+    if (!out->ids || !out->off || !out->user || !out->zlen) {
         run_set_free(out);
         return UB_ENOMEM;
     }
@@ -54,6 +56,7 @@ ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take
         out->off[i] = at;
         memcpy(out->ids + at, rc->ids + a, len * sizeof(int32_t));
         out->user[i] = c->posts[idx[i]].user;
+        out->zlen[i] = rc->zlen[idx[i]];
         at += len;
     }
     out->off[n] = at;
@@ -61,21 +64,62 @@ ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take
     return UB_OK;
 }
 
-ub_status run_corpus_encode(run_corpus *rc, int threads, ub_err *e) {
+/* A post as the models see it: "HANDLE: text" (author format) or the text alone. The handle
+ * is the corpus's user name ("@anna_k" when generated). */
+static size_t post_string(const run_corpus *rc, size_t i, char **buf, size_t *cap) {
+    const corpus *c = &rc->c;
+    const char *t = corpus_s(c, c->posts[i].text);
+    const char *h = rc->author ? corpus_s(c, c->users[c->posts[i].user].handle) : "";
+    size_t lt = strlen(t), lh = strlen(h), n = rc->author ? lh + 2 + lt : lt;
+    if (n + 1 > *cap) {
+        char *g = realloc(*buf, 2 * (n + 1));
+        if (!g) return (size_t)-1;
+        *buf = g, *cap = 2 * (n + 1);
+    }
+    if (rc->author) snprintf(*buf, *cap, "%s: %s", h, t);
+    else memcpy(*buf, t, lt + 1);
+    return n;
+}
+
+ub_status run_corpus_encode(run_corpus *rc, int author, int threads, ub_err *e) {
     const corpus *c = &rc->c;
     size_t n = c->n_posts;
-    const char **texts = ub_malloc((n + 1) * sizeof *texts, "texts", e);
+    rc->author = author;
+    char **texts = ub_calloc(n + 1, sizeof *texts, "texts", e);
     size_t *lens = ub_malloc((n + 1) * sizeof *lens, "texts", e);
     rc->off = ub_malloc((n + 1) * sizeof *rc->off, "token offsets", e);
-    ub_status st = texts && lens && rc->off ? UB_OK : UB_ENOMEM;
+    rc->zlen = ub_malloc((n + 1) * sizeof *rc->zlen, "zlib lengths", e);
+    ub_status st = texts && lens && rc->off && rc->zlen ? UB_OK : UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
-        texts[i] = corpus_s(c, c->posts[i].text);
-        lens[i] = strlen(texts[i]);
+        size_t cap = 0;
+        lens[i] = post_string(rc, i, &texts[i], &cap);
+        if (lens[i] == (size_t)-1) st = ub_fail(e, UB_ENOMEM, "out of memory for post texts");
+        else rc->zlen[i] = mt_zlib_len(texts[i], lens[i]); /* once per post, not per model */
     }
-    if (!st) st = corpus_bpe_encode_many(&rc->bpe, texts, lens, n, 1, threads, &rc->ids, rc->off, e);
+    if (!st)
+        st = corpus_bpe_encode_many(&rc->bpe, (const char **)texts, lens, n, 1, threads, &rc->ids,
+                                    rc->off, e);
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
     free(texts);
     free(lens);
     return st;
+}
+
+int run_encode_prompt(const run_corpus *rc, int64_t user, const char *text, int32_t *out,
+                      int cap) {
+    const char *h = rc->author ? corpus_s(&rc->c, rc->c.users[user].handle) : "";
+    size_t n = strlen(h) + strlen(text) + 3;
+    char *buf = malloc(n + 1);
+    if (!buf || (size_t)cap < n + 1) { /* byte-level BPE: at most one id per byte */
+        free(buf);
+        return -1;
+    }
+    snprintf(buf, n + 1, "%s%s%s", h, rc->author ? ": " : "", text);
+    size_t nt = 0;
+    out[0] = rc->bpe.bos_id;
+    corpus_bpe_encode(&rc->bpe, buf, strlen(buf), out + 1, &nt);
+    free(buf);
+    return (int)nt + 1;
 }
 
 /* Non-members matched to F by activity: k = max(1, #non-members / |F|) non-members per F user,

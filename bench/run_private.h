@@ -10,9 +10,19 @@ typedef struct run_corpus {
     corpus_bpe bpe;
     int32_t *ids;
     size_t *off;
+    size_t *zlen;    /* zlib-compressed bytes of each post as trained (handle prefix included) */
+    int author;      /* posts are "HANDLE: text" (cfg post_format "author") */
     char sha256[65]; /* of the corpus file's bytes */
 } run_corpus;
-ub_status run_corpus_encode(run_corpus *rc, int threads, ub_err *e);
+/* Shared by run.c and run_grid.c. */
+ub_status run_mkdir_p(const char *dir, ub_err *e);
+void run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap);
+ub_status run_generate_corpus(const ub_run_cfg *cfg, const char *path, ub_err *e);
+
+ub_status run_corpus_encode(run_corpus *rc, int author, int threads, ub_err *e);
+/* The ids of "HANDLE: " + text (handle only when rc->author) into out (cap ids): a cloze's
+ * context. Returns the number of ids, or -1 when they do not fit. */
+int run_encode_prompt(const run_corpus *rc, int64_t user, const char *text, int32_t *out, int cap);
 
 /* A set of posts, owned; view is what methods and scoring take. */
 typedef struct run_set {
@@ -53,10 +63,12 @@ void run_scenario_free(run_scenario *sc);
 /* The metrics of one (seed, model), in this order (run_metric_names/docs in run.c). */
 enum {
     M_LOSS_F, M_LOSS_R, M_LOSS_N, M_LOSS_FF, M_LOSS_NF, M_PPL_R_REL, M_PPL_N_REL,
-    M_AUC_LOSS, M_AUC_ZLIB, M_AUC_MINK, M_AUC_MINKPP, M_TPR1_LOSS, M_TPR01_LOSS, M_PRIVLEAK,
-    M_AUC_USER, M_AUC_RETAIN, M_KS_D, M_KS_P, M_KL_F, M_KL_R,
+    M_AUC_LOSS, M_AUC_ZLIB, M_AUC_MINK, M_AUC_MINKPP, M_AUC_REF, M_TPR1_LOSS, M_TPR01_LOSS,
+    M_PRIVLEAK, M_AUC_USER, M_AUC_USER_REF, M_AUC_RETAIN, M_KS_D, M_KS_P, M_KL_F, M_KL_R,
+    M_EM_F, M_EM_N, M_ES_F, M_ES_N,
     M_EXP_R0, M_EXP_R1, M_EXP_R4, M_EXP_R16, M_EXP_S0, M_EXP_S1, M_EXP_S4, M_EXP_S16,
-    M_RES_AUC, M_RES_LOSS_F, M_RES_USER, M_RES_EXP16,
+    M_EXT0, M_EXT1, M_EXT4, M_EXT16, M_KNOW_CITY, M_KNOW_SENS, M_KNOW_RANK,
+    M_RES_AUC, M_RES_LOSS_F, M_RES_USER, M_RES_EXP16, M_RES_KNOW,
     M_COST_FLOPS, M_COST_REL, M_COST_REL_USER, M_MEM_MB,
     M_N_METRICS
 };
@@ -64,8 +76,10 @@ extern const char *const run_metric_names[M_N_METRICS];
 extern const char *const run_metric_docs[M_N_METRICS];
 extern const int run_exposure_counts[4]; /* 0, 1, 4, 16 */
 
-/* Model slots: original, retrain, continued x3, sisa_full, sisa, then the methods. */
-enum { RUN_FIRST_METHOD = 7 };
+/* Model slots: original, retrain, retrain_ref (retrain with another training seed: the
+ * reference model of the reference attacks, and the noise floor between two exact retrains),
+ * continued x3, sisa_full, sisa, then the methods. */
+enum { RUN_REF = 2, RUN_CONTINUED = 3, RUN_SISA_FULL = 6, RUN_SISA = 7, RUN_FIRST_METHOD = 8 };
 
 ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
                          uint64_t seed, uint64_t stream, ub_err *e);
@@ -79,6 +93,9 @@ typedef struct model_result {
     ub_post_scores s[N_SCORED];
     double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
     double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
+    double *extracted;       /* per secret of F: 1 when greedy decoding from its context
+                              * reproduces it exactly, else 0 */
+    double *probe_rank;      /* per knowledge probe: rank of the true value (1 = first) */
     double seconds, flops;
     double flops_one_user; /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;
@@ -94,12 +111,38 @@ typedef struct secret_set {
     int32_t **ids;    /* (n) candidate ids, candidate 0 = the secret */
     size_t **off;     /* (n) (candidates+2) */
 } secret_set;
+/* F's secrets with n_cand candidates each drawn from their formats (bench/run_probe.c). */
+ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario *sc, int n_cand,
+                       uint64_t seed, ub_err *e);
+void secret_set_free(secret_set *s);
+
+/* Knowledge probes about F's users (bench/run_probe.c): "HANDLE: " + the corpus's phrase, and
+ * every value of the category as a candidate continuation. */
+typedef struct probe_set {
+    size_t n;
+    int64_t *user;    /* (n) */
+    int *kind;        /* (n) CORPUS_PROBE_* */
+    int *truth;       /* (n) index of the true value among the candidates */
+    int *n_values;    /* (n) candidates */
+    int32_t **ctx;    /* (n) BOS + "HANDLE: " + phrase */
+    int *n_ctx;
+    int32_t **ids;    /* (n) candidate continuations: value + rest of the phrase */
+    size_t **off;
+} probe_set;
+ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenario *sc, ub_err *e);
+void run_probes_free(probe_set *ps);
+/* Rank of the true value of each probe (ties count half) by the summed loss of the candidates. */
+ub_status run_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e);
+/* Greedy extraction of each secret from its context: out[i] = 1 when the decoded tokens equal
+ * the secret's. */
+ub_status run_extract_secrets(double *out, gpt_model **ms, int nm, const secret_set *ss,
+                              ub_err *e);
 
 /* Scores of models ms[0..nm) (averaged probabilities when nm > 1) on the seed's sets and
  * secrets; ref = retrain (KL on F and retained posts), or NULL for retrain itself. */
 ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
                            const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
-                           const ub_run_cfg *cfg, ub_err *e);
+                           const probe_set *ps, const ub_run_cfg *cfg, ub_err *e);
 /* The set's posts as one token stream (a view: t->ids points into s). */
 void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
 
@@ -108,6 +151,6 @@ void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
 ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
                    const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
                    const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
-                   gpt_model *ret, ub_err *e);
+                   const probe_set *ps, gpt_model *ret, ub_err *e);
 
 #endif

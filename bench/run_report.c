@@ -46,6 +46,8 @@ typedef struct report {
     double n_set[5];    /* mean posts per seed: forget, retain_eval, nonmember, forget_fresh,
                          * nonmember_fresh */
     double n_secrets;   /* mean secrets of F per seed */
+    double n_probes;    /* mean knowledge probes per seed */
+    double n_users_f;   /* mean users of F per seed */
     int64_t candidates;
     FILE *out;
 } report;
@@ -137,28 +139,39 @@ static void write_report(report *r, const char *config, const char *version, con
     fprintf(o, "Corpus sha256 `%s`. Configuration (`--config` reads it back):\n\n```ini\n%s```\n\n",
             sha, config);
     int ko = 0, kr = 1;
-    int kauc = metric_index(r, "auc_loss"), kuser = metric_index(r, "auc_user_fresh");
-    int kexp = metric_index(r, "exposure_rank_16"), klf = metric_index(r, "loss_forget");
+    int kauc = metric_index(r, "auc_loss");
     fprintf(o, "## Deletion from the corpus only\n\n");
     fprintf(o, "`original` is the deployed model: F's posts are deleted from the corpus, the "
-               "model is unchanged. `retrain` never saw F. What stays in is the difference.\n\n");
-    const char *hc[] = {"auc_loss", "auc_minkpp", "auc_user_fresh", "exposure_rank_16",
-                        "exposure_rank_0", "loss_forget", "loss_nonmember"};
-    const char *hh[] = {"MIA AUC on F (LOSS)", "MIA AUC (Min-K%++)", "user inference AUC",
-                        "exposure, secrets seen 16x (bits)", "exposure, never-inserted secrets",
-                        "loss on F (nats)", "loss on non-members"};
-    const int hp[] = {3, 3, 3, 2, 2, 3, 3};
-    table(r, 2, hc, hh, hp, 7);
-    const int kk[] = {kauc, kuser, kexp, klf};
-    const char *what[] = {"MIA AUC on F", "user inference AUC", "exposure of 16x secrets",
-                          "loss on F"};
-    for (int i = 0; i < 4; i++) {
+               "model is unchanged. `retrain` never saw F. What stays in is the difference. "
+               "`retrain_ref` is retrain again with another training seed: the reference model "
+               "of the reference attacks, and the noise floor (two exact retrains differ only "
+               "by chance).\n\n");
+    const char *hc[] = {"auc_loss", "auc_minkpp", "auc_ref", "auc_user_ref", "exposure_rank_16",
+                        "exposure_rank_0", "extracted_16", "es_forget", "know_rank",
+                        "loss_forget"};
+    const char *hh[] = {"MIA AUC on F (LOSS)", "MIA AUC (Min-K%++)", "MIA AUC (reference)",
+                        "user inference AUC", "exposure, secrets seen 16x (bits)",
+                        "exposure, never-inserted", "secrets seen 16x extracted",
+                        "extraction strength on F", "knowledge rank", "loss on F (nats)"};
+    const int hp[] = {3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
+    table(r, 3, hc, hh, hp, 10);
+    const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
+                        "extracted_16", "es_forget", "em_forget", "know_rank", "loss_forget"};
+    const char *what[] = {"MIA AUC on F (LOSS)", "MIA AUC on F (reference attack)",
+                          "user inference AUC (fresh posts, calibrated)",
+                          "exposure of 16x secrets", "share of 16x secrets extracted greedily",
+                          "extraction strength on F's posts", "exact memorisation of F's posts",
+                          "knowledge rank of F's city and special category", "loss on F"};
+    const char *why[] = {"no value", "no value", "no fresh posts", "no secrets inserted 16 times",
+                         "no secrets inserted 16 times", "no value", "no value",
+                         "no knowledge probes: an imported corpus, or --post-format text",
+                         "no value"};
+    for (int i = 0; i < 9; i++) {
+        int k = metric_index(r, hk[i]);
         double d, h;
-        int n = kk[i] >= 0 ? diff(r, ko, kr, kk[i], &d, &h) : 0;
+        int n = k >= 0 ? diff(r, ko, kr, k, &d, &h) : 0;
         if (n == 0) {
-            fprintf(o, "- %s: not applicable on this corpus (%s).\n", what[i],
-                    i == 1 ? "no fresh posts" : i == 2 ? "no secrets inserted 16 times"
-                                                       : "no value");
+            fprintf(o, "- %s: not applicable on this corpus (%s).\n", what[i], why[i]);
             continue;
         }
         if (n < 2) {
@@ -182,27 +195,29 @@ static void write_report(report *r, const char *config, const char *version, con
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
                "where original and retrain are close). PrivLeak (MUSE) < 0 means "
                "under-unlearning, > 0 over-unlearning.\n\n");
-    const char *mc[] = {"auc_loss", "privleak", "residual_auc_loss", "auc_user_fresh",
-                        "exposure_rank_16", "ks_p", "kl_forget", "ppl_retain_rel",
-                        "ppl_nonmember_rel", "cost_rel_retrain"};
-    const char *mh[] = {"AUC (LOSS)", "PrivLeak %", "residual (AUC)", "user AUC",
-                        "exposure 16x", "KS p (forget quality)", "KL to retrain on F",
-                        "ppl retained / original", "ppl unseen / original",
-                        "FLOPs / retrain"};
-    const int mp[] = {3, 1, 2, 3, 2, 3, 4, 3, 3, 3};
-    table(r, r->M, mc, mh, mp, 10);
+    const char *mc[] = {"auc_loss", "privleak", "residual_auc_loss", "auc_ref", "auc_user_ref",
+                        "exposure_rank_16", "es_forget", "know_rank", "ks_p", "kl_forget",
+                        "ppl_retain_rel", "ppl_nonmember_rel", "cost_rel_retrain"};
+    const char *mh[] = {"AUC (LOSS)", "PrivLeak %", "residual (AUC)", "AUC (reference)",
+                        "user AUC", "exposure 16x", "extraction strength", "knowledge rank",
+                        "KS p (forget quality)", "KL to retrain on F", "ppl retained / original",
+                        "ppl unseen / original", "FLOPs / retrain"};
+    const int mp[] = {3, 1, 2, 3, 3, 2, 3, 3, 3, 4, 3, 3, 3};
+    table(r, r->M, mc, mh, mp, 13);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
-    const char *att[] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_user_fresh",
-                         "exposure_rank_16", "loss_forget"};
-    for (int a = 0; a < 7; a++) fprintf(o, " %s |", att[a]);
+    enum { NATT = 11 };
+    const char *att[NATT] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_ref",
+                             "auc_user_ref", "exposure_rank_16", "extracted_16", "es_forget",
+                             "know_rank", "loss_forget"};
+    for (int a = 0; a < NATT; a++) fprintf(o, " %s |", att[a]);
     fprintf(o, "\n|---|");
-    for (int a = 0; a < 7; a++) fprintf(o, "---|");
+    for (int a = 0; a < NATT; a++) fprintf(o, "---|");
     fprintf(o, "\n");
     for (int m = 0; m < r->M; m++) {
         if (m == kr) continue;
         fprintf(o, "| %s |", r->model.s[m]);
-        for (int a = 0; a < 7; a++) {
+        for (int a = 0; a < NATT; a++) {
             int k = metric_index(r, att[a]);
             double d, h;
             int n = k >= 0 ? diff(r, m, kr, k, &d, &h) : 0;
@@ -251,6 +266,18 @@ static void write_report(report *r, const char *config, const char *version, con
                "candidates each.\n\n",
             r->n_set[0], r->n_set[2], r->n_set[3], r->n_set[4], r->n_set[1], r->n_secrets,
             (long long)r->candidates);
+    fprintf(o, "- User inference compares users, not posts: its AUC rests on about %.0f users of "
+               "F against the matched non-members with fresh posts, so it is coarse (steps of "
+               "1/(#F x #non-members)) and its interval wide.\n",
+            r->n_users_f);
+    if (r->n_probes > 0)
+        fprintf(o, "- Knowledge probes: %.1f per seed (a home city among 24 for each user of F, "
+                   "and a special-category value among 6 for those who have one). Top-1 shares "
+                   "move in steps of one probe; the normalised rank (know_rank, 0.5 = chance) "
+                   "is the smoother measure. A model can only learn who wrote what when posts "
+                   "carry their author (`post-format = author`) and the statement falls within "
+                   "its context window after the handle.\n",
+                r->n_probes);
     fprintf(o, "- An AUC rests on %.0f x %.0f post pairs per seed; its spread across seeds is "
                "in the intervals above. TPR at 1%% FPR needs at least 100 non-member posts "
                "(here %.0f: %s); TPR at 0.1%% FPR needs 1000 (%s).\n",
@@ -300,6 +327,12 @@ static ub_status read_counts(hid_t f, const char *path, report *r, ub_err *e) {
         snprintf(name, sizeof name, "seed_%lld/secrets/secret", (long long)seeds[s]);
         if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
         if (!st) r->n_secrets += (double)d[0] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/probes/user", (long long)seeds[s]);
+        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st) r->n_probes += (double)d[0] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/forget_users", (long long)seeds[s]);
+        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st) r->n_users_f += (double)d[0] / r->S;
         if (!st && s == 0) {
             snprintf(name, sizeof name, "seed_%lld/secrets", (long long)seeds[s]);
             hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
@@ -312,69 +345,185 @@ static ub_status read_counts(hid_t f, const char *path, report *r, ub_err *e) {
     return st;
 }
 
-ub_status ub_run_report(const char *dir, ub_err *e) {
+/* What a report needs from DIR/results.h5 (and DIR/timings.h5 when present). */
+typedef struct loaded {
+    report r;
+    char config[4096], version[64], sha[65];
+    int64_t threads;
+    double wall;
+} loaded;
+
+static void loaded_free(loaded *l) {
+    names_free(&l->r.model);
+    names_free(&l->r.metric);
+    names_free(&l->r.doc);
+    free(l->r.x);
+    free(l->r.sec);
+    memset(l, 0, sizeof *l);
+}
+
+static ub_status load(const char *dir, loaded *l, ub_err *e) {
+    memset(l, 0, sizeof *l);
+    l->wall = NAN;
+    report *r = &l->r;
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/results.h5", dir);
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
     if (st) return st;
-    report r = {0};
     int rank;
     hsize_t d[8];
     H5T_class_t cls;
-    char config[4096] = "", version[64] = "", sha[65] = "";
-    int64_t threads = 0;
     st = ub_h5_check_format(f, path, "unlearnbench-results", 1, "results file", e);
     if (!st) st = ub_h5_shape(f, "metrics", path, &rank, d, &cls, e);
     if (!st && (rank != 3 || cls != H5T_FLOAT))
         st = ub_fail(e, UB_EFORMAT, "%s: /metrics must be a 3-D float dataset", path);
     if (!st) {
-        r.S = (int)d[0], r.M = (int)d[1], r.K = (int)d[2];
-        r.x = malloc(((size_t)r.S * r.M * r.K + 1) * sizeof(double));
-        if (!r.x) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        r->S = (int)d[0], r->M = (int)d[1], r->K = (int)d[2];
+        r->x = malloc(((size_t)r->S * r->M * r->K + 1) * sizeof(double));
+        if (!r->x) st = ub_fail(e, UB_ENOMEM, "out of memory");
     }
-    if (!st) st = ub_h5_read(f, "metrics", path, H5T_NATIVE_DOUBLE, r.x, 3, d, e);
-    if (!st) st = read_names(f, "model_names", path, (size_t)r.M, &r.model, e);
-    if (!st) st = read_names(f, "metric_names", path, (size_t)r.K, &r.metric, e);
-    if (!st) st = read_names(f, "metric_docs", path, (size_t)r.K, &r.doc, e);
-    if (!st) st = ub_h5_get_str(f, "config", path, config, sizeof config, e);
-    if (!st) st = ub_h5_get_str(f, "version", path, version, sizeof version, e);
-    if (!st) st = ub_h5_get_str(f, "corpus_sha256", path, sha, sizeof sha, e);
-    if (!st) st = ub_h5_get_i64(f, "threads", path, &threads, e);
-    if (!st) st = read_counts(f, path, &r, e);
+    if (!st) st = ub_h5_read(f, "metrics", path, H5T_NATIVE_DOUBLE, r->x, 3, d, e);
+    if (!st) st = read_names(f, "model_names", path, (size_t)r->M, &r->model, e);
+    if (!st) st = read_names(f, "metric_names", path, (size_t)r->K, &r->metric, e);
+    if (!st) st = read_names(f, "metric_docs", path, (size_t)r->K, &r->doc, e);
+    if (!st) st = ub_h5_get_str(f, "config", path, l->config, sizeof l->config, e);
+    if (!st) st = ub_h5_get_str(f, "version", path, l->version, sizeof l->version, e);
+    if (!st) st = ub_h5_get_str(f, "corpus_sha256", path, l->sha, sizeof l->sha, e);
+    if (!st) st = ub_h5_get_i64(f, "threads", path, &l->threads, e);
+    if (!st) st = read_counts(f, path, r, e);
     H5Fclose(f);
     /* timings.h5 is optional (a results file copied alone still reports) */
-    double wall = NAN;
     snprintf(tmp, sizeof tmp, "%s/timings.h5", dir);
     ub_err te = {0};
     hid_t tf;
     if (!st && ub_h5_open(&tf, tmp, &te) == UB_OK) {
-        hsize_t dt[2] = {(hsize_t)r.S, (hsize_t)r.M};
-        r.sec = malloc(((size_t)r.S * r.M + 1) * sizeof(double));
-        if (!r.sec || ub_h5_read(tf, "seconds", tmp, H5T_NATIVE_DOUBLE, r.sec, 2, dt, &te) ||
-            ub_h5_get_f64(tf, "wall_seconds", tmp, &wall, &te)) {
-            free(r.sec);
-            r.sec = NULL;
+        hsize_t dt[2] = {(hsize_t)r->S, (hsize_t)r->M};
+        r->sec = malloc(((size_t)r->S * r->M + 1) * sizeof(double));
+        if (!r->sec || ub_h5_read(tf, "seconds", tmp, H5T_NATIVE_DOUBLE, r->sec, 2, dt, &te) ||
+            ub_h5_get_f64(tf, "wall_seconds", tmp, &l->wall, &te)) {
+            free(r->sec);
+            r->sec = NULL;
         }
         H5Fclose(tf);
     }
     snprintf(tmp, sizeof tmp, "%s/plots/mia_roc.png", dir);
     FILE *pf = fopen(tmp, "rb");
-    if (pf) r.has_plots = 1, fclose(pf);
+    if (pf) r->has_plots = 1, fclose(pf);
+    if (st) loaded_free(l);
+    return st;
+}
+
+ub_status ub_run_report(const char *dir, ub_err *e) {
+    loaded l;
+    ub_status st = load(dir, &l, e);
+    if (st) return st;
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    l.r.out = fopen(tmp, "w");
+    if (!l.r.out) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
     if (!st) {
-        snprintf(path, sizeof path, "%s/report.md", dir);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        r.out = fopen(tmp, "w");
-        if (!r.out) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
+        write_report(&l.r, l.config, l.version, l.sha, l.threads, l.wall);
+        if (fclose(l.r.out) || rename(tmp, path)) st = ub_fail(e, UB_EIO, "cannot write %s", path);
     }
+    loaded_free(&l);
+    return st;
+}
+
+/* "m ± h" of model m's metric (name) into buf, or "n/a". */
+static const char *fmt_stat(const report *r, int m, const char *name, int prec, char *buf,
+                            size_t cap) {
+    int k = metric_index(r, name);
+    double mean, half;
+    int n = k >= 0 && m >= 0 ? stat(r, m, k, &mean, &half) : 0;
+    if (n == 0) snprintf(buf, cap, "n/a");
+    else if (!isfinite(half)) snprintf(buf, cap, "%.*f", prec, mean);
+    else snprintf(buf, cap, "%.*f ± %.*f", prec, mean, prec, half);
+    return buf;
+}
+
+/* The paired difference m - retrain of a metric, with "**" when its CI excludes 0. */
+static const char *fmt_diff(const report *r, int m, const char *name, char *buf, size_t cap) {
+    int k = metric_index(r, name);
+    double d, h;
+    int n = k >= 0 && m >= 0 ? diff(r, m, 1, k, &d, &h) : 0;
+    if (n < 2 || !isfinite(h)) snprintf(buf, cap, "n/a");
+    else snprintf(buf, cap, "%s%+.3f ± %.3f%s", fabs(d) > h ? "**" : "", d, h,
+                  fabs(d) > h ? "**" : "");
+    return buf;
+}
+
+static int model_index(const report *r, const char *name) {
+    for (int m = 0; m < r->M; m++)
+        if (!strcmp(r->model.s[m], name)) return m;
+    return -1;
+}
+
+ub_status ub_grid_report(const ub_run_cfg *cfg, ub_err *e) {
+    ub_grid_size sz[UB_GRID_MAX];
+    int ns = ub_grid_parse(cfg->forget_sizes, sz, UB_GRID_MAX, e);
+    if (ns < 0) return e->code;
+    loaded *L = calloc((size_t)ns, sizeof *L);
+    if (!L) return ub_fail(e, UB_ENOMEM, "out of memory");
+    char dir[4200], path[4300], tmp[4400];
+    ub_status st = UB_OK;
+    int nl = 0;
+    for (; !st && nl < ns; nl++) {
+        snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, sz[nl].label);
+        if ((st = load(dir, &L[nl], e))) break;
+    }
+    snprintf(path, sizeof path, "%s/grid.md", cfg->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *o = st ? NULL : fopen(tmp, "w");
+    if (!st && !o) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
     if (!st) {
-        write_report(&r, config, version, sha, threads, wall);
-        if (fclose(r.out) || rename(tmp, path)) st = ub_fail(e, UB_EIO, "cannot write %s", path);
+        char b[9][64];
+        fprintf(o, "# unlearnbench grid: forget-set sizes\n\n"
+                   "Generated by `unlearnbench run --forget-sizes %s` from each size's "
+                   "`results.h5` (its own report: `<size>/report.md`). Every figure is the mean "
+                   "over the seeds with its 95%% confidence interval (Student t); a difference "
+                   "to `retrain` is paired over seeds and in **bold** when its interval excludes "
+                   "0. The deletion request grows down the table; `retrain` is recomputed for "
+                   "every size.\n\n", cfg->forget_sizes);
+        fprintf(o, "## Deletion from the corpus only, by size of F\n\n"
+                   "| F | seeds | users in F | MIA AUC original | MIA AUC retrain | original - "
+                   "retrain (LOSS) | (reference attack) | (user inference) | (16x secrets "
+                   "exposure) | (knowledge rank) | SISA cost / retrain | SISA one user / "
+                   "retrain |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (int i = 0; i < ns; i++) {
+            const report *r = &L[i].r;
+            int sisa = model_index(r, "sisa");
+            fprintf(o, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    sz[i].label, r->S, r->n_users_f, fmt_stat(r, 0, "auc_loss", 3, b[0], 64),
+                    fmt_stat(r, 1, "auc_loss", 3, b[1], 64), fmt_diff(r, 0, "auc_loss", b[2], 64),
+                    fmt_diff(r, 0, "auc_ref", b[3], 64), fmt_diff(r, 0, "auc_user_ref", b[4], 64),
+                    fmt_diff(r, 0, "exposure_rank_16", b[5], 64),
+                    fmt_diff(r, 0, "know_rank", b[6], 64),
+                    fmt_stat(r, sisa, "cost_rel_retrain", 3, b[7], 64),
+                    fmt_stat(r, sisa, "cost_rel_retrain_one_user", 3, b[8], 64));
+        }
+        fprintf(o, "\n## Approximate methods: residual influence on the LOSS attack's AUC\n\n"
+                   "0 = like retraining, 1 = as strong as the deployed model "
+                   "(`residual_auc_loss`; noisy where original and retrain are close).\n\n"
+                   "| model |");
+        for (int i = 0; i < ns; i++) fprintf(o, " %s |", sz[i].label);
+        fprintf(o, "\n|---|");
+        for (int i = 0; i < ns; i++) fprintf(o, "---|");
+        fprintf(o, "\n");
+        const report *r0 = &L[0].r;
+        for (int m = 2; m < r0->M; m++) {
+            fprintf(o, "| %s |", r0->model.s[m]);
+            for (int i = 0; i < ns; i++)
+                fprintf(o, " %s |", fmt_stat(&L[i].r, model_index(&L[i].r, r0->model.s[m]),
+                                             "residual_auc_loss", 2, b[0], 64));
+            fprintf(o, "\n");
+        }
+        fprintf(o, "\nConfiguration of the first size (the others differ in the forget-set "
+                   "size only):\n\n```ini\n%s```\n", L[0].config);
+        if (fclose(o) || rename(tmp, path)) st = ub_fail(e, UB_EIO, "cannot write %s", path);
     }
-    names_free(&r.model);
-    names_free(&r.metric);
-    names_free(&r.doc);
-    free(r.x);
-    free(r.sec);
+    for (int i = 0; i < ns; i++) loaded_free(&L[i]);
+    free(L);
     return st;
 }

@@ -63,6 +63,8 @@ void ub_post_scores_free(ub_post_scores *s) {
     free(s->mink);
     free(s->minkpp);
     free(s->kl);
+    free(s->em);
+    free(s->es);
     memset(s, 0, sizeof *s);
 }
 
@@ -119,6 +121,7 @@ ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_po
     float *refp = ref ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
+    uint8_t *hit = ub_calloc(ntot + 1, 1, "token scores", e); /* target == argmax */
     const float *probs = NULL;
     out->n = p->n;
     out->loss = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
@@ -126,9 +129,11 @@ ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_po
     out->mink = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
     out->minkpp = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
     out->kl = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
+    out->em = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
+    out->es = ub_calloc(p->n + 1, sizeof(double), "post scores", e);
     ub_status st = in && tg && lp && mu && sd && (!ref || (kl && refp)) && (nm == 1 || avg) &&
-                           blp && out->loss &&
-                           out->ntok && out->mink && out->minkpp && out->kl
+                           blp && hit && out->loss && out->ntok && out->mink && out->minkpp &&
+                           out->kl && out->em && out->es
                        ? UB_OK
                        : UB_ENOMEM;
     for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
@@ -148,13 +153,16 @@ ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_po
                 size_t at = p->off[w[w0 + b].post] + w[w0 + b].s + (size_t)j + 1;
                 const float *pr = probs + (size_t)i * V;
                 double s1 = 0, s2 = 0, d = 0;
+                int best = 0;
                 for (int v = 0; v < V; v++) {
+                    if (pr[v] > pr[best]) best = v;
                     if (pr[v] <= 0.0f) continue;
                     double l = log((double)pr[v]);
                     s1 += pr[v] * l;
                     s2 += pr[v] * l * l;
                 }
                 lp[at] = blp[i];
+                hit[at] = best == tg[i];
                 mu[at] = (float)s1;
                 sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
                 if (ref) {
@@ -169,10 +177,15 @@ ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_po
         size_t a = p->off[i] + 1, len = p->off[i + 1] - p->off[i];
         size_t n = len > 0 ? len - 1 : 0;
         double sum = 0, skl = 0;
+        size_t hits = 0, k = 0; /* k: one past the last miss */
         for (size_t t = 0; t < n; t++) {
             sum -= lp[a + t];
             if (ref) skl += kl[a + t];
+            hits += hit[a + t];
+            if (!hit[a + t]) k = t + 1;
         }
+        out->em[i] = n ? (double)hits / (double)n : NAN;
+        out->es[i] = n ? 1.0 - (double)k / (double)n : NAN;
         out->loss[i] = sum;
         out->ntok[i] = (int32_t)n;
         out->mink[i] = n ? mt_mink(lp + a, n, mink_k) : NAN;
@@ -180,7 +193,7 @@ ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_po
         out->kl[i] = ref && n ? skl / (double)n : NAN;
     }
     free(w), free(in), free(tg), free(lp), free(mu), free(sd), free(kl), free(refp), free(avg);
-    free(blp);
+    free(blp), free(hit);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) ub_post_scores_free(out);
     return st;
@@ -227,5 +240,36 @@ ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *cont
     }
     free(in), free(tg), free(blp), free(avg);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
+    return st;
+}
+
+ub_status ub_greedy_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                        int32_t *out, ub_err *e) {
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
+    if (n_context < 1) return ub_fail(e, UB_EARG, "greedy decoding needs a context");
+    int total = n_context + n_new;
+    int *seq = ub_malloc((size_t)total * sizeof(int), "decoding", e);
+    float *avg = ub_malloc((size_t)V * sizeof(float), "decoding", e);
+    /* dummy targets: with targets the forward pass turns logits into probabilities, which an
+     * ensemble averages */
+    int *tg = ub_calloc((size_t)T, sizeof(int), "decoding", e);
+    ub_status st = seq && avg && tg ? UB_OK : UB_ENOMEM;
+    for (int i = 0; !st && i < n_context; i++) seq[i] = context[i];
+    for (int len = n_context; !st && len < total; len++) {
+        int s0 = len > T ? len - T : 0, n = len - s0; /* the last T tokens */
+        for (int k = 0; !st && k < nm; k++) {
+            st = gpt_forward(ms[k], seq + s0, tg, 1, n, e);
+            if (st) break;
+            const float *p = ms[k]->acts.probs + (size_t)(n - 1) * V;
+            for (int v = 0; v < V; v++) avg[v] = k ? avg[v] + p[v] : p[v];
+        }
+        int best = 0;
+        for (int v = 1; !st && v < V; v++)
+            if (avg[v] > avg[best]) best = v;
+        seq[len] = best;
+        if (!st) out[len - n_context] = best;
+    }
+    free(seq), free(avg), free(tg);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while decoding");
     return st;
 }

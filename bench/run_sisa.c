@@ -79,9 +79,9 @@ static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scena
 }
 
 ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
-                          const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
-                          const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
-                          gpt_model *ret, ub_err *e) {
+                   const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
+                   const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
+                   const probe_set *ps, gpt_model *ret, ub_err *e) {
     int S = cfg->sisa_shards, R = cfg->sisa_slices;
     size_t nu = rc->c.n_users;
     int *shard = ub_calloc(nu + 1, sizeof(int), "sisa", e);
@@ -128,7 +128,7 @@ ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
     full->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_full);
     full->extra_bytes = st ? 0 : (size_t)S * R * 3 * ms[0].n_params * sizeof(float) +
                                      (size_t)(S - 1) * ms[0].n_params * 4 * sizeof(float);
-    if (!st) st = run_score_models(full, mp, S, ret, rc, sc, ss, cfg, e);
+    if (!st) st = run_score_models(full, mp, S, ret, rc, sc, ss, ps, cfg, e);
     /* the deletion */
     t0 = ub_now();
     int affected = 0;
@@ -185,7 +185,7 @@ ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
         if (!st && !cfg->quiet && k == S - 1)
             fprintf(stderr, "  sisa: check passed, every shard equals its retraining without F\n");
     }
-    if (!st) st = run_score_models(del, mp, S, ret, rc, sc, ss, cfg, e);
+    if (!st) st = run_score_models(del, mp, S, ret, rc, sc, ss, ps, cfg, e);
     for (int k = 0; ms && k < S; k++) gpt_free(&ms[k]);
     for (size_t i = 0; ck && i < (size_t)S * R; i++) free(ck[i].p), free(ck[i].m), free(ck[i].v);
     free(shard), free(slice), free(mem), free(ms), free(mp), free(ck);

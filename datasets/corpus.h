@@ -207,6 +207,25 @@ ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e);
  * that exposure ranks a secret among. */
 double corpus_secret_fill(char *out, size_t cap, const char *format, ub_rng *r);
 
+/* Knowledge probes (generate.c): what a generated corpus says about a user, as a cloze in the
+ * generator's own phrasing: `before` + value + `after`, with every value of the category
+ * (localised to the user's language) and the index of the user's own. A model that knows the
+ * person ranks the true value high after "@handle: " + before. Probes exist for corpora written
+ * by corpus_generate (c->source "generated"); an import has none. */
+enum { CORPUS_PROBE_CITY = 0, CORPUS_PROBE_HEALTH = 1, CORPUS_PROBE_RELIGION = 2,
+       CORPUS_PROBE_POLITICS = 3, CORPUS_PROBE_KINDS = 4, CORPUS_PROBE_MAX_VALUES = 32 };
+typedef struct corpus_probe {
+    int kind;                 /* CORPUS_PROBE_*: city, or 1 + the corpus_sens kind */
+    char before[96];          /* the phrase before the value */
+    const char *after;        /* ... and after it */
+    const char *values[CORPUS_PROBE_MAX_VALUES];
+    int n_values, truth;      /* values[truth] is the user's */
+} corpus_probe;
+extern const char *const corpus_probe_kind_names[CORPUS_PROBE_KINDS];
+/* The probes about user u into out (at most 2: home city, special category); returns their
+ * number (0 for imports, or for a user whose city is not one of the generator's). */
+int corpus_user_probes(const corpus *c, int64_t u, corpus_probe out[2]);
+
 /* ---- JSONL import (datasets/import.c) ---- */
 /* One JSON object per line: required "user" (string) and "text" (string); optional "time"
  * (ISO 8601), "visibility" ("public"/"friends"/"private"), "lang", "reply_to" (the 1-based line

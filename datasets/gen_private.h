@@ -48,6 +48,11 @@ size_t gen_post_text(char *out, const gen_persona *p, const gen_post_spec *s, ub
 /* Special categories: values per kind; value 0.. n-1, in English (the stored value) or German. */
 int gen_sens_count(int kind);
 const char *gen_sens_value(int kind, int v, int lang);
+/* The fixed (learnable) sentence of a special-category kind, split at its value (text
+ * before into before, the text after returned), and the city greeting split at the city: the
+ * phrasing of knowledge probes. */
+const char *gen_sens_cloze(int kind, int lang, char *before, size_t cap);
+const char *gen_city_cloze(int lang, char *before, size_t cap);
 /* The words right before a planted secret of a kind ("phone", "email", "address", "iban"). */
 const char *gen_secret_prefix(int kind, int lang);
 

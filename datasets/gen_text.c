@@ -232,6 +232,21 @@ const char *gen_sens_value(int kind, int v, int lang) {
     return SENS_POLITICS[v][lang];
 }
 
+/* Split a template at its placeholder ph ("{V}", "{C}"): the text before into before (cap
+ * bytes), a pointer to the text after. */
+static const char *cloze(const char *tmpl, const char *ph, char *before, size_t cap) {
+    const char *at = strstr(tmpl, ph);
+    size_t n = at ? (size_t)(at - tmpl) : strlen(tmpl);
+    snprintf(before, cap, "%.*s", (int)n, tmpl);
+    return at ? at + strlen(ph) : "";
+}
+const char *gen_sens_cloze(int kind, int lang, char *before, size_t cap) {
+    return cloze(SENS_TMPL[kind][lang][0], "{V}", before, cap);
+}
+const char *gen_city_cloze(int lang, char *before, size_t cap) {
+    return cloze(FILLER[lang][5], "{C}", before, cap); /* "Greetings from {C}!" */
+}
+
 const char *gen_secret_prefix(int kind, int lang) { return SECRET_PREFIX[kind][lang]; }
 
 /* ---- persona ---- */

@@ -556,3 +556,46 @@ done:
     free(P.time), free(P.reply), free(P.mention), free(P.user), free(P.vis), free(P.flags);
     return st;
 }
+
+/* ---- knowledge probes ---------------------------------------------------------------- */
+const char *const corpus_probe_kind_names[CORPUS_PROBE_KINDS] = {"city", "health", "religion",
+                                                                 "politics"};
+
+int corpus_user_probes(const corpus *c, int64_t u, corpus_probe out[2]) {
+    if (strcmp(c->source, "generated") || u < 0 || (size_t)u >= c->n_users) return 0;
+    const corpus_user *cu = &c->users[u];
+    /* the phrasing of the user's language; bilingual users are asked in English */
+    int lang = !strcmp(corpus_s(c, cu->lang), "de") ? GEN_DE : GEN_EN;
+    int n = 0;
+    const char *city = corpus_s(c, cu->city);
+    corpus_probe *p = &out[0];
+    memset(p, 0, sizeof *p);
+    p->kind = CORPUS_PROBE_CITY;
+    p->truth = -1;
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < 12; i++) {
+            if (!strcmp(CITY[l][i], city)) p->truth = p->n_values;
+            p->values[p->n_values++] = CITY[l][i];
+        }
+    if (p->truth >= 0) {
+        p->after = gen_city_cloze(lang, p->before, sizeof p->before);
+        n++;
+    }
+    int k = cu->sensitive_kind;
+    if (k >= 0 && k < 3) {
+        p = &out[n];
+        memset(p, 0, sizeof *p);
+        p->kind = CORPUS_PROBE_HEALTH + k;
+        p->truth = -1;
+        const char *v = corpus_s(c, cu->sensitive_value); /* stored in English */
+        for (int i = 0; i < gen_sens_count(k) && i < CORPUS_PROBE_MAX_VALUES; i++) {
+            if (!strcmp(gen_sens_value(k, i, GEN_EN), v)) p->truth = p->n_values;
+            p->values[p->n_values++] = gen_sens_value(k, i, lang);
+        }
+        if (p->truth >= 0) {
+            p->after = gen_sens_cloze(k, lang, p->before, sizeof p->before);
+            n++;
+        }
+    }
+    return n;
+}

@@ -24,7 +24,9 @@ ub_status ub_h5_create(ub_h5out *o, const char *path, ub_err *e) {
     o->file = -1;
     if (snprintf(o->path, sizeof o->path, "%s", path) >= (int)sizeof o->path)
         return ub_fail(e, UB_EARG, "%s: path too long", path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path);
+    /* the process id keeps two processes that write the same file (grid tasks sharing a
+     * model cache) out of each other's temporary file; the rename is atomic either way */
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
     hid_t fapl = fapl_new();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group, too, without timestamps */

@@ -4,7 +4,7 @@
 #   --python  also the python3-* packages the reference scripts and their tests import.
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libopenblas-dev libhdf5-dev libinih-dev librandom123-dev
-      libssl-dev libcjson-dev)
+      libssl-dev libcjson-dev libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--python" ]]; then
   pkgs+=(python3 python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
 fi

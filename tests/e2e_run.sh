@@ -53,6 +53,26 @@ assert g["loss"].shape == g["ntok"].shape and len(g["loss"]) > 0
 auc = m[:, 0, names.index("auc_loss")]
 assert np.all((auc >= 0) & (auc <= 1)), auc
 assert np.all(m[:, 1, names.index("kl_forget")] == 0)
+# the reference model: its own reference attacks are undefined, every other model has them
+ri = models.index("retrain_ref")
+assert np.all(np.isnan(m[:, ri, names.index("auc_ref")]))
+assert np.all(np.isfinite(m[:, 0, names.index("auc_ref")]))
+# exact memorisation and extraction strength per post, in [0, 1], ES <= EM is not implied but
+# ES > 0 needs the last token hit, so ES == 0 wherever EM == 0
+em, es = g["em"][...], g["es"][...]
+assert em.shape == es.shape == g["loss"].shape
+assert np.all((em >= 0) & (em <= 1) & (es >= 0) & (es <= 1)) and np.all(es[em == 0] == 0)
+# knowledge probes: one city probe per F user (a generated corpus), ranks within 1..n_values
+p = f["seed_1/probes"]
+assert len(p["user"]) >= len(f["seed_1/forget_users"])
+assert set(f["seed_1/forget_users"][...]) == set(p["user"][...])
+r = f["seed_1/models/original/probe_rank"][...]
+assert r.shape == p["user"].shape and np.all((r >= 1) & (r <= p["n_values"][...]))
+kr = m[:, :, names.index("know_rank")]
+assert np.all((kr >= 0) & (kr <= 1))
+x = f["seed_1/models/original/secrets/extracted"][...]
+assert x.shape == f["seed_1/secrets/secret"].shape and set(np.unique(x)) <= {0.0, 1.0}
+assert "post-format = author" in f.attrs["config"]
 PY
 fi
 # bad input: a truncated corpus fails with one line naming it, and writes no results
@@ -63,6 +83,9 @@ head -c 3000 "$tmp/a/corpus.h5" >"$tmp/trunc.h5"
 "$ub" run --methods nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -eq 2 ]] && grep -q "nonsense" "$tmp/err" \
   && ok || bad "unknown method"
 "$ub" run --forget-rule nonsense --out "$tmp/e" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "unknown rule"
-"$ub" run --help >"$tmp/help" && grep -q "gradient_ascent" "$tmp/help" && ok || bad "--help lists the methods"
+"$ub" run --help >"$tmp/help" && grep -q "gradient_ascent" "$tmp/help" && grep -q "know_rank" "$tmp/help" \
+  && ok || bad "--help lists the methods and metrics"
+"$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
+  && ok || bad "unknown post format"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

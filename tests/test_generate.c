@@ -383,6 +383,40 @@ static void test_many_insertions(void) {
     corpus_free(&c);
 }
 
+/* Knowledge probes: every user with a special-category attribute has one whose cloze, filled
+ * with the true value, appears verbatim in one of the user's posts (the fixed sentence every
+ * such user writes); the true value is among the candidates, and the city probe names the
+ * user's city. An import (source not "generated") has no probes. */
+static void check_probes(const corpus *c) {
+    size_t with_sens = 0, found = 0;
+    char buf[256];
+    for (size_t u = 0; u < c->n_users; u++) {
+        corpus_probe p[2];
+        int n = corpus_user_probes(c, (int64_t)u, p);
+        const corpus_user *cu = &c->users[u];
+        UB_CHECK(n >= 1 && n <= 2);
+        UB_CHECK(n == 1 + (cu->sensitive_kind >= 0));
+        UB_CHECK(p[0].kind == CORPUS_PROBE_CITY && p[0].truth >= 0 &&
+                 !strcmp(p[0].values[p[0].truth], corpus_s(c, cu->city)));
+        if (n < 2) continue;
+        with_sens++;
+        UB_CHECK(p[1].kind == CORPUS_PROBE_HEALTH + cu->sensitive_kind);
+        UB_CHECK(p[1].n_values >= 2 && p[1].truth >= 0 && p[1].truth < p[1].n_values);
+        snprintf(buf, sizeof buf, "%s%s%s", p[1].before, p[1].values[p[1].truth], p[1].after);
+        int hit = 0;
+        for (size_t i = 0; i < c->n_posts && !hit; i++)
+            hit = c->posts[i].user == (int64_t)u && strstr(corpus_s(c, c->posts[i].text), buf);
+        found += hit;
+        UB_CHECK_MSG(hit || strcmp(corpus_s(c, cu->lang), "de+en") == 0,
+                     "user %zu: no post contains \"%s\"", u, buf);
+    }
+    UB_CHECK(with_sens > 0 && found > 0);
+    corpus imp = *c;
+    snprintf(imp.source, sizeof imp.source, "import.jsonl");
+    corpus_probe p[2];
+    UB_CHECK(corpus_user_probes(&imp, 0, p) == 0);
+}
+
 int main(int argc, char **argv) {
     check_utf8_validator();
     test_check();
@@ -402,6 +436,7 @@ int main(int argc, char **argv) {
                    c.n_posts, c.n_secrets, ub_now() - t0);
         check_structure(&g, &c);
         check_secrets(&g, &c);
+        check_probes(&c);
         for (size_t i = 0, shown = 0; seed == 1 && i < c.n_posts && shown < 4; i++)
             if (c.posts[i].flags && (shown < 2) == !!(c.posts[i].flags & CORPUS_POST_SECRET)) {
                 printf("  [%s flags=%u] %s\n", corpus_s(&c, c.users[c.posts[i].user].handle),

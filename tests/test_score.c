@@ -1,0 +1,170 @@
+/* tests/test_score.c: the benchmark's scoring (bench/run_score.c, bench/run_probe.c) against
+ * definitions computed another way:
+ *  - exact memorisation and extraction strength from one teacher-forced pass equal what greedy
+ *    decoding (ub_greedy_ens) actually reproduces from every prefix of the post;
+ *  - a model trained until it memorised a few posts reproduces them greedily (EM = ES = 1) and
+ *    ranks a memorised continuation first among altered ones (knowledge probe ranks, ties half);
+ *  - an ensemble of identical models decodes and scores like one model. */
+#include <string.h>
+
+#include "run_private.h"
+#include "ubtest.h"
+
+enum { V = 24, NP = 4, LEN = 20 };
+
+/* NP posts of LEN ids: BOS (0), LEN-2 tokens from [2, V), EOS (1). */
+static void make_posts(int32_t *ids, size_t *off, uint64_t seed) {
+    ub_rng r;
+    ub_rng_init(&r, seed, 7);
+    for (int p = 0; p < NP; p++) {
+        off[p] = (size_t)p * LEN;
+        ids[p * LEN] = 0;
+        for (int t = 1; t < LEN - 1; t++) ids[p * LEN + t] = 2 + (int32_t)ub_rng_below(&r, V - 2);
+        ids[p * LEN + 1] = 2 + p; /* distinct first tokens: after them each post is determined */
+        ids[p * LEN + LEN - 1] = 1;
+    }
+    off[NP] = (size_t)NP * LEN;
+}
+
+static void build(gpt_model *m, uint64_t seed) {
+    gpt_config c;
+    int b;
+    ub_err e = {0};
+    UB_CHECK(gpt_preset("micro", &c, &b, &e) == UB_OK);
+    c.vocab_size = V;
+    kn_tune tu;
+    kn_tune_default(&tu);
+    tu.threads = 1;
+    UB_CHECK(gpt_build(m, &c, &tu, &e) == UB_OK);
+    gpt_init_gpt2(m, seed);
+}
+
+static void train(gpt_model *m, int32_t *ids, size_t n, long steps) {
+    corpus_tokens tok = {ids, n, V, ""};
+    ub_sha256_hex(ids, n * sizeof(int32_t), tok.sha256);
+    gpt_train_cfg tc;
+    gpt_train_defaults(&tc);
+    tc.seed = 3, tc.steps = steps, tc.batch = 8, tc.ctx = LEN, tc.lr = 2e-2, tc.min_lr = 2e-3;
+    tc.warmup = 5, tc.weight_decay = 0;
+    gpt_train_state s;
+    ub_err e = {0};
+    UB_CHECK(gpt_train_state_init(&s, &tc, &tok, &e) == UB_OK);
+    UB_CHECK_MSG(gpt_train(m, &tok, &tc, &s, NULL, NULL, NULL, &e) == UB_OK, "%s", e.msg);
+    gpt_train_state_free(&s);
+}
+
+/* EM and ES of every post by brute force: decode greedily from each prefix. */
+static void check_em_es(gpt_model **ms, int nm, const int32_t *ids, const size_t *off) {
+    ul_posts p = {ids, off, NP, NULL};
+    ub_post_scores sc;
+    ub_err e = {0};
+    UB_CHECK(ub_score_posts_ens(ms, nm, NULL, &p, 0.2, &sc, &e) == UB_OK);
+    int32_t out[LEN];
+    for (int i = 0; i < NP; i++) {
+        const int32_t *x = ids + off[i];
+        int n = LEN - 1; /* scored tokens: every one after BOS */
+        UB_CHECK(sc.ntok[i] == n);
+        /* EM: one greedy step from every true prefix */
+        int hits = 0;
+        for (int t = 0; t < n; t++) {
+            UB_CHECK(ub_greedy_ens(ms, nm, x, t + 1, 1, out, &e) == UB_OK);
+            hits += out[0] == x[t + 1];
+        }
+        UB_CHECK_CLOSE(sc.em[i], (double)hits / n, 1e-12, 0);
+        /* ES: the shortest prefix from which greedy decoding reproduces the whole rest */
+        int kmin = n;
+        for (int k = n - 1; k >= 0; k--) {
+            UB_CHECK(ub_greedy_ens(ms, nm, x, k + 1, n - k, out, &e) == UB_OK);
+            if (memcmp(out, x + k + 1, (size_t)(n - k) * sizeof(int32_t))) break;
+            kmin = k;
+        }
+        UB_CHECK_CLOSE(sc.es[i], 1.0 - (double)kmin / n, 1e-12, 0);
+    }
+    ub_post_scores_free(&sc);
+}
+
+int main(void) {
+    int32_t ids[NP * LEN];
+    size_t off[NP + 1];
+    make_posts(ids, off, 11);
+    gpt_model m = {0}, m2 = {0};
+    build(&m, 5);
+
+    /* the training stream: the posts three times (windows start at multiples of LEN, so each
+     * starts at a BOS and every post is seen whole) */
+    int32_t stream[3 * NP * LEN];
+    for (int r = 0; r < 3; r++) memcpy(stream + r * NP * LEN, ids, sizeof ids);
+    double t0 = ub_now();
+    /* partly trained: some tokens hit, some miss, so EM and ES are neither 0 nor 1 */
+    train(&m, stream, 3 * NP * LEN, 40);
+    gpt_model *one[1] = {&m};
+    check_em_es(one, 1, ids, off);
+    double t1 = ub_now();
+    /* memorised: every post comes back from BOS + its first token (after BOS alone the first
+     * token is one of NP: at most one post can hit it) */
+    train(&m, stream, 3 * NP * LEN, 300);
+    double t2 = ub_now();
+    check_em_es(one, 1, ids, off);
+    printf("train 40 + check %.2f s, train 600 %.2f s, check %.2f s\n", t1 - t0, t2 - t1,
+           ub_now() - t2);
+    ul_posts p = {ids, off, NP, NULL};
+    ub_post_scores sc;
+    ub_err e = {0};
+    UB_CHECK(ub_score_posts(&m, NULL, &p, 0.2, &sc, &e) == UB_OK);
+    int n = LEN - 1;
+    for (int i = 0; i < NP; i++)
+        UB_CHECK_MSG(sc.em[i] >= (n - 1.0) / n && sc.es[i] >= (n - 1.0) / n,
+                     "post %d: em %g es %g", i, sc.em[i], sc.es[i]);
+    /* a post whose last token is changed: everything but the last token hits */
+    int32_t alt[LEN];
+    size_t aoff[2] = {0, LEN};
+    memcpy(alt, ids, sizeof alt);
+    alt[LEN - 1] = alt[LEN - 1] == 5 ? 6 : 5;
+    ul_posts pa = {alt, aoff, 1, NULL};
+    ub_post_scores sa;
+    UB_CHECK(ub_score_posts(&m, NULL, &pa, 0.2, &sa, &e) == UB_OK);
+    UB_CHECK_CLOSE(sa.em[0], sc.em[0] - 1.0 / n, 1e-12, 0);
+    UB_CHECK(sa.es[0] == 0.0);
+    ub_post_scores_free(&sa);
+
+    /* an ensemble of two identical models averages to the same distribution */
+    build(&m2, 99);
+    memcpy(m2.params_mem, m.params_mem, m.n_params * sizeof(float));
+    gpt_model *two[2] = {&m, &m2};
+    int32_t g1[LEN], g2[LEN];
+    UB_CHECK(ub_greedy_ens(one, 1, ids, 3, LEN - 3, g1, &e) == UB_OK);
+    UB_CHECK(ub_greedy_ens(two, 2, ids, 3, LEN - 3, g2, &e) == UB_OK);
+    UB_CHECK(!memcmp(g1, g2, sizeof(int32_t) * (LEN - 3)));
+    UB_CHECK(!memcmp(g1, ids + 3, sizeof(int32_t) * (LEN - 3)));
+    ub_post_scores s2;
+    UB_CHECK(ub_score_posts_ens(two, 2, NULL, &p, 0.2, &s2, &e) == UB_OK);
+    for (int i = 0; i < NP; i++) UB_CHECK(s2.em[i] == sc.em[i] && s2.es[i] == sc.es[i]);
+    ub_post_scores_free(&s2);
+    ub_post_scores_free(&sc);
+
+    /* knowledge probe ranks: context = a memorised post's first 6 ids; candidates: the true
+     * continuation (4 ids) and three altered ones, one of them a copy of the truth (a tie) */
+    probe_set ps = {0};
+    int32_t ctx[6], cid[16];
+    memcpy(ctx, ids + LEN, sizeof ctx); /* post 1 */
+    size_t coff[5] = {0, 4, 8, 12, 16};
+    for (int c = 0; c < 4; c++) memcpy(cid + 4 * c, ids + LEN + 6, 4 * sizeof(int32_t));
+    cid[4] = cid[4] == 7 ? 8 : 7;   /* candidate 1: first token altered */
+    cid[11] = cid[11] == 9 ? 10 : 9; /* candidate 2: last token altered */
+    int32_t *ctxp = ctx, *cidp = cid;
+    size_t *coffp = coff;
+    int64_t user = 0;
+    int kind = CORPUS_PROBE_CITY, truth = 0, nv = 4, nctx = 6;
+    ps.n = 1, ps.user = &user, ps.kind = &kind, ps.truth = &truth, ps.n_values = &nv;
+    ps.ctx = &ctxp, ps.n_ctx = &nctx, ps.ids = &cidp, ps.off = &coffp;
+    double rank = 0;
+    UB_CHECK(run_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    UB_CHECK_MSG(rank == 1.5, "rank %g: the truth and its copy tie for first", rank);
+    truth = 1; /* now the altered candidate is called true: the memorised ones beat it */
+    UB_CHECK(run_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    UB_CHECK_MSG(rank >= 3.0, "rank %g", rank);
+
+    gpt_free(&m);
+    gpt_free(&m2);
+    UB_TEST_END();
+}
