@@ -825,6 +825,9 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
         !(cfg->nonmember_frac > 0 && cfg->nonmember_frac < 1) || cfg->forget_users < 0)
         return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
                        "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
+    if (cfg->continued_steps < 4)
+        return ub_fail(e, UB_EARG, "run: continued-steps must be at least 4 (continued is "
+                       "scored after 1/4, 1/2 and all of them)");
     if (!cfg->post_format || (strcmp(cfg->post_format, "author") && strcmp(cfg->post_format, "text")))
         return ub_fail(e, UB_EARG, "unknown post format '%s' (author, text)",
                        cfg->post_format ? cfg->post_format : "");

@@ -12,19 +12,19 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-args=(--seeds 2 --model micro --steps 20 --continued-steps 4 --candidates 8 --eval-posts 12
-      --sisa-shards 2 --sisa-slices 2 --threads 1 --methods finetune,npo
-      --method-params "finetune:steps=2,batch=4;npo:steps=2,batch=4" --quiet --no-plots)
-"$ub" run "${args[@]}" --forget-sizes 1,10% --out "$tmp/g" 2>"$tmp/err" && ok || { bad "grid run"; cat "$tmp/err"; }
-for f in grid.md users_1/results.h5 users_1/report.md frac_0.1/results.h5 frac_0.1/timings.h5 \
-         frac_0.1/report.md users_1/seed_2/results.h5; do
+args=(--seeds 2 --model micro --steps 10 --batch 4 --continued-steps 4 --candidates 4 --eval-posts 8
+      --sisa-shards 2 --sisa-slices 1 --threads 1 --methods finetune,npo
+      --method-params "finetune:steps=1,batch=2;npo:steps=1,batch=2" --quiet --no-plots)
+"$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/g" 2>"$tmp/err" && ok || { bad "grid run"; cat "$tmp/err"; }
+for f in grid.md users_1/results.h5 users_1/report.md frac_0.05/results.h5 frac_0.05/timings.h5 \
+         frac_0.05/report.md users_1/seed_2/results.h5; do
   [[ -s "$tmp/g/$f" ]] && ok || bad "missing $f"
 done
 grep -q "| users_1 | 2 | 1.0 |" "$tmp/g/grid.md" && grep -q "| npo |" "$tmp/g/grid.md" && ok || bad "grid.md content"
 # the merged size equals a plain run of that size (same seeds, same corpus bytes)
-"$ub" run "${args[@]}" --forget-frac 0.1 --out "$tmp/p" 2>"$tmp/err" && ok || { bad "plain run"; cat "$tmp/err"; }
+"$ub" run "${args[@]}" --forget-frac 0.05 --out "$tmp/p" 2>"$tmp/err" && ok || { bad "plain run"; cat "$tmp/err"; }
 if /usr/bin/python3 -c "import h5py, numpy" 2>/dev/null; then
-  /usr/bin/python3 - "$tmp/g/frac_0.1/results.h5" "$tmp/p/results.h5" <<'PY' && ok || bad "merged != plain run"
+  /usr/bin/python3 - "$tmp/g/frac_0.05/results.h5" "$tmp/p/results.h5" <<'PY' && ok || bad "merged != plain run"
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
 assert a["metrics"].shape == b["metrics"].shape == (2, a["metrics"].shape[1], a["metrics"].shape[2])
@@ -35,35 +35,35 @@ for s in ("seed_1", "seed_2"):
               "models/retrain_ref/probe_rank"):
         np.testing.assert_array_equal(a[s][d][...], b[s][d][...])
 assert list(a["model_names"].asstr()[...]) == list(b["model_names"].asstr()[...])
-assert "seeds = 2" in a.attrs["config"] and "forget-frac = 0.1" in a.attrs["config"]
+assert "seeds = 2" in a.attrs["config"] and "forget-frac = 0.05" in a.attrs["config"]
 PY
 fi
 # split by hand into two processes, then a plain re-run merges: the same bytes
-"$ub" run "${args[@]}" --forget-sizes 1,10% --task-index 0 --task-count 2 --out "$tmp/h" 2>"$tmp/err" \
-  && "$ub" run "${args[@]}" --forget-sizes 1,10% --task-index 1 --task-count 2 --out "$tmp/h" 2>>"$tmp/err" \
+"$ub" run "${args[@]}" --forget-sizes 1,5% --task-index 0 --task-count 2 --out "$tmp/h" 2>"$tmp/err" \
+  && "$ub" run "${args[@]}" --forget-sizes 1,5% --task-index 1 --task-count 2 --out "$tmp/h" 2>>"$tmp/err" \
   && ok || { bad "tasks by hand"; cat "$tmp/err"; }
-[[ ! -e "$tmp/h/frac_0.1/results.h5" ]] && ok || bad "a process of several merged on its own"
-"$ub" run "${args[@]}" --forget-sizes 1,10% --out "$tmp/h" 2>"$tmp/err" && ok || { bad "merge run"; cat "$tmp/err"; }
-cmp -s "$tmp/g/frac_0.1/results.h5" "$tmp/h/frac_0.1/results.h5" && cmp -s "$tmp/g/users_1/results.h5" "$tmp/h/users_1/results.h5" \
+[[ ! -e "$tmp/h/frac_0.05/results.h5" ]] && ok || bad "a process of several merged on its own"
+"$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/h" 2>"$tmp/err" && ok || { bad "merge run"; cat "$tmp/err"; }
+cmp -s "$tmp/g/frac_0.05/results.h5" "$tmp/h/frac_0.05/results.h5" && cmp -s "$tmp/g/users_1/results.h5" "$tmp/h/users_1/results.h5" \
   && ok || bad "tasks by hand give other bytes than one process"
 # a re-run skips every complete task and rewrites the same bytes
-"$ub" run "${args[@]}" --forget-sizes 1,10% --out "$tmp/g" 2>/dev/null && cmp -s "$tmp/g/frac_0.1/results.h5" "$tmp/h/frac_0.1/results.h5" \
+"$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/g" 2>/dev/null && cmp -s "$tmp/g/frac_0.05/results.h5" "$tmp/h/frac_0.05/results.h5" \
   && ok || bad "re-run of a complete grid"
-"$ub" run "${args[@]}" --forget-sizes 1,10% --out "$tmp/g" 2>&1 | grep -q "skipped" && bad "--quiet prints" || ok
+"$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/g" 2>&1 | grep -q "skipped" && bad "--quiet prints" || ok
 # a task directory of another configuration is refused
-"$ub" run "${args[@]}" --forget-sizes 1,10% --steps 21 --out "$tmp/g" >/dev/null 2>"$tmp/err"; rc=$?
+"$ub" run "${args[@]}" --forget-sizes 1,5% --steps 21 --out "$tmp/g" >/dev/null 2>"$tmp/err"; rc=$?
 [[ $rc -ne 0 ]] && grep -q "another configuration" "$tmp/err" && ok || { bad "stale task accepted (exit $rc)"; cat "$tmp/err"; }
 # under mpirun, when there is one and the binary uses it
 if command -v mpirun >/dev/null && grep -q "MPI_C_FOUND:BOOL=TRUE" "$(dirname "$ub")/CMakeCache.txt" 2>/dev/null; then
   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none -np 3 \
-    "$ub" run "${args[@]}" --forget-sizes 1,10% --out "$tmp/m" >"$tmp/mpi" 2>&1 \
-    && cmp -s "$tmp/g/frac_0.1/results.h5" "$tmp/m/frac_0.1/results.h5" && [[ -s "$tmp/m/grid.md" ]] \
+    "$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/m" >"$tmp/mpi" 2>&1 \
+    && cmp -s "$tmp/g/frac_0.05/results.h5" "$tmp/m/frac_0.05/results.h5" && [[ -s "$tmp/m/grid.md" ]] \
     && ok || { bad "mpirun -np 3"; tail -20 "$tmp/mpi"; }
 else
   echo "note: no mpirun or no MPI build: the MPI case is not tested here"
 fi
 "$ub" run --forget-sizes 1,abc --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "abc" "$tmp/err" \
   && [[ $(wc -l <"$tmp/err") -eq 1 ]] && ok || bad "bad size list"
-"$ub" run --forget-sizes 1 --forget-frac 0.1 --out "$tmp/e" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "sizes and frac together"
+"$ub" run --forget-sizes 1 --forget-frac 0.05 --out "$tmp/e" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "sizes and frac together"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
