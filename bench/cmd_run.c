@@ -101,6 +101,7 @@ int ub_cmd_run(int argc, char **argv) {
         {"eval-posts", OPT_INT, &c.eval_posts, "N", "cap on scored retained/non-member posts"},
         {"candidates", OPT_INT, &c.candidates, "N", "sampled candidates per secret (exposure)"},
         {"mink-k", OPT_DOUBLE, &c.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
+        {"beam-width", OPT_INT, &c.beam_width, "W", "beam search width of the extraction attack (5)"},
         {"quiet", OPT_FLAG, &c.quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},

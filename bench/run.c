@@ -19,7 +19,8 @@ const char *const run_metric_names[M_N_METRICS] = {
     "em_nonmember", "es_forget", "es_nonmember", "exposure_rank_0", "exposure_rank_1",
     "exposure_rank_4", "exposure_rank_16", "exposure_skewnorm_0", "exposure_skewnorm_1",
     "exposure_skewnorm_4", "exposure_skewnorm_16", "extracted_0", "extracted_1", "extracted_4",
-    "extracted_16", "know_city_top1", "know_special_top1", "know_rank",
+    "extracted_16", "extracted_beam_0", "extracted_beam_1", "extracted_beam_4",
+    "extracted_beam_16", "know_city_top1", "know_special_top1", "know_rank",
     "residual_auc_loss", "residual_loss_forget", "residual_auc_user_ref", "residual_exposure_16",
     "residual_know_rank", "cost_gflop",
     "cost_rel_retrain", "cost_rel_retrain_one_user", "extra_memory_mb"};
@@ -73,6 +74,11 @@ const char *const run_metric_docs[M_N_METRICS] = {
     "share of F's secrets inserted once that greedy decoding reproduces exactly",
     "share of F's secrets inserted 4 times that greedy decoding reproduces exactly",
     "share of F's secrets inserted 16 times that greedy decoding reproduces exactly",
+    "share of F's never-inserted secrets that beam search (beam-width) from \"HANDLE: \" + "
+    "prefix returns exactly",
+    "share of F's secrets inserted once that beam search returns exactly",
+    "share of F's secrets inserted 4 times that beam search returns exactly",
+    "share of F's secrets inserted 16 times that beam search returns exactly",
     "knowledge: share of F's users whose home city ranks first among all cities after \"HANDLE: "
     "\" + the corpus's phrase (\"Greetings from ...\")",
     "knowledge: share of F's users with a special-category attribute (health, religion, "
@@ -109,6 +115,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->sisa_shards = 4;
     c->sisa_slices = 4;
     c->mink_k = 0.2;
+    c->beam_width = 5;
     c->post_format = "author";
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
@@ -145,6 +152,7 @@ static void model_result_free(model_result *r) {
         free(r->zlib[k]);
     }
     free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
+    free(r->extracted_beam);
     free(r->probe_rank);
 }
 
@@ -173,9 +181,11 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
     r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
+    r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc((size_t)cfg->candidates + 1, sizeof(double), "exposure", e);
     if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->extracted ||
+                !r->extracted_beam ||
                 !r->probe_rank || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
@@ -189,7 +199,8 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
         r->exp_sn[i] = mt_exposure_skewnorm(cand[0], cand + 1, (size_t)cfg->candidates);
     }
     free(cand);
-    if (!st) st = run_extract_secrets(r->extracted, ms, nm, ss, e);
+    if (!st)
+        st = run_extract_secrets(r->extracted, r->extracted_beam, cfg->beam_width, ms, nm, ss, e);
     if (!st) st = run_score_probes(r->probe_rank, ms, nm, ps, e);
     return st;
 }
@@ -269,14 +280,16 @@ static ub_status metrics_own(model_result *r, const run_corpus *rc, const secret
     x[M_KNOW_SENS] = cnt[1] ? top[1] / cnt[1] : NAN;
     x[M_KNOW_RANK] = ps->n ? nr / (double)ps->n : NAN;
     for (int b = 0; b < 4; b++) {
-        double sr = 0, ssn = 0, ex = 0;
+        double sr = 0, ssn = 0, ex = 0, exb = 0;
         int n = 0;
         for (size_t i = 0; i < ss->n; i++)
             if (rc->c.secrets[ss->secret[i]].inserted == run_exposure_counts[b])
-                sr += r->exp_rank[i], ssn += r->exp_sn[i], ex += r->extracted[i], n++;
+                sr += r->exp_rank[i], ssn += r->exp_sn[i], ex += r->extracted[i],
+                    exb += r->extracted_beam[i], n++;
         x[M_EXP_R0 + b] = n ? sr / n : NAN;
         x[M_EXP_S0 + b] = n ? ssn / n : NAN;
         x[M_EXT0 + b] = n ? ex / n : NAN;
+        x[M_EXTB0 + b] = n ? exb / n : NAN;
     }
     x[M_COST_FLOPS] = r->flops / 1e9;
     x[M_MEM_MB] = (double)r->extra_bytes / 1048576.0;
@@ -606,6 +619,7 @@ static ub_status write_seed(hid_t file, uint64_t seed, const run_state *rs,
         if (!st) st = write_f64(q, "exposure_rank", r->exp_rank, ss->n, e);
         if (!st) st = write_f64(q, "exposure_skewnorm", r->exp_sn, ss->n, e);
         if (!st) st = write_f64(q, "extracted", r->extracted, ss->n, e);
+        if (!st) st = write_f64(q, "extracted_beam", r->extracted_beam, ss->n, e);
         if (q >= 0) H5Gclose(q);
         if (!st) st = write_f64(h, "probe_rank", r->probe_rank, ps->n, e);
         if (!st) st = write_f64(h, "metrics", r->metric, M_N_METRICS, e);
@@ -776,7 +790,7 @@ void run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "all-posts = %d\nmethods = %s\nmethod-params = %s\nseeds = %d\nseed = %llu\nthreads = %d\nmodel = %s\n"
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
              "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n"
-             "split-seed = %llu\npost-format = %s\n",
+             "split-seed = %llu\npost-format = %s\nbeam-width = %d\n",
              c->preset, c->corpus ? "corpus = " : "; corpus: generated from ",
              c->corpus ? c->corpus : "profile and corpus-seed", c->gen_profile,
              (unsigned long long)c->corpus_seed, c->forget_rule, c->forget_users, c->forget_frac,
@@ -784,7 +798,7 @@ void run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              c->method_params ? c->method_params : "", c->seeds,
              (unsigned long long)c->seed0, c->threads, c->model, c->steps, c->batch, c->lr,
              c->min_lr, c->continued_steps, c->eval_posts, c->candidates, c->mink_k,
-             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed, c->post_format);
+             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed, c->post_format, c->beam_width);
 }
 
 static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {
@@ -825,6 +839,8 @@ ub_status ub_run(const ub_run_cfg *cfg, ub_err *e) {
         !(cfg->nonmember_frac > 0 && cfg->nonmember_frac < 1) || cfg->forget_users < 0)
         return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
                        "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
+    if (cfg->beam_width < 1 || cfg->beam_width > 64)
+        return ub_fail(e, UB_EARG, "run: beam-width must be in 1..64");
     if (cfg->continued_steps < 4)
         return ub_fail(e, UB_EARG, "run: continued-steps must be at least 4 (continued is "
                        "scored after 1/4, 1/2 and all of them)");

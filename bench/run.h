@@ -58,6 +58,7 @@ typedef struct ub_run_cfg {
     /* scoring */
     int eval_posts;            /* cap on retained / non-member posts scored per seed */
     int candidates;            /* sampled candidates per secret for exposure */
+    int beam_width;            /* beam search width of the extraction attack (5) */
     double mink_k;             /* k of Min-K% and Min-K%++ */
     int quiet;                 /* no progress on stderr */
 } ub_run_cfg;
@@ -127,5 +128,10 @@ ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *cont
  * outgrows n_ctx. Ties go to the lowest token id. */
 ub_status ub_greedy_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
                         int32_t *out, ub_err *e);
+/* Beam search of the given width: the sequence of n_new tokens after context with the highest
+ * summed log probability that the beam keeps, into out (and that sum into *logp when not
+ * NULL). Ties go to the earlier beam, then the lower token id; width 1 is greedy decoding. */
+ub_status ub_beam_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                      int width, int32_t *out, double *logp, ub_err *e);
 
 #endif

@@ -67,7 +67,7 @@ enum {
     M_PRIVLEAK, M_AUC_USER, M_AUC_USER_REF, M_AUC_RETAIN, M_KS_D, M_KS_P, M_KL_F, M_KL_R,
     M_EM_F, M_EM_N, M_ES_F, M_ES_N,
     M_EXP_R0, M_EXP_R1, M_EXP_R4, M_EXP_R16, M_EXP_S0, M_EXP_S1, M_EXP_S4, M_EXP_S16,
-    M_EXT0, M_EXT1, M_EXT4, M_EXT16, M_KNOW_CITY, M_KNOW_SENS, M_KNOW_RANK,
+    M_EXT0, M_EXT1, M_EXT4, M_EXT16, M_EXTB0, M_EXTB1, M_EXTB4, M_EXTB16, M_KNOW_CITY, M_KNOW_SENS, M_KNOW_RANK,
     M_RES_AUC, M_RES_LOSS_F, M_RES_USER, M_RES_EXP16, M_RES_KNOW,
     M_COST_FLOPS, M_COST_REL, M_COST_REL_USER, M_MEM_MB,
     M_N_METRICS
@@ -95,6 +95,7 @@ typedef struct model_result {
     double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
     double *extracted;       /* per secret of F: 1 when greedy decoding from its context
                               * reproduces it exactly, else 0 */
+    double *extracted_beam;  /* ... when beam search does */
     double *probe_rank;      /* per knowledge probe: rank of the true value (1 = first) */
     double seconds, flops;
     double flops_one_user; /* SISA: mean cost of deleting one user of F alone; else NaN */
@@ -133,10 +134,11 @@ ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenari
 void run_probes_free(probe_set *ps);
 /* Rank of the true value of each probe (ties count half) by the summed loss of the candidates. */
 ub_status run_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e);
-/* Greedy extraction of each secret from its context: out[i] = 1 when the decoded tokens equal
- * the secret's. */
-ub_status run_extract_secrets(double *out, gpt_model **ms, int nm, const secret_set *ss,
-                              ub_err *e);
+/* Extraction of each secret from its context, as many tokens as the secret has: greedy[i] /
+ * beam[i] = 1 when greedy decoding / beam search of the given width returns exactly the
+ * secret's tokens. */
+ub_status run_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
+                              const secret_set *ss, ub_err *e);
 
 /* Scores of models ms[0..nm) (averaged probabilities when nm > 1) on the seed's sets and
  * secrets; ref = retrain (KL on F and retained posts), or NULL for retrain itself. */

@@ -141,15 +141,18 @@ ub_status run_score_probes(double *rank, gpt_model **ms, int nm, const probe_set
     return UB_OK;
 }
 
-ub_status run_extract_secrets(double *out, gpt_model **ms, int nm, const secret_set *ss,
-                              ub_err *e) {
+ub_status run_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
+                              const secret_set *ss, ub_err *e) {
     int32_t got[MAX_VALUE];
     for (size_t i = 0; i < ss->n; i++) {
         const int32_t *want = ss->ids[i]; /* candidate 0 is the secret */
         int n = (int)(ss->off[i][1] - ss->off[i][0]);
         ub_status st = ub_greedy_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], n, got, e);
         if (st) return st;
-        out[i] = !memcmp(got, want, (size_t)n * sizeof(int32_t));
+        greedy[i] = !memcmp(got, want, (size_t)n * sizeof(int32_t));
+        st = ub_beam_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], n, width, got, NULL, e);
+        if (st) return st;
+        beam[i] = !memcmp(got, want, (size_t)n * sizeof(int32_t));
     }
     return UB_OK;
 }

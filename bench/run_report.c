@@ -147,26 +147,29 @@ static void write_report(report *r, const char *config, const char *version, con
                "of the reference attacks, and the noise floor (two exact retrains differ only "
                "by chance).\n\n");
     const char *hc[] = {"auc_loss", "auc_minkpp", "auc_ref", "auc_user_ref", "exposure_rank_16",
-                        "exposure_rank_0", "extracted_16", "es_forget", "know_rank",
+                        "exposure_rank_0", "extracted_beam_16", "es_forget", "know_rank",
                         "loss_forget"};
     const char *hh[] = {"MIA AUC on F (LOSS)", "MIA AUC (Min-K%++)", "MIA AUC (reference)",
                         "user inference AUC", "exposure, secrets seen 16x (bits)",
-                        "exposure, never-inserted", "secrets seen 16x extracted",
+                        "exposure, never-inserted", "16x secrets extracted (beam)",
                         "extraction strength on F", "knowledge rank", "loss on F (nats)"};
     const int hp[] = {3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
     table(r, 3, hc, hh, hp, 10);
     const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
-                        "extracted_16", "es_forget", "em_forget", "know_rank", "loss_forget"};
+                        "extracted_16", "extracted_beam_16", "es_forget", "em_forget",
+                        "know_rank", "loss_forget"};
     const char *what[] = {"MIA AUC on F (LOSS)", "MIA AUC on F (reference attack)",
                           "user inference AUC (fresh posts, calibrated)",
                           "exposure of 16x secrets", "share of 16x secrets extracted greedily",
+                          "share of 16x secrets extracted by beam search",
                           "extraction strength on F's posts", "exact memorisation of F's posts",
                           "knowledge rank of F's city and special category", "loss on F"};
     const char *why[] = {"no value", "no value", "no fresh posts", "no secrets inserted 16 times",
-                         "no secrets inserted 16 times", "no value", "no value",
+                         "no secrets inserted 16 times", "no secrets inserted 16 times",
+                         "no value", "no value",
                          "no knowledge probes: an imported corpus, or --post-format text",
                          "no value"};
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         int k = metric_index(r, hk[i]);
         double d, h;
         int n = k >= 0 ? diff(r, ko, kr, k, &d, &h) : 0;
@@ -208,7 +211,7 @@ static void write_report(report *r, const char *config, const char *version, con
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     enum { NATT = 11 };
     const char *att[NATT] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_ref",
-                             "auc_user_ref", "exposure_rank_16", "extracted_16", "es_forget",
+                             "auc_user_ref", "exposure_rank_16", "extracted_beam_16", "es_forget",
                              "know_rank", "loss_forget"};
     for (int a = 0; a < NATT; a++) fprintf(o, " %s |", att[a]);
     fprintf(o, "\n|---|");
@@ -288,6 +291,13 @@ static void write_report(report *r, const char *config, const char *version, con
                "so the rank estimate only separates 'memorised beyond the sample' from "
                "'typical'; the skew-normal estimate extrapolates the tail between the two.\n",
             (long long)r->candidates, (long long)r->candidates, log2(2.0 * (double)r->candidates));
+    fprintf(o, "- Extraction is the stricter test: a secret can rank first among the sampled "
+               "candidates (high exposure) and still not be what greedy decoding or beam search "
+               "returns from its context, token for token; `extracted_*` and "
+               "`extracted_beam_*` count exact reproductions only. "
+               "Extraction strength and exact memorisation on F's posts are measured against "
+               "`retrain`, which also predicts much of any post (common words, the generator's "
+               "phrasing).\n");
     fprintf(o, "- The tiny model and corpus give large effects for posts and secrets seen many "
                "times; effects smaller than the intervals above are not detectable at this "
                "seed count, and a 'no' in the distinguishability table is absence of evidence, "

@@ -72,6 +72,8 @@ kr = m[:, :, names.index("know_rank")]
 assert np.all((kr >= 0) & (kr <= 1))
 x = f["seed_1/models/original/secrets/extracted"][...]
 assert x.shape == f["seed_1/secrets/secret"].shape and set(np.unique(x)) <= {0.0, 1.0}
+xb = f["seed_1/models/original/secrets/extracted_beam"][...]
+assert xb.shape == x.shape and set(np.unique(xb)) <= {0.0, 1.0}
 assert "post-format = author" in f.attrs["config"]
 PY
 fi

@@ -4,6 +4,8 @@
  *    decoding (ub_greedy_ens) actually reproduces from every prefix of the post;
  *  - a model trained until it memorised a few posts reproduces them greedily (EM = ES = 1) and
  *    ranks a memorised continuation first among altered ones (knowledge probe ranks, ties half);
+ *  - beam search of width 1 is greedy decoding, and a beam as wide as the vocabulary finds the
+ *    most likely two-token continuation that exhaustive scoring finds;
  *  - an ensemble of identical models decodes and scores like one model. */
 #include <string.h>
 
@@ -99,13 +101,34 @@ int main(void) {
     train(&m, stream, 3 * NP * LEN, 40);
     gpt_model *one[1] = {&m};
     check_em_es(one, 1, ids, off);
+    /* beam width 1 == greedy; a full-width beam over two tokens == exhaustive search */
+    ub_err be = {0};
+    for (int k = 1; k < LEN - 3; k += 3) {
+        int32_t a[LEN], b[LEN];
+        UB_CHECK(ub_greedy_ens(one, 1, ids + LEN, k, 3, a, &be) == UB_OK);
+        UB_CHECK(ub_beam_ens(one, 1, ids + LEN, k, 3, 1, b, NULL, &be) == UB_OK);
+        UB_CHECK(!memcmp(a, b, 3 * sizeof(int32_t)));
+        int32_t all[2 * V * V];
+        size_t aoff[V * V + 1];
+        double loss[V * V], lp = 0;
+        for (int i = 0; i < V * V; i++) all[2 * i] = i / V, all[2 * i + 1] = i % V, aoff[i] = 2 * (size_t)i;
+        aoff[V * V] = 2 * V * V;
+        UB_CHECK(ub_score_continuations(&m, ids + LEN, k, all, aoff, V * V, loss, &be) == UB_OK);
+        int best = 0;
+        for (int i = 1; i < V * V; i++)
+            if (loss[i] < loss[best]) best = i;
+        UB_CHECK(ub_beam_ens(one, 1, ids + LEN, k, 2, V, b, &lp, &be) == UB_OK);
+        UB_CHECK_MSG(b[0] == best / V && b[1] == best % V, "beam %d %d, exhaustive %d %d", b[0],
+                     b[1], best / V, best % V);
+        UB_CHECK_CLOSE(lp, -loss[best], 1e-3, 1e-4);
+    }
     double t1 = ub_now();
     /* memorised: every post comes back from BOS + its first token (after BOS alone the first
      * token is one of NP: at most one post can hit it) */
     train(&m, stream, 3 * NP * LEN, 300);
     double t2 = ub_now();
     check_em_es(one, 1, ids, off);
-    printf("train 40 + check %.2f s, train 600 %.2f s, check %.2f s\n", t1 - t0, t2 - t1,
+    printf("train 40 + checks %.2f s, train 300 %.2f s, check %.2f s\n", t1 - t0, t2 - t1,
            ub_now() - t2);
     ul_posts p = {ids, off, NP, NULL};
     ub_post_scores sc;
@@ -136,6 +159,8 @@ int main(void) {
     UB_CHECK(ub_greedy_ens(two, 2, ids, 3, LEN - 3, g2, &e) == UB_OK);
     UB_CHECK(!memcmp(g1, g2, sizeof(int32_t) * (LEN - 3)));
     UB_CHECK(!memcmp(g1, ids + 3, sizeof(int32_t) * (LEN - 3)));
+    UB_CHECK(ub_beam_ens(two, 2, ids, 3, LEN - 3, 4, g2, NULL, &e) == UB_OK);
+    UB_CHECK(!memcmp(g2, ids + 3, sizeof(int32_t) * (LEN - 3))); /* memorised: beam agrees */
     ub_post_scores s2;
     UB_CHECK(ub_score_posts_ens(two, 2, NULL, &p, 0.2, &s2, &e) == UB_OK);
     for (int i = 0; i < NP; i++) UB_CHECK(s2.em[i] == sc.em[i] && s2.es[i] == sc.es[i]);
