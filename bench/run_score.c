@@ -217,24 +217,32 @@ ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *cont
     ub_status st = in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
     for (size_t c0 = 0; !st && c0 < n; c0 += SCORE_BATCH) {
         int nb = n - c0 < SCORE_BATCH ? (int)(n - c0) : SCORE_BATCH;
+        /* rows as long as the batch's longest sequence needs (candidates are short: a secret
+         * or a value after its context), not the full n_ctx */
+        int Tb = 1;
         for (int b = 0; b < nb; b++) {
-            /* the sequence context ++ value, its last T+1 tokens if longer */
+            int len = n_context + (int)(off[c0 + b + 1] - off[c0 + b]);
+            if (len - 1 > Tb) Tb = len - 1;
+        }
+        if (Tb > T) Tb = T;
+        for (int b = 0; b < nb; b++) {
+            /* the sequence context ++ value, its last Tb+1 tokens if longer */
             const int32_t *v = ids + off[c0 + b];
             int nv = (int)(off[c0 + b + 1] - off[c0 + b]), len = n_context + nv;
-            int skip = len > T + 1 ? len - (T + 1) : 0;
-            for (int j = 0; j < T; j++) {
+            int skip = len > Tb + 1 ? len - (Tb + 1) : 0;
+            for (int j = 0; j < Tb; j++) {
                 int pos = skip + j, ok = pos + 1 < len;
                 int x = pos < n_context ? context[pos] : pos < len ? v[pos - n_context] : 0;
                 int y = ok ? (pos + 1 < n_context ? context[pos + 1] : v[pos + 1 - n_context]) : 0;
-                in[b * T + j] = pos < len ? x : 0;
-                tg[b * T + j] = ok && pos + 1 >= n_context ? y : -1;
+                in[b * Tb + j] = pos < len ? x : 0;
+                tg[b * Tb + j] = ok && pos + 1 >= n_context ? y : -1;
             }
         }
-        st = forward_avg(ms, nm, in, tg, nb, T, avg, &probs, blp, e);
+        st = forward_avg(ms, nm, in, tg, nb, Tb, avg, &probs, blp, e);
         for (int b = 0; !st && b < nb; b++) {
             double s = 0;
-            for (int j = 0; j < T; j++)
-                if (tg[b * T + j] >= 0) s -= blp[b * T + j];
+            for (int j = 0; j < Tb; j++)
+                if (tg[b * Tb + j] >= 0) s -= blp[b * Tb + j];
             loss[c0 + b] = s;
         }
     }
