@@ -10,14 +10,16 @@
  * 2 bad usage (unknown option or command, malformed config). */
 enum { UB_EXIT_OK = 0, UB_EXIT_FAIL = 1, UB_EXIT_USAGE = 2 };
 
-typedef enum { OPT_INT, OPT_LONG, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG } ub_opt_type;
+/* OPT_LIST: a string that may be given several times (in a config file, or on the command line,
+ * which replaces the file's): the values are joined with ';'. */
+typedef enum { OPT_INT, OPT_LONG, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG, OPT_LIST } ub_opt_type;
 typedef struct ub_opt {
     const char *name;    /* long option without dashes, e.g. "steps"; also the config-file key */
     ub_opt_type type;
     void *ptr;           /* int*, long*, uint64_t*, double*, const char**, int* (flag) */
     const char *metavar; /* "N", "FILE", ...; NULL for flags */
     const char *help;
-    int set;             /* filled in: 1 if given on the command line or in the config file */
+    int set;             /* filled in: 1 if given in the config file, 2 on the command line */
 } ub_opt;
 
 /* Parse argv[1..] (argv[0] is the command name). Options "--name value" or "--name=value";

@@ -28,7 +28,12 @@ static ub_opt *find_opt(ub_opt *opts, const char *name, size_t len) {
 }
 
 /* Store a textual value; returns 0 or -1 with msg set. */
-static int set_value(ub_opt *o, const char *v, char *msg, size_t mlen) {
+/* Joined OPT_LIST values, kept until exit like the config file's strings. */
+static char *joined[64];
+static int n_joined;
+
+/* origin: 1 config file, 2 command line */
+static int set_value(ub_opt *o, const char *v, char *msg, size_t mlen, int origin) {
     char *end = NULL;
     errno = 0;
     switch (o->type) {
@@ -60,13 +65,29 @@ static int set_value(ub_opt *o, const char *v, char *msg, size_t mlen) {
     case OPT_STR:
         *(const char **)o->ptr = v;
         break;
+    case OPT_LIST:
+        if (o->set == origin && *(const char **)o->ptr) { /* again from the same source: join */
+            const char *old = *(const char **)o->ptr;
+            size_t n = strlen(old) + strlen(v) + 2;
+            char *j = n_joined < 64 ? malloc(n) : NULL;
+            if (!j) {
+                snprintf(msg, mlen, "--%s: too many values", o->name);
+                return -1;
+            }
+            snprintf(j, n, "%s;%s", old, v);
+            joined[n_joined++] = j;
+            *(const char **)o->ptr = j;
+        } else {
+            *(const char **)o->ptr = v;
+        }
+        break;
     case OPT_FLAG:
         if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) *(int *)o->ptr = 1;
         else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) *(int *)o->ptr = 0;
         else goto bad;
         break;
     }
-    o->set = 1;
+    o->set = origin;
     return 0;
 bad:
     snprintf(msg, mlen, "bad value '%s' for %s (expected %s)", v, o->name,
@@ -109,14 +130,14 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
         return 0;
     }
     const char *v = value;
-    if (o->type == OPT_STR) {
+    if (o->type == OPT_STR || o->type == OPT_LIST) {
         if (c->nstrings == 256) {
             snprintf(c->msg, sizeof c->msg, "too many string values");
             return 0;
         }
         v = c->strings[c->nstrings++] = strdup(value);
     }
-    return set_value(o, v, c->msg, sizeof c->msg) == 0;
+    return set_value(o, v, c->msg, sizeof c->msg, 1) == 0;
 }
 
 int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, char **argv,
@@ -138,6 +159,24 @@ int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, ch
         memset(&c, 0, sizeof c);
         c.opts = opts;
         c.file = cfg;
+        /* inih reads at most INI_MAX_LINE bytes of a line and drops the rest silently: refuse
+         * such a line instead of running with half a value */
+        FILE *f = fopen(cfg, "r");
+        if (f) {
+            char line[INI_MAX_LINE + 2];
+            int ln = 0, longl = 0;
+            while (!longl && fgets(line, sizeof line, f)) {
+                ln++;
+                size_t n = strlen(line);
+                longl = n >= INI_MAX_LINE - 1 && line[n - 1] != '\n';
+            }
+            fclose(f);
+            if (longl) {
+                fprintf(stderr, "unlearnbench %s: %s:%d: line longer than %d bytes; give a long "
+                        "list as several lines of the same key\n", cmd, cfg, ln, INI_MAX_LINE - 2);
+                return UB_EXIT_USAGE;
+            }
+        }
         int rc = ini_parse(cfg, ini_cb, &c);
         if (rc == -1) {
             fprintf(stderr, "unlearnbench %s: %s: %s\n", cmd, cfg, strerror(errno));
@@ -178,7 +217,7 @@ int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, ch
             fprintf(stderr, "unlearnbench %s: option --%s needs a value\n", cmd, o->name);
             return UB_EXIT_USAGE;
         }
-        if (set_value(o, v, msg, sizeof msg)) {
+        if (set_value(o, v, msg, sizeof msg, 2)) {
             fprintf(stderr, "unlearnbench %s: %s\n", cmd, msg);
             return UB_EXIT_USAGE;
         }

@@ -784,21 +784,36 @@ ub_status run_mkdir_p(const char *dir, ub_err *e) {
 
 /* The configuration as INI lines (`--config` reads them back). */
 void run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
+    /* F's size as one key: forget-users and forget-frac exclude each other on reading back */
+    char fsz[64];
+    if (c->forget_users > 0) snprintf(fsz, sizeof fsz, "forget-users = %ld", c->forget_users);
+    else snprintf(fsz, sizeof fsz, "forget-frac = %.17g", c->forget_frac);
+    /* method-params one method per line (an INI line holds at most 200 bytes; the reader
+     * joins repeated keys) */
+    char mp[2048] = "";
+    size_t n = 0;
+    const char *p = c->method_params ? c->method_params : "";
+    while (*p && n < sizeof mp) {
+        size_t len = strcspn(p, ";");
+        if (len) n += (size_t)snprintf(mp + n, sizeof mp - n, "method-params = %.*s\n", (int)len, p);
+        p += len + (p[len] == ';');
+    }
     snprintf(buf, cap,
              "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
-             "forget-rule = %s\nforget-users = %ld\nforget-frac = %.17g\nnonmember-frac = %.17g\n"
-             "all-posts = %d\nmethods = %s\nmethod-params = %s\nseeds = %d\nseed = %llu\nthreads = %d\nmodel = %s\n"
+             "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"
+             "all-posts = %d\nmethods = %s\n%sseeds = %d\nseed = %llu\n"
+             "threads = %d\nmodel = %s\n"
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
-             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\nsisa-slices = %d\n"
-             "split-seed = %llu\npost-format = %s\nbeam-width = %d\n",
+             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
+             "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n",
              c->preset, c->corpus ? "corpus = " : "; corpus: generated from ",
              c->corpus ? c->corpus : "profile and corpus-seed", c->gen_profile,
-             (unsigned long long)c->corpus_seed, c->forget_rule, c->forget_users, c->forget_frac,
-             c->nonmember_frac, c->all_posts, c->methods,
-             c->method_params ? c->method_params : "", c->seeds,
+             (unsigned long long)c->corpus_seed, c->forget_rule, fsz, c->nonmember_frac,
+             c->all_posts, c->methods, mp, c->seeds,
              (unsigned long long)c->seed0, c->threads, c->model, c->steps, c->batch, c->lr,
              c->min_lr, c->continued_steps, c->eval_posts, c->candidates, c->mink_k,
-             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed, c->post_format, c->beam_width);
+             c->sisa_shards, c->sisa_slices, (unsigned long long)c->split_seed, c->post_format,
+             c->beam_width);
 }
 
 static ub_status file_sha256(const char *path, char hex[65], ub_err *e) {

@@ -30,6 +30,12 @@ grep -q "## Deletion from the corpus only" "$tmp/a/report.md" && grep -q "| npo 
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"
+# the stored configuration reproduces the run: `--config` reads it back, same bytes
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 -c "import h5py, sys; sys.stdout.write(h5py.File('$tmp/a/results.h5', 'r').attrs['config'])" >"$tmp/cfg.ini"
+  "$ub" run --config "$tmp/cfg.ini" --quiet --no-plots --out "$tmp/f" >/dev/null 2>"$tmp/err" \
+    && cmp -s "$tmp/a/results.h5" "$tmp/f/results.h5" && ok || { bad "--config from results.h5 does not reproduce the run"; cat "$tmp/err"; }
+fi
 # report from results.h5 alone
 cp "$tmp/a/report.md" "$tmp/report1.md"
 mkdir "$tmp/c" && cp "$tmp/a/results.h5" "$tmp/c/"
@@ -85,6 +91,10 @@ head -c 3000 "$tmp/a/corpus.h5" >"$tmp/trunc.h5"
 "$ub" run --methods nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -eq 2 ]] && grep -q "nonsense" "$tmp/err" \
   && ok || bad "unknown method"
 "$ub" run --forget-rule nonsense --out "$tmp/e" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "unknown rule"
+# a config line longer than inih reads is refused, not truncated
+printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.ini"
+"$ub" run --config "$tmp/long.ini" --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -eq 2 ]] && grep -q "long.ini:1: line longer" "$tmp/err" \
+  && ok || { bad "long config line"; cat "$tmp/err"; }
 "$ub" run --help >"$tmp/help" && grep -q "gradient_ascent" "$tmp/help" && grep -q "know_rank" "$tmp/help" \
   && ok || bad "--help lists the methods and metrics"
 "$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
