@@ -294,7 +294,7 @@ ub_status ub_grid(const ub_run_cfg *cfg, int *merged, ub_err *e) {
     if (!failed && !cfg->quiet)
         fprintf(stderr, "process %d of %d: %d tasks run, %d done before; %d of %d sizes "
                 "complete%s\n", rank, size, ran, done, merger ? complete : 0, ns,
-                merger ? "" : " (rank 0 merges)");
+                merger ? "" : mpi ? " (rank 0 merges)" : " (a run without --task-count merges)");
 #ifdef UB_HAVE_MPI
     if (mpi) MPI_Finalize();
 #endif

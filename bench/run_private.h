@@ -148,6 +148,14 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
 /* The set's posts as one token stream (a view: t->ids points into s). */
 void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
 
+/* Metrics (bench/run_metrics.c): those of r alone, then those relative to original, retrain
+ * and the reference model retrain_ref (after every model of the seed has its own). */
+ub_status run_metrics_own(model_result *r, const run_corpus *rc, const secret_set *ss,
+                          const probe_set *ps, ub_err *e);
+ub_status run_metrics_relative(model_result *r, const model_result *orig,
+                               const model_result *ret, const model_result *refm,
+                               const run_scenario *sc, ub_err *e);
+
 /* SISA (bench/run_sisa.c): the shard ensemble trained on all members (full) and after deleting
  * F (del), both scored. */
 ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
