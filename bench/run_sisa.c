@@ -58,7 +58,9 @@ static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scena
             st = ub_fail(e, UB_EARG, "SISA shard %d slice %d has %zu tokens, fewer than one "
                          "window: use fewer shards or slices", k, r, tok.n);
         long before = s.step;
-        if (!st) st = gpt_train(m, &tok, &c, &s, NULL, NULL, NULL, e);
+        /* a stage with no steps of its own (steps/S < R) trains nothing; stop_at 0 would mean
+         * "no stop" to gpt_train */
+        if (!st && c.stop_at > s.step) st = gpt_train(m, &tok, &c, &s, NULL, NULL, NULL, e);
         *steps_done += s.step - before;
         gpt_train_state_free(&s);
         run_set_free(&set);
@@ -70,8 +72,13 @@ static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scena
             q->v = q->v ? q->v : malloc(nb);
             if (!q->p || !q->m || !q->v) return ub_fail(e, UB_ENOMEM, "out of memory for SISA");
             memcpy(q->p, m->params_mem, nb);
-            memcpy(q->m, m->m_mem, nb);
-            memcpy(q->v, m->v_mem, nb);
+            if (m->m_mem) { /* no step yet: the moments are still unallocated zeros */
+                memcpy(q->m, m->m_mem, nb);
+                memcpy(q->v, m->v_mem, nb);
+            } else {
+                memset(q->m, 0, nb);
+                memset(q->v, 0, nb);
+            }
             q->adam_step = m->adam_step;
         }
     }
@@ -149,8 +156,8 @@ ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
             const sisa_ckpt *q = &ck[(size_t)k * R + r0 - 1];
             size_t nb = m->n_params * sizeof(float);
             memcpy(m->params_mem, q->p, nb);
-            memcpy(m->m_mem, q->m, nb);
-            memcpy(m->v_mem, q->v, nb);
+            if (m->m_mem) memcpy(m->m_mem, q->m, nb); /* else q's moments are zeros */
+            if (m->v_mem) memcpy(m->v_mem, q->v, nb);
             m->adam_step = q->adam_step;
         }
         st = sisa_stages(m, rc, sc, shard, slice, k, r0, R, 1, &base, NULL, &steps_del, e);

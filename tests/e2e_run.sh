@@ -20,6 +20,20 @@ args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --ev
 # SISA's deletion is exact: its shards equal SISA trained without F, bit for bit
 "$ub" run "${args[@]}" --seeds 1 --methods none --sisa-check --out "$tmp/s" >/dev/null 2>"$tmp/err" \
   && ok || { bad "SISA after deletion differs from SISA without F"; cat "$tmp/err"; }
+# SISA with fewer steps per shard than slices: some stages have no steps of their own, and the
+# deletion can never cost more than training the shards
+"$ub" run --seeds 1 --model micro --steps 4 --continued-steps 4 --candidates 4 --eval-posts 8 --forget-users 3 \
+  --sisa-shards 2 --sisa-slices 4 --threads 2 --methods none --quiet --no-plots --out "$tmp/t" >/dev/null 2>"$tmp/err" \
+  && ok || { bad "SISA with short stages"; cat "$tmp/err"; }
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/t/results.h5" <<'PY' && ok || bad "SISA costs more than its full training"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+models, names = list(f["model_names"].asstr()[...]), list(f["metric_names"].asstr()[...])
+c = f["metrics"][0, :, names.index("cost_gflop")]
+assert c[models.index("sisa")] <= c[models.index("sisa_full")] <= c[models.index("retrain")] * 1.0001, c
+PY
+fi
 for f in results.h5 timings.h5 report.md corpus.h5; do
   [[ -s "$tmp/a/$f" ]] && ok || bad "missing $f"
 done
