@@ -6,14 +6,14 @@
 
 #include "run_private.h"
 
-/* A cloze "prompt" + "value": the prompt's trailing space moves to the value, so that the value
- * is tokenized as it is inside a post (the pre-tokenizer keeps a space with the word after it). */
-static void split_space(const char *prompt, const char *value, char *p, size_t pcap, char *v,
-                        size_t vcap) {
+/* A cloze's prompt without its trailing space, into p; the space (" " or "") into lead, to go
+ * before the value, so that the value is tokenized as it is inside a post (the pre-tokenizer
+ * keeps a space with the word after it). */
+static void split_space(const char *prompt, char *p, size_t pcap, char lead[2]) {
     size_t n = strlen(prompt);
     int sp = n > 0 && prompt[n - 1] == ' ';
     snprintf(p, pcap, "%.*s", (int)(n - (size_t)sp), prompt);
-    snprintf(v, vcap, "%s%s", sp ? " " : "", value);
+    lead[0] = sp ? ' ' : '\0', lead[1] = '\0';
 }
 
 enum { MAX_PROMPT = 1024, MAX_VALUE = 256 };
@@ -48,7 +48,7 @@ ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario 
         ss->ids[k] = ub_malloc(((size_t)n_cand + 1) * MAX_VALUE * sizeof(int32_t), "candidates", e);
         ss->off[k] = ub_malloc(((size_t)n_cand + 2) * sizeof(size_t), "candidates", e);
         if (!ss->ctx[k] || !ss->ids[k] || !ss->off[k]) return UB_ENOMEM;
-        split_space(corpus_s(c, s->prefix), "", pre, sizeof pre, lead, sizeof lead);
+        split_space(corpus_s(c, s->prefix), pre, sizeof pre, lead);
         ss->n_ctx[k] = run_encode_prompt(rc, s->user, pre, ss->ctx[k], MAX_PROMPT);
         if (ss->n_ctx[k] < 0)
             return ub_fail(e, UB_EFORMAT, "secret %zu: prefix longer than %d bytes", i, MAX_PROMPT);
@@ -112,7 +112,7 @@ ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenari
             ps->ids[k] = ub_malloc((size_t)pr[q].n_values * MAX_VALUE * sizeof(int32_t), "probe", e);
             ps->off[k] = ub_malloc(((size_t)pr[q].n_values + 1) * sizeof(size_t), "probe", e);
             if (!ps->ctx[k] || !ps->ids[k] || !ps->off[k]) return UB_ENOMEM;
-            split_space(pr[q].before, "", pre, sizeof pre, lead, sizeof lead);
+            split_space(pr[q].before, pre, sizeof pre, lead);
             ps->n_ctx[k] = run_encode_prompt(rc, ps->user[k], pre, ps->ctx[k], MAX_PROMPT);
             if (ps->n_ctx[k] < 0) return ub_fail(e, UB_EFORMAT, "probe context too long");
             ps->off[k][0] = 0;

@@ -92,12 +92,19 @@ static int diff(const report *r, int m, int b, int k, double *mean, double *half
     return n;
 }
 
-static void cell(const report *r, int m, int k, int prec) {
+/* "mean ± half" of metric k of model m over seeds into buf ("n/a" when it has no value). */
+static const char *fmt_mean(const report *r, int m, int k, int prec, char *buf, size_t cap) {
     double mean, half;
-    int n = k >= 0 ? stat(r, m, k, &mean, &half) : 0;
-    if (n == 0) fprintf(r->out, " n/a |");
-    else if (!isfinite(half)) fprintf(r->out, " %.*f |", prec, mean);
-    else fprintf(r->out, " %.*f ± %.*f |", prec, mean, prec, half);
+    int n = k >= 0 && m >= 0 ? stat(r, m, k, &mean, &half) : 0;
+    if (n == 0) snprintf(buf, cap, "n/a");
+    else if (!isfinite(half)) snprintf(buf, cap, "%.*f", prec, mean);
+    else snprintf(buf, cap, "%.*f ± %.*f", prec, mean, prec, half);
+    return buf;
+}
+
+static void cell(const report *r, int m, int k, int prec) {
+    char b[96];
+    fprintf(r->out, " %s |", fmt_mean(r, m, k, prec, b, sizeof b));
 }
 
 /* A table of the first rows models (all: r->M) and the metrics cols. */
@@ -444,13 +451,7 @@ ub_status ub_run_report(const char *dir, ub_err *e) {
 /* "m ± h" of model m's metric (name) into buf, or "n/a". */
 static const char *fmt_stat(const report *r, int m, const char *name, int prec, char *buf,
                             size_t cap) {
-    int k = metric_index(r, name);
-    double mean, half;
-    int n = k >= 0 && m >= 0 ? stat(r, m, k, &mean, &half) : 0;
-    if (n == 0) snprintf(buf, cap, "n/a");
-    else if (!isfinite(half)) snprintf(buf, cap, "%.*f", prec, mean);
-    else snprintf(buf, cap, "%.*f ± %.*f", prec, mean, prec, half);
-    return buf;
+    return fmt_mean(r, m, metric_index(r, name), prec, buf, cap);
 }
 
 /* The paired difference m - retrain of a metric, with "**" when its CI excludes 0. */
