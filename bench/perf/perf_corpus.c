@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "perf.h"
 #include "cli.h"
 #include "corpus.h"
 

@@ -22,7 +22,7 @@
  * separately and combined; the dW GEMM (A transposed) is measured without the transpose at
  * the same M, N, K (OpenBLAS packs A either way).
  */
-#include "bench.h"
+#include "perf.h"
 
 #include <omp.h>
 #include <stdio.h>
