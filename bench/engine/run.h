@@ -17,6 +17,7 @@
 
 #include "gpt.h"
 #include "methods.h"
+#include "score.h"
 
 typedef struct ub_run_cfg {
     const char *preset;        /* "quick" or "paper": the defaults below */
@@ -89,49 +90,5 @@ int ub_grid_parse(const char *list, ub_grid_size *out, int cap, ub_err *e);
 ub_status ub_grid(const ub_run_cfg *c, int *merged, ub_err *e);
 /* Write DIR/grid.md: the headline figures of every size side by side (from their results.h5). */
 ub_status ub_grid_report(const ub_run_cfg *c, ub_err *e);
-
-/* ---- the pieces, for tests ---- */
-
-/* Per-post scores of a model on a set of posts (sliding windows of n_ctx with stride n_ctx/2:
- * every target token is scored once, with at least n_ctx/2 tokens of context after the first
- * window). With ref != NULL, also the mean KL(p_ref || p_model) per scored token. */
-typedef struct ub_post_scores {
-    size_t n;
-    double *loss;   /* (n) summed loss of the post's scored tokens, nats */
-    int32_t *ntok;  /* (n) scored tokens */
-    double *mink;   /* (n) Min-K% Prob (mean of the lowest k of log p) */
-    double *minkpp; /* (n) Min-K%++ */
-    double *kl;     /* (n) mean KL to ref per token, or NaN */
-    double *em;     /* (n) exact memorisation: share of scored tokens that are the model's
-                     * top-1 prediction given the true prefix (teacher forcing) */
-    double *es;     /* (n) extraction strength: 1 - k/n for the smallest k such that greedy
-                     * decoding from the first k scored tokens reproduces the rest exactly */
-} ub_post_scores;
-ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double mink_k,
-                         ub_post_scores *out, ub_err *e);
-/* The same for an ensemble of nm models whose next-token probabilities are averaged (SISA). */
-ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_posts *p,
-                             double mink_k, ub_post_scores *out, ub_err *e);
-void ub_post_scores_free(ub_post_scores *s);
-
-/* Loss (nats) of `value` after `context` (token ids; context starts with BOS), for the
- * candidates of a secret: n values, value i is ids[off[i] .. off[i+1]). */
-ub_status ub_score_continuations(gpt_model *m, const int32_t *context, int n_context,
-                                 const int32_t *ids, const size_t *off, size_t n, double *loss,
-                                 ub_err *e);
-ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *context,
-                                     int n_context, const int32_t *ids, const size_t *off,
-                                     size_t n, double *loss, ub_err *e);
-
-/* Greedy decoding: n_new tokens after context (BOS first) into out, each the argmax of the
- * (averaged, for nm > 1) next-token distribution; the context window slides when the sequence
- * outgrows n_ctx. Ties go to the lowest token id. */
-ub_status ub_greedy_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
-                        int32_t *out, ub_err *e);
-/* Beam search of the given width: the sequence of n_new tokens after context with the highest
- * summed log probability that the beam keeps, into out (and that sum into *logp when not
- * NULL). Ties go to the earlier beam, then the lower token id; width 1 is greedy decoding. */
-ub_status ub_beam_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
-                      int width, int32_t *out, double *logp, ub_err *e);
 
 #endif

@@ -1,11 +1,11 @@
-/* bench/run_score.c: per-post and per-continuation scores of a model, the raw material of
+/* bench/eval/score.c: per-post and per-continuation scores of a model, the raw material of
  * every metric. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
-#include "run.h"
+#include "score.h"
 
 enum { SCORE_BATCH = 32 };
 
