@@ -9,7 +9,7 @@
  *  - an ensemble of identical models decodes and scores like one model. */
 #include <string.h>
 
-#include "run_private.h"
+#include "eval.h"
 #include "ubtest.h"
 
 enum { V = 24, NP = 4, LEN = 20 };
@@ -183,10 +183,10 @@ int main(void) {
     ps.n = 1, ps.user = &user, ps.kind = &kind, ps.truth = &truth, ps.n_values = &nv;
     ps.ctx = &ctxp, ps.n_ctx = &nctx, ps.ids = &cidp, ps.off = &coffp;
     double rank = 0;
-    UB_CHECK(run_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    UB_CHECK(ev_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
     UB_CHECK_MSG(rank == 1.5, "rank %g: the truth and its copy tie for first", rank);
     truth = 1; /* now the altered candidate is called true: the memorised ones beat it */
-    UB_CHECK(run_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    UB_CHECK(ev_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
     UB_CHECK_MSG(rank >= 3.0, "rank %g", rank);
 
     gpt_free(&m);

@@ -1,10 +1,11 @@
-/* bench/cmd_run.c: `unlearnbench run` and `unlearnbench report`. */
+/* bench/cli/cmd_run.c: `unlearnbench run` and `unlearnbench report`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "run_private.h"
+#include "report.h"
+#include "run.h"
 
 static void build_usage(char *u, size_t cap) {
     size_t n = (size_t)snprintf(
@@ -18,14 +19,15 @@ static void build_usage(char *u, size_t cap) {
         "posts, retained posts, non-members' posts, fresh posts and F's planted secrets, and\n"
         "write DIR/results.h5 (bench/FORMAT.md), DIR/timings.h5 and DIR/report.md. Without\n"
         "--corpus a corpus is generated into DIR/corpus.h5. With no options: the quick preset.\n\n"
-        "methods (--methods all, none, or a comma list; hyperparameters: bench/methods/README.md):\n");
+        "methods (--methods all, none, or a comma list; hyperparameters:\n"
+        "bench/unlearn/methods/README.md):\n");
     for (int i = 0; i < ul_n_methods && n < cap; i++)
         n += (size_t)snprintf(u + n, cap - n, "  %-20s %s\n", ul_methods[i]->name,
                               ul_methods[i]->summary);
     if (n < cap) n += (size_t)snprintf(u + n, cap - n, "\nmetrics (per seed and model):\n");
-    for (int k = 0; k < M_N_METRICS && n < cap; k++)
-        n += (size_t)snprintf(u + n, cap - n, "  %-24s %s\n", run_metric_names[k],
-                              run_metric_docs[k]);
+    for (int k = 0; k < ev_n_metrics && n < cap; k++)
+        n += (size_t)snprintf(u + n, cap - n, "  %-24s %s\n", ev_metrics[k].name,
+                              ev_metrics[k].doc);
 }
 
 /* Plots (optional: the benchmark never needs Python, the figures do) and report.md of a run
@@ -48,6 +50,29 @@ static int plots_and_report(const char *dir, int quiet, int no_plots) {
     return 0;
 }
 
+/* Progress on stderr: the run's lines, and a progress bar per trained model. */
+typedef struct cli_observer {
+    ub_run_observer o;
+    ub_progress p;
+    char label[80];
+} cli_observer;
+static void obs_line(void *ctx, const char *text) { fprintf(stderr, "%s\n", text); }
+static void obs_begin(void *ctx, const char *label, long steps) {
+    cli_observer *c = ctx;
+    snprintf(c->label, sizeof c->label, "%s", label);
+    ub_progress_init(&c->p, c->label, 0, steps);
+}
+static int obs_step(void *ctx, long step, long steps, float loss, double gn, double lr,
+                    double tps) {
+    ub_progress_step(&((cli_observer *)ctx)->p, step, steps, loss, tps);
+    return 0;
+}
+static void obs_end(void *ctx) { ub_progress_done(&((cli_observer *)ctx)->p); }
+static const ub_run_observer *cli_observer_init(cli_observer *c) {
+    c->o = (ub_run_observer){{obs_line, c}, obs_begin, obs_step, obs_end, c};
+    return &c->o;
+}
+
 int ub_cmd_run(int argc, char **argv) {
     const char *preset = "quick";
     /* the preset must be known before the other defaults: look for it first */
@@ -59,50 +84,51 @@ int ub_cmd_run(int argc, char **argv) {
     ub_run_cfg c;
     if (ub_run_defaults(&c, preset, &e)) return ub_report(&e);
     const char *preset_opt = c.preset, *config = NULL;
-    int no_plots = 0;
+    int no_plots = 0, quiet = 0;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
-        {"corpus", OPT_STR, &c.corpus, "FILE", "corpus file (generated or imported)"},
-        {"profile", OPT_STR, &c.gen_profile, "P", "generator profile without --corpus"},
-        {"corpus-seed", OPT_U64, &c.corpus_seed, "S", "generator seed without --corpus (1)"},
-        {"forget-rule", OPT_STR, &c.forget_rule, "R", "random, heavy, secrets, sensitive, objected"},
-        {"forget-users", OPT_LONG, &c.forget_users, "N", "users in F"},
-        {"forget-frac", OPT_DOUBLE, &c.forget_frac, "F", "share of members in F (0.1)"},
-        {"forget-sizes", OPT_STR, &c.forget_sizes, "LIST",
+        {"corpus", OPT_STR, &c.source.corpus, "FILE", "corpus file (generated or imported)"},
+        {"profile", OPT_STR, &c.source.gen_profile, "P", "generator profile without --corpus"},
+        {"corpus-seed", OPT_U64, &c.source.corpus_seed, "S", "generator seed without --corpus (1)"},
+        {"forget-rule", OPT_STR, &c.scenario.forget_rule, "R", "random, heavy, secrets, sensitive, objected"},
+        {"forget-users", OPT_LONG, &c.scenario.forget_users, "N", "users in F"},
+        {"forget-frac", OPT_DOUBLE, &c.scenario.forget_frac, "F", "share of members in F (0.1)"},
+        {"forget-sizes", OPT_STR, &c.grid.forget_sizes, "LIST",
          "a grid of sizes of F, e.g. \"1,1%,5%,10%\" (paper preset): one run per size in "
          "DIR/<size>/, and DIR/grid.md"},
-        {"task-index", OPT_INT, &c.task_index, "I",
+        {"task-index", OPT_INT, &c.grid.task_index, "I",
          "grid: run tasks I, I+N, ... of the grid only (Slurm arrays; mpirun sets it)"},
-        {"task-count", OPT_INT, &c.task_count, "N",
+        {"task-count", OPT_INT, &c.grid.task_count, "N",
          "grid: processes sharing the tasks; re-run without it to merge"},
-        {"nonmember-frac", OPT_DOUBLE, &c.nonmember_frac, "F", "share of users held out (0.2)"},
-        {"all-posts", OPT_FLAG, &c.all_posts, NULL, "no policy: every corpus-proper post counts"},
-        {"post-format", OPT_STR, &c.post_format, "F",
+        {"nonmember-frac", OPT_DOUBLE, &c.scenario.nonmember_frac, "F", "share of users held out (0.2)"},
+        {"all-posts", OPT_FLAG, &c.scenario.all_posts, NULL, "no policy: every corpus-proper post counts"},
+        {"post-format", OPT_STR, &c.scenario.post_format, "F",
          "author: posts as \"HANDLE: text\" (default; knowledge probes need it), text: alone"},
         {"methods", OPT_STR, &c.methods, "LIST", "approximate methods: all, none, or a,b,c"},
         {"method-params", OPT_LIST, &c.method_params, "SPEC",
          "hyperparameters, e.g. \"npo:steps=20,lr=1e-4;kl:steps=10\" (may be repeated)"},
         {"seeds", OPT_INT, &c.seeds, "N", "repetitions (quick 3, paper 5)"},
         {"seed", OPT_U64, &c.seed0, "S", "first seed (1)"},
-        {"split-seed", OPT_U64, &c.split_seed, "S",
+        {"split-seed", OPT_U64, &c.scenario.split_seed, "S",
          "one split (F, non-members) for every seed: seeds then vary the training only"},
-        {"threads", OPT_INT, &c.threads, "N", "threads (default: all cores)"},
+        {"threads", OPT_INT, &c.threads, "N", "threads (default: UB_THREADS, else all cores)"},
+        {"tune", OPT_STR, &c.tune, "K=V,...", UB_TUNE_HELP},
         {"out", OPT_STR, &c.out_dir, "DIR", "output directory (unlearnbench-out)"},
-        {"model", OPT_STR, &c.model, "P", "model preset (quick: tiny)"},
-        {"steps", OPT_LONG, &c.steps, "N", "training steps of original and retrain"},
-        {"batch", OPT_INT, &c.batch, "B", "windows per step"},
-        {"lr", OPT_DOUBLE, &c.lr, "X", "peak learning rate"},
-        {"min-lr", OPT_DOUBLE, &c.min_lr, "X", "final learning rate"},
-        {"continued-steps", OPT_LONG, &c.continued_steps, "N", "budget of continued"},
-        {"sisa-shards", OPT_INT, &c.sisa_shards, "S", "SISA shards (4)"},
-        {"sisa-slices", OPT_INT, &c.sisa_slices, "R", "SISA slices per shard (4)"},
-        {"sisa-check", OPT_FLAG, &c.sisa_check, NULL,
+        {"model", OPT_STR, &c.train.model, "P", "model preset (quick: tiny)"},
+        {"steps", OPT_LONG, &c.train.steps, "N", "training steps of original and retrain"},
+        {"batch", OPT_INT, &c.train.batch, "B", "windows per step"},
+        {"lr", OPT_DOUBLE, &c.train.lr, "X", "peak learning rate"},
+        {"min-lr", OPT_DOUBLE, &c.train.min_lr, "X", "final learning rate"},
+        {"continued-steps", OPT_LONG, &c.train.continued_steps, "N", "budget of continued"},
+        {"sisa-shards", OPT_INT, &c.sisa.shards, "S", "SISA shards (4)"},
+        {"sisa-slices", OPT_INT, &c.sisa.slices, "R", "SISA slices per shard (4)"},
+        {"sisa-check", OPT_FLAG, &c.sisa.check, NULL,
          "verify: SISA after deletion == SISA trained without F"},
-        {"eval-posts", OPT_INT, &c.eval_posts, "N", "cap on scored retained/non-member posts"},
-        {"candidates", OPT_INT, &c.candidates, "N", "sampled candidates per secret (exposure)"},
-        {"mink-k", OPT_DOUBLE, &c.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
-        {"beam-width", OPT_INT, &c.beam_width, "W", "beam search width of the extraction attack (5)"},
-        {"quiet", OPT_FLAG, &c.quiet, NULL, "no progress output"},
+        {"eval-posts", OPT_INT, &c.scenario.eval_posts, "N", "cap on scored retained/non-member posts"},
+        {"candidates", OPT_INT, &c.scenario.candidates, "N", "sampled candidates per secret (exposure)"},
+        {"mink-k", OPT_DOUBLE, &c.score.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
+        {"beam-width", OPT_INT, &c.score.beam_width, "W", "beam search width of the extraction attack (5)"},
+        {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
         {0}};
@@ -124,31 +150,37 @@ int ub_cmd_run(int argc, char **argv) {
                         "exclude each other\n");
         return UB_EXIT_USAGE;
     }
-    if (one_size) c.forget_sizes = NULL; /* one size given: not the preset's grid */
-    int grid = c.forget_sizes || c.task_count > 1 || getenv("OMPI_COMM_WORLD_SIZE");
+    if (one_size) c.grid.forget_sizes = NULL; /* one size given: not the preset's grid */
+    kn_tune tune;
+    if ((rc = ub_cli_tune(&tune, c.threads, c.tune))) return rc;
+    cli_observer ob;
+    const ub_run_observer *obs = quiet ? NULL : cli_observer_init(&ob);
+    int grid = c.grid.forget_sizes || c.grid.task_count > 1 || getenv("OMPI_COMM_WORLD_SIZE");
     if (!grid) {
-        if (ub_run(&c, &e)) return ub_report(&e);
-        return plots_and_report(c.out_dir, c.quiet, no_plots);
+        if (ub_run(&c, &tune, obs, &e)) return ub_report(&e);
+        return plots_and_report(c.out_dir, quiet, no_plots);
     }
-    if (!c.forget_sizes) { /* distributed seeds of one size */
+    if (!c.grid.forget_sizes) { /* distributed seeds of one size */
         static char one[64];
-        if (c.forget_users > 0) snprintf(one, sizeof one, "%ld", c.forget_users);
-        else snprintf(one, sizeof one, "%.17g", c.forget_frac);
-        c.forget_sizes = one;
+        if (c.scenario.forget_users > 0) snprintf(one, sizeof one, "%ld", c.scenario.forget_users);
+        else snprintf(one, sizeof one, "%.17g", c.scenario.forget_frac);
+        c.grid.forget_sizes = one;
     }
     int merged = 0;
-    if (ub_grid(&c, &merged, &e)) return ub_report(&e);
+    if (ub_grid(&c, &tune, obs, &merged, &e)) return ub_report(&e);
     if (!merged) return 0; /* another process (MPI rank 0, or a final run) merges */
     ub_grid_size sz[UB_GRID_MAX];
-    int ns = ub_grid_parse(c.forget_sizes, sz, UB_GRID_MAX, &e);
+    const char *labels[UB_GRID_MAX];
+    int ns = ub_grid_parse(c.grid.forget_sizes, sz, UB_GRID_MAX, &e);
     for (int i = 0; i < ns; i++) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/%s", c.out_dir, sz[i].label);
-        int rc2 = plots_and_report(dir, c.quiet, no_plots);
+        labels[i] = sz[i].label;
+        int rc2 = plots_and_report(dir, quiet, no_plots);
         if (rc2) return rc2;
     }
-    if (ub_grid_report(&c, &e)) return ub_report(&e);
-    if (!c.quiet) fprintf(stderr, "grid: %s/grid.md\n", c.out_dir);
+    if (ub_grid_report(c.out_dir, c.grid.forget_sizes, labels, ns, &e)) return ub_report(&e);
+    if (!quiet) fprintf(stderr, "grid: %s/grid.md\n", c.out_dir);
     return 0;
 }
 

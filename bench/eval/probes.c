@@ -3,11 +3,9 @@
  * each planted secret from its context. */
 #include <string.h>
 
-#include "run_private.h"
+#include "eval.h"
 
-enum { MAX_VALUE = 256 }; /* longest secret, in tokens (as scenario/secrets.c builds them) */
-
-ub_status run_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e) {
+ub_status ev_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e) {
     double loss[CORPUS_PROBE_MAX_VALUES];
     for (size_t i = 0; i < ps->n; i++) {
         ub_status st = ub_score_continuations_ens(ms, nm, ps->ctx[i], ps->n_ctx[i], ps->ids[i],
@@ -21,9 +19,9 @@ ub_status run_score_probes(double *rank, gpt_model **ms, int nm, const probe_set
     return UB_OK;
 }
 
-ub_status run_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
+ub_status ev_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
                               const secret_set *ss, ub_err *e) {
-    int32_t got[MAX_VALUE];
+    int32_t got[RUN_MAX_VALUE];
     for (size_t i = 0; i < ss->n; i++) {
         const int32_t *want = ss->ids[i]; /* candidate 0 is the secret */
         int n = (int)(ss->off[i][1] - ss->off[i][0]);

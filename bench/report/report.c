@@ -1,131 +1,38 @@
-/* bench/run_report.c: report.md from results.h5 alone (`unlearnbench report DIR`). Every
+/* bench/report/report.c: report.md from results.h5 alone (`unlearnbench report DIR`). Every
  * figure is a mean over seeds with a Student-t 95% CI; "differs from retrain" claims only what
  * the paired CI shows. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
-#include "run_private.h"
+#include "report_private.h"
 
-typedef struct names {
-    char **s;
-    size_t n;
-} names;
-
-static ub_status take_name(void *ctx, size_t i, const char *s, size_t len, ub_err *e) {
-    names *nm = ctx;
-    nm->s[i] = malloc(len + 1);
-    if (!nm->s[i]) return ub_fail(e, UB_ENOMEM, "out of memory");
-    memcpy(nm->s[i], s, len);
-    nm->s[i][len] = '\0';
-    return UB_OK;
-}
-
-static ub_status read_names(hid_t f, const char *ds, const char *file, size_t n, names *nm,
-                            ub_err *e) {
-    nm->s = calloc(n + 1, sizeof(char *));
-    nm->n = n;
-    if (!nm->s) return ub_fail(e, UB_ENOMEM, "out of memory");
-    size_t got = 0;
-    return ub_h5_read_strings(f, ds, file, n, &got, take_name, nm, e);
-}
-
-static void names_free(names *nm) {
-    for (size_t i = 0; nm->s && i < nm->n; i++) free(nm->s[i]);
-    free(nm->s);
-}
-
-typedef struct report {
-    int S, M, K;
-    double *x; /* (S, M, K) */
-    names model, metric, doc;
-    double *sec; /* (S, M) or NULL */
-    int has_plots;
-    double n_set[5];    /* mean posts per seed: forget, retain_eval, nonmember, forget_fresh,
-                         * nonmember_fresh */
-    double n_secrets;   /* mean secrets of F per seed */
-    double n_probes;    /* mean knowledge probes per seed */
-    double n_users_f;   /* mean users of F per seed */
-    int64_t candidates;
-    FILE *out;
-} report;
-
-static int metric_index(const report *r, const char *name) {
-    for (int k = 0; k < r->K; k++)
-        if (!strcmp(r->metric.s[k], name)) return k;
-    return -1;
-}
-
-/* mean and CI half width of metric k of model m over seeds (NaN entries skipped) */
-static int stat(const report *r, int m, int k, double *mean, double *half) {
-    double v[256];
-    int n = 0;
-    for (int s = 0; s < r->S && n < 256; s++) {
-        double x = r->x[((size_t)s * r->M + m) * r->K + k];
-        if (isfinite(x)) v[n++] = x;
-    }
-    if (n == 0) {
-        *mean = *half = NAN;
-        return 0;
-    }
-    mt_mean_ci95(v, (size_t)n, mean, half);
-    return n;
-}
-
-/* paired difference model m - model b over seeds where both are finite */
-static int diff(const report *r, int m, int b, int k, double *mean, double *half) {
-    double v[256];
-    int n = 0;
-    for (int s = 0; s < r->S && n < 256; s++) {
-        double x = r->x[((size_t)s * r->M + m) * r->K + k];
-        double y = r->x[((size_t)s * r->M + b) * r->K + k];
-        if (isfinite(x) && isfinite(y)) v[n++] = x - y;
-    }
-    if (n < 2) {
-        *mean = n ? v[0] : NAN;
-        *half = NAN;
-        return n;
-    }
-    mt_mean_ci95(v, (size_t)n, mean, half);
-    return n;
-}
-
-/* "mean ± half" of metric k of model m over seeds into buf ("n/a" when it has no value). */
-static const char *fmt_mean(const report *r, int m, int k, int prec, char *buf, size_t cap) {
-    double mean, half;
-    int n = k >= 0 && m >= 0 ? stat(r, m, k, &mean, &half) : 0;
-    if (n == 0) snprintf(buf, cap, "n/a");
-    else if (!isfinite(half)) snprintf(buf, cap, "%.*f", prec, mean);
-    else snprintf(buf, cap, "%.*f ± %.*f", prec, mean, prec, half);
-    return buf;
-}
-
-static void cell(const report *r, int m, int k, int prec) {
+static void cell(FILE *o, const res_file *r, int m, int k, int prec) {
     char b[96];
-    fprintf(r->out, " %s |", fmt_mean(r, m, k, prec, b, sizeof b));
+    fprintf(o, " %s |", rp_fmt_mean(r, m, k, prec, b, sizeof b));
 }
 
-/* A table of the first rows models (all: r->M) and the metrics cols. */
-static void table(const report *r, int rows, const char *const *cols, const char *const *heads,
-                  const int *prec, int nc) {
-    fprintf(r->out, "| model |");
-    for (int c = 0; c < nc; c++) fprintf(r->out, " %s |", heads[c]);
-    fprintf(r->out, "\n|---|");
-    for (int c = 0; c < nc; c++) fprintf(r->out, "---|");
-    fprintf(r->out, "\n");
-    for (int m = 0; m < rows; m++) {
-        fprintf(r->out, "| %s |", r->model.s[m]);
-        for (int c = 0; c < nc; c++) cell(r, m, metric_index(r, cols[c]), prec[c]);
-        fprintf(r->out, "\n");
+/* A table of models ms[0..n) (ms NULL: the first n) against the metrics cols. */
+static void table(FILE *o, const res_file *r, const int *ms, int n, const char *const *cols,
+                  const char *const *heads, const int *prec, int nc) {
+    fprintf(o, "| model |");
+    for (int c = 0; c < nc; c++) fprintf(o, " %s |", heads[c]);
+    fprintf(o, "\n|---|");
+    for (int c = 0; c < nc; c++) fprintf(o, "---|");
+    fprintf(o, "\n");
+    for (int i = 0; i < n; i++) {
+        int m = ms ? ms[i] : i;
+        if (m < 0) continue;
+        fprintf(o, "| %s |", r->model[m]);
+        for (int c = 0; c < nc; c++) cell(o, r, m, res_metric(r, cols[c]), prec[c]);
+        fprintf(o, "\n");
     }
-    fprintf(r->out, "\n");
+    fprintf(o, "\n");
 }
 
-static void write_report(report *r, const char *config, const char *version, const char *sha,
-                         int64_t threads, double wall) {
-    FILE *o = r->out;
+static void write_report(FILE *o, const res_file *r, int has_plots) {
+    const char *config = r->config;
     fprintf(o, "# unlearnbench report\n\n");
     const char *ss = strstr(config, "\nsplit-seed = ");
     unsigned long long split = ss ? strtoull(ss + 14, NULL, 10) : 0;
@@ -139,14 +46,15 @@ static void write_report(report *r, const char *config, const char *version, con
     fprintf(o, "Generated by `unlearnbench report` from `results.h5` alone (unlearnbench %s, %lld "
                "threads). Every figure is the mean over **%d seeds** with its 95%% confidence "
                "interval (Student t, n-1 degrees of freedom); %s.%s\n\n",
-            version, (long long)threads, r->S, design,
+            r->version, (long long)r->threads, r->S, design,
             r->S < 2 ? " With one seed there are no intervals: treat every figure as anecdotal."
                      : "");
-    if (isfinite(wall)) fprintf(o, "Wall time of the run: %.0f s.\n\n", wall);
+    if (isfinite(r->wall)) fprintf(o, "Wall time of the run: %.0f s.\n\n", r->wall);
     fprintf(o, "Corpus sha256 `%s`. Configuration (`--config` reads it back):\n\n```ini\n%s```\n\n",
-            sha, config);
-    int ko = 0, kr = 1;
-    int kauc = metric_index(r, "auc_loss");
+            r->sha, config);
+    int ko = res_model(r, "original"), kr = res_model(r, "retrain");
+    int base[3] = {ko, kr, res_model(r, "retrain_ref")};
+    int kauc = res_metric(r, "auc_loss");
     fprintf(o, "## Deletion from the corpus only\n\n");
     fprintf(o, "`original` is the deployed model: F's posts are deleted from the corpus, the "
                "model is unchanged. `retrain` never saw F. What stays in is the difference. "
@@ -161,7 +69,7 @@ static void write_report(report *r, const char *config, const char *version, con
                         "exposure, never-inserted", "16x secrets extracted (beam)",
                         "extraction strength on F", "knowledge rank", "loss on F (nats)"};
     const int hp[] = {3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
-    table(r, 3, hc, hh, hp, 10);
+    table(o, r, base, 3, hc, hh, hp, 10);
     const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
                         "extracted_16", "extracted_beam_16", "es_forget", "em_forget",
                         "know_rank", "loss_forget"};
@@ -177,9 +85,9 @@ static void write_report(report *r, const char *config, const char *version, con
                          "no knowledge probes: an imported corpus, or --post-format text",
                          "no value"};
     for (int i = 0; i < 10; i++) {
-        int k = metric_index(r, hk[i]);
+        int k = res_metric(r, hk[i]);
         double d, h;
-        int n = k >= 0 ? diff(r, ko, kr, k, &d, &h) : 0;
+        int n = k >= 0 ? rp_diff(r, ko, kr, k, &d, &h) : 0;
         if (n == 0) {
             fprintf(o, "- %s: not applicable on this corpus (%s).\n", what[i], why[i]);
             continue;
@@ -195,7 +103,7 @@ static void write_report(report *r, const char *config, const char *version, con
                              : "not distinguishable at this seed count");
     }
     double ma, ha;
-    if (kauc >= 0 && stat(r, kr, kauc, &ma, &ha) >= 2)
+    if (kauc >= 0 && rp_stat(r, kr, kauc, &ma, &ha) >= 2)
         fprintf(o, "- `retrain`'s MIA AUC on F is %.3f ± %.3f: %s 0.5 (a retrained model should "
                    "not tell F from non-members; on real data F and non-members may differ in "
                    "style, which is why the comparison to `retrain`, not to 0.5, is the "
@@ -213,7 +121,7 @@ static void write_report(report *r, const char *config, const char *version, con
                         "KS p (forget quality)", "KL to retrain on F", "ppl retained / original",
                         "ppl unseen / original", "FLOPs / retrain"};
     const int mp[] = {3, 1, 2, 3, 3, 2, 3, 3, 3, 4, 3, 3, 3};
-    table(r, r->M, mc, mh, mp, 13);
+    table(o, r, NULL, r->M, mc, mh, mp, 13);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     enum { NATT = 11 };
@@ -226,11 +134,11 @@ static void write_report(report *r, const char *config, const char *version, con
     fprintf(o, "\n");
     for (int m = 0; m < r->M; m++) {
         if (m == kr) continue;
-        fprintf(o, "| %s |", r->model.s[m]);
+        fprintf(o, "| %s |", r->model[m]);
         for (int a = 0; a < NATT; a++) {
-            int k = metric_index(r, att[a]);
+            int k = res_metric(r, att[a]);
             double d, h;
-            int n = k >= 0 ? diff(r, m, kr, k, &d, &h) : 0;
+            int n = k >= 0 ? rp_diff(r, m, kr, k, &d, &h) : 0;
             if (n < 2 || !isfinite(h)) fprintf(o, " n/a |");
             else fprintf(o, " %s (%+.3f ± %.3f) |", fabs(d) > h ? "**yes**" : "no", d, h);
         }
@@ -243,14 +151,14 @@ static void write_report(report *r, const char *config, const char *version, con
                "and, next to it, the mean cost of deleting one of F's users alone.\n\n"
                "| model | GFLOP | FLOPs / retrain | one user alone / retrain | extra memory (MB) | "
                "wall s |\n|---|---|---|---|---|---|\n");
-    int kf = metric_index(r, "cost_gflop"), kc = metric_index(r, "cost_rel_retrain"),
-        km = metric_index(r, "extra_memory_mb");
+    int kf = res_metric(r, "cost_gflop"), kc = res_metric(r, "cost_rel_retrain"),
+        km = res_metric(r, "extra_memory_mb");
     for (int m = 0; m < r->M; m++) {
-        fprintf(o, "| %s |", r->model.s[m]);
-        cell(r, m, kf, 1);
-        cell(r, m, kc, 3);
-        cell(r, m, metric_index(r, "cost_rel_retrain_one_user"), 3);
-        cell(r, m, km, 1);
+        fprintf(o, "| %s |", r->model[m]);
+        cell(o, r, m, kf, 1);
+        cell(o, r, m, kc, 3);
+        cell(o, r, m, res_metric(r, "cost_rel_retrain_one_user"), 3);
+        cell(o, r, m, km, 1);
         if (r->sec) {
             double v[256], mean, half;
             int n = 0;
@@ -310,7 +218,7 @@ static void write_report(report *r, const char *config, const char *version, con
                "seed count, and a 'no' in the distinguishability table is absence of evidence, "
                "not evidence of forgetting.\n\n");
     fprintf(o, "## Plots\n\n");
-    if (r->has_plots)
+    if (has_plots)
         fprintf(o, "![MIA ROC, log-log](plots/mia_roc.png) ![exposure](plots/exposure.png)\n"
                    "![forgetting vs utility](plots/tradeoff.png) "
                    "![influence decay](plots/decay.png)\n\n(SVG versions next to them.)\n\n");
@@ -318,223 +226,28 @@ static void write_report(report *r, const char *config, const char *version, con
         fprintf(o, "None in this directory: `/usr/bin/python3 scripts/plots.py DIR` draws them "
                    "(needs python3-h5py and python3-matplotlib).\n\n");
     fprintf(o, "## Every metric\n\n| metric | definition |\n|---|---|\n");
-    for (int k = 0; k < r->K; k++) fprintf(o, "| `%s` | %s |\n", r->metric.s[k], r->doc.s[k]);
+    for (int k = 0; k < r->K; k++) fprintf(o, "| `%s` | %s |\n", r->metric[k], r->doc[k]);
     fprintf(o, "\nPer-post and per-secret scores of every model and seed are in `results.h5` "
                "(layout: bench/FORMAT.md).\n");
 }
 
-/* Mean sizes of the scored sets over the seeds (from the datasets' shapes). */
-static ub_status read_counts(hid_t f, const char *path, report *r, ub_err *e) {
-    static const char *const sets[5] = {"forget", "retain_eval", "nonmember", "forget_fresh",
-                                        "nonmember_fresh"};
-    hsize_t ds = (hsize_t)r->S;
-    int64_t *seeds = calloc((size_t)r->S + 1, sizeof(int64_t));
-    if (!seeds) return ub_fail(e, UB_ENOMEM, "out of memory");
-    ub_status st = ub_h5_read(f, "seeds", path, H5T_NATIVE_INT64, seeds, 1, &ds, e);
-    char name[128];
-    int rank;
-    hsize_t d[8];
-    H5T_class_t cls;
-    for (int s = 0; !st && s < r->S; s++) {
-        for (int k = 0; !st && k < 5; k++) {
-            snprintf(name, sizeof name, "seed_%lld/sets/%s/post", (long long)seeds[s], sets[k]);
-            st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
-            if (!st) r->n_set[k] += (double)d[0] / r->S;
-        }
-        snprintf(name, sizeof name, "seed_%lld/secrets/secret", (long long)seeds[s]);
-        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
-        if (!st) r->n_secrets += (double)d[0] / r->S;
-        snprintf(name, sizeof name, "seed_%lld/probes/user", (long long)seeds[s]);
-        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
-        if (!st) r->n_probes += (double)d[0] / r->S;
-        snprintf(name, sizeof name, "seed_%lld/forget_users", (long long)seeds[s]);
-        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
-        if (!st) r->n_users_f += (double)d[0] / r->S;
-        if (!st && s == 0) {
-            snprintf(name, sizeof name, "seed_%lld/secrets", (long long)seeds[s]);
-            hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
-            st = g < 0 ? ub_fail(e, UB_EFORMAT, "%s: no group %s", path, name)
-                       : ub_h5_get_i64(g, "candidates", path, &r->candidates, e);
-            if (g >= 0) H5Gclose(g);
-        }
-    }
-    free(seeds);
-    return st;
-}
-
-/* What a report needs from DIR/results.h5 (and DIR/timings.h5 when present). */
-typedef struct loaded {
-    report r;
-    char config[4096], version[64], sha[65];
-    int64_t threads;
-    double wall;
-} loaded;
-
-static void loaded_free(loaded *l) {
-    names_free(&l->r.model);
-    names_free(&l->r.metric);
-    names_free(&l->r.doc);
-    free(l->r.x);
-    free(l->r.sec);
-    memset(l, 0, sizeof *l);
-}
-
-static ub_status load(const char *dir, loaded *l, ub_err *e) {
-    memset(l, 0, sizeof *l);
-    l->wall = NAN;
-    report *r = &l->r;
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s/results.h5", dir);
-    hid_t f;
-    ub_status st = ub_h5_open(&f, path, e);
+ub_status ub_run_report(const char *dir, ub_err *e) {
+    res_file r;
+    ub_status st = res_load(dir, &r, e);
     if (st) return st;
-    int rank;
-    hsize_t d[8];
-    H5T_class_t cls;
-    st = ub_h5_check_format(f, path, "unlearnbench-results", 1, "results file", e);
-    if (!st) st = ub_h5_shape(f, "metrics", path, &rank, d, &cls, e);
-    if (!st && (rank != 3 || cls != H5T_FLOAT))
-        st = ub_fail(e, UB_EFORMAT, "%s: /metrics must be a 3-D float dataset", path);
-    if (!st) {
-        r->S = (int)d[0], r->M = (int)d[1], r->K = (int)d[2];
-        r->x = malloc(((size_t)r->S * r->M * r->K + 1) * sizeof(double));
-        if (!r->x) st = ub_fail(e, UB_ENOMEM, "out of memory");
-    }
-    if (!st) st = ub_h5_read(f, "metrics", path, H5T_NATIVE_DOUBLE, r->x, 3, d, e);
-    if (!st) st = read_names(f, "model_names", path, (size_t)r->M, &r->model, e);
-    if (!st) st = read_names(f, "metric_names", path, (size_t)r->K, &r->metric, e);
-    if (!st) st = read_names(f, "metric_docs", path, (size_t)r->K, &r->doc, e);
-    if (!st) st = ub_h5_get_str(f, "config", path, l->config, sizeof l->config, e);
-    if (!st) st = ub_h5_get_str(f, "version", path, l->version, sizeof l->version, e);
-    if (!st) st = ub_h5_get_str(f, "corpus_sha256", path, l->sha, sizeof l->sha, e);
-    if (!st) st = ub_h5_get_i64(f, "threads", path, &l->threads, e);
-    if (!st) st = read_counts(f, path, r, e);
-    H5Fclose(f);
-    /* timings.h5 is optional (a results file copied alone still reports) */
-    snprintf(tmp, sizeof tmp, "%s/timings.h5", dir);
-    ub_err te = {0};
-    hid_t tf;
-    if (!st && ub_h5_open(&tf, tmp, &te) == UB_OK) {
-        hsize_t dt[2] = {(hsize_t)r->S, (hsize_t)r->M};
-        r->sec = malloc(((size_t)r->S * r->M + 1) * sizeof(double));
-        if (!r->sec || ub_h5_read(tf, "seconds", tmp, H5T_NATIVE_DOUBLE, r->sec, 2, dt, &te) ||
-            ub_h5_get_f64(tf, "wall_seconds", tmp, &l->wall, &te)) {
-            free(r->sec);
-            r->sec = NULL;
-        }
-        H5Fclose(tf);
-    }
+    char path[4200], tmp[4300];
     snprintf(tmp, sizeof tmp, "%s/plots/mia_roc.png", dir);
     FILE *pf = fopen(tmp, "rb");
-    if (pf) r->has_plots = 1, fclose(pf);
-    if (st) loaded_free(l);
-    return st;
-}
-
-ub_status ub_run_report(const char *dir, ub_err *e) {
-    loaded l;
-    ub_status st = load(dir, &l, e);
-    if (st) return st;
-    char path[4200], tmp[4300];
+    int has_plots = pf != NULL;
+    if (pf) fclose(pf);
     snprintf(path, sizeof path, "%s/report.md", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    l.r.out = fopen(tmp, "w");
-    if (!l.r.out) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
+    FILE *o = fopen(tmp, "w");
+    if (!o) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
     if (!st) {
-        write_report(&l.r, l.config, l.version, l.sha, l.threads, l.wall);
-        if (fclose(l.r.out) || rename(tmp, path)) st = ub_fail(e, UB_EIO, "cannot write %s", path);
-    }
-    loaded_free(&l);
-    return st;
-}
-
-/* "m ± h" of model m's metric (name) into buf, or "n/a". */
-static const char *fmt_stat(const report *r, int m, const char *name, int prec, char *buf,
-                            size_t cap) {
-    return fmt_mean(r, m, metric_index(r, name), prec, buf, cap);
-}
-
-/* The paired difference m - retrain of a metric, with "**" when its CI excludes 0. */
-static const char *fmt_diff(const report *r, int m, const char *name, char *buf, size_t cap) {
-    int k = metric_index(r, name);
-    double d, h;
-    int n = k >= 0 && m >= 0 ? diff(r, m, 1, k, &d, &h) : 0;
-    if (n < 2 || !isfinite(h)) snprintf(buf, cap, "n/a");
-    else snprintf(buf, cap, "%s%+.3f ± %.3f%s", fabs(d) > h ? "**" : "", d, h,
-                  fabs(d) > h ? "**" : "");
-    return buf;
-}
-
-static int model_index(const report *r, const char *name) {
-    for (int m = 0; m < r->M; m++)
-        if (!strcmp(r->model.s[m], name)) return m;
-    return -1;
-}
-
-ub_status ub_grid_report(const ub_run_cfg *cfg, ub_err *e) {
-    ub_grid_size sz[UB_GRID_MAX];
-    int ns = ub_grid_parse(cfg->forget_sizes, sz, UB_GRID_MAX, e);
-    if (ns < 0) return e->code;
-    loaded *L = calloc((size_t)ns, sizeof *L);
-    if (!L) return ub_fail(e, UB_ENOMEM, "out of memory");
-    char dir[4200], path[4300], tmp[4400];
-    ub_status st = UB_OK;
-    int nl = 0;
-    for (; !st && nl < ns; nl++) {
-        snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, sz[nl].label);
-        if ((st = load(dir, &L[nl], e))) break;
-    }
-    snprintf(path, sizeof path, "%s/grid.md", cfg->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *o = st ? NULL : fopen(tmp, "w");
-    if (!st && !o) st = ub_fail(e, UB_EIO, "cannot write %s", tmp);
-    if (!st) {
-        char b[9][64];
-        fprintf(o, "# unlearnbench grid: forget-set sizes\n\n"
-                   "Generated by `unlearnbench run --forget-sizes %s` from each size's "
-                   "`results.h5` (its own report: `<size>/report.md`). Every figure is the mean "
-                   "over the seeds with its 95%% confidence interval (Student t); a difference "
-                   "to `retrain` is paired over seeds and in **bold** when its interval excludes "
-                   "0. The deletion request grows down the table; `retrain` is recomputed for "
-                   "every size.\n\n", cfg->forget_sizes);
-        fprintf(o, "## Deletion from the corpus only, by size of F\n\n"
-                   "| F | seeds | users in F | MIA AUC original | MIA AUC retrain | original - "
-                   "retrain (LOSS) | (reference attack) | (user inference) | (16x secrets "
-                   "exposure) | (knowledge rank) | SISA cost / retrain | SISA one user / "
-                   "retrain |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (int i = 0; i < ns; i++) {
-            const report *r = &L[i].r;
-            int sisa = model_index(r, "sisa");
-            fprintf(o, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                    sz[i].label, r->S, r->n_users_f, fmt_stat(r, 0, "auc_loss", 3, b[0], 64),
-                    fmt_stat(r, 1, "auc_loss", 3, b[1], 64), fmt_diff(r, 0, "auc_loss", b[2], 64),
-                    fmt_diff(r, 0, "auc_ref", b[3], 64), fmt_diff(r, 0, "auc_user_ref", b[4], 64),
-                    fmt_diff(r, 0, "exposure_rank_16", b[5], 64),
-                    fmt_diff(r, 0, "know_rank", b[6], 64),
-                    fmt_stat(r, sisa, "cost_rel_retrain", 3, b[7], 64),
-                    fmt_stat(r, sisa, "cost_rel_retrain_one_user", 3, b[8], 64));
-        }
-        fprintf(o, "\n## Approximate methods: residual influence on the LOSS attack's AUC\n\n"
-                   "0 = like retraining, 1 = as strong as the deployed model "
-                   "(`residual_auc_loss`; noisy where original and retrain are close).\n\n"
-                   "| model |");
-        for (int i = 0; i < ns; i++) fprintf(o, " %s |", sz[i].label);
-        fprintf(o, "\n|---|");
-        for (int i = 0; i < ns; i++) fprintf(o, "---|");
-        fprintf(o, "\n");
-        const report *r0 = &L[0].r;
-        for (int m = 2; m < r0->M; m++) {
-            fprintf(o, "| %s |", r0->model.s[m]);
-            for (int i = 0; i < ns; i++)
-                fprintf(o, " %s |", fmt_stat(&L[i].r, model_index(&L[i].r, r0->model.s[m]),
-                                             "residual_auc_loss", 2, b[0], 64));
-            fprintf(o, "\n");
-        }
-        fprintf(o, "\nConfiguration of the first size (the others differ in the forget-set "
-                   "size only):\n\n```ini\n%s```\n", L[0].config);
+        write_report(o, &r, has_plots);
         if (fclose(o) || rename(tmp, path)) st = ub_fail(e, UB_EIO, "cannot write %s", path);
     }
-    for (int i = 0; i < ns; i++) loaded_free(&L[i]);
-    free(L);
+    res_free(&r);
     return st;
 }

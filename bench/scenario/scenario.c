@@ -1,10 +1,10 @@
-/* bench/run_data.c: a seed's scenario as post sets: who is trained on, who is forgotten, who
- * was never seen. */
+/* bench/scenario/scenario.c: a seed's scenario as post sets: who is trained on, who is
+ * forgotten, who was never seen; and the encoded corpus they are drawn from. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
-#include "run_private.h"
+#include "scenario.h"
 
 void run_set_free(run_set *s) {
     free(s->ids);
@@ -15,8 +15,6 @@ void run_set_free(run_set *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Gather the posts i with take[i] (in corpus order) from the encoded corpus, keeping at most
- * cap of them (a seeded sample when there are more; cap 0 = all). */
 ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
                          uint64_t seed, uint64_t stream, ub_err *e) {
     memset(out, 0, sizeof *out);
@@ -81,7 +79,7 @@ static size_t post_string(const run_corpus *rc, size_t i, char **buf, size_t *ca
     return n;
 }
 
-ub_status run_corpus_encode(run_corpus *rc, int author, int threads, ub_err *e) {
+static ub_status corpus_encode(run_corpus *rc, int author, int threads, ub_err *e) {
     const corpus *c = &rc->c;
     size_t n = c->n_posts;
     rc->author = author;
@@ -103,6 +101,32 @@ ub_status run_corpus_encode(run_corpus *rc, int author, int threads, ub_err *e) 
     free(texts);
     free(lens);
     return st;
+}
+
+ub_status run_corpus_open(run_corpus *rc, const char *path, int author, int threads, ub_err *e) {
+    memset(rc, 0, sizeof *rc);
+    corpus_init(&rc->c);
+    ub_status st = corpus_load(&rc->c, &rc->bpe, path, e);
+    if (!st) st = ub_sha256_file(path, rc->sha256, e);
+    if (!st) st = corpus_encode(rc, author, threads, e);
+    return st;
+}
+
+void run_corpus_free(run_corpus *rc) {
+    free(rc->ids);
+    free(rc->off);
+    free(rc->zlen);
+    corpus_bpe_free(&rc->bpe);
+    corpus_free(&rc->c);
+    memset(rc, 0, sizeof *rc);
+}
+
+void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t) {
+    memset(t, 0, sizeof *t);
+    t->ids = s->ids;
+    t->n = s->off[s->n];
+    t->vocab_size = vocab;
+    ub_sha256_hex(s->ids, t->n * sizeof(int32_t), t->sha256);
 }
 
 int run_encode_prompt(const run_corpus *rc, int64_t user, const char *text, int32_t *out,
@@ -163,7 +187,7 @@ static ub_status match_nonmembers(run_scenario *sc, const corpus *c, ub_err *e) 
     return UB_OK;
 }
 
-ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_run_cfg *cfg,
+ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_scenario_cfg *cfg,
                             uint64_t seed, ub_err *e) {
     memset(sc, 0, sizeof *sc);
     const corpus *c = &rc->c;

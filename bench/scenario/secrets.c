@@ -1,10 +1,10 @@
-/* bench/run_probe.c: what the models are asked about F's users: their planted secrets (exposure
- * among sampled candidates, greedy extraction) and what the corpus says about them (knowledge
- * probes: home city, special-category attribute). */
+/* bench/scenario/secrets.c: what the models are asked about F's users: their planted secrets
+ * with sampled candidates (for exposure and extraction) and what the corpus says about them
+ * (knowledge probes: home city, special-category attribute). eval/probes.c asks the models. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "run_private.h"
+#include "scenario.h"
 
 /* A cloze's prompt without its trailing space, into p; the space (" " or "") into lead, to go
  * before the value, so that the value is tokenized as it is inside a post (the pre-tokenizer
@@ -16,7 +16,7 @@ static void split_space(const char *prompt, char *p, size_t pcap, char lead[2]) 
     lead[0] = sp ? ' ' : '\0', lead[1] = '\0';
 }
 
-enum { MAX_PROMPT = 1024, MAX_VALUE = 256 };
+enum { MAX_PROMPT = 1024, MAX_VALUE = RUN_MAX_VALUE };
 
 void secret_set_free(secret_set *s) {
     for (size_t i = 0; i < s->n; i++) free(s->ctx[i]), free(s->ids[i]), free(s->off[i]);
@@ -27,6 +27,7 @@ void secret_set_free(secret_set *s) {
 ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario *sc, int n_cand,
                        uint64_t seed, ub_err *e) {
     memset(ss, 0, sizeof *ss);
+    ss->n_cand = n_cand;
     const corpus *c = &rc->c;
     size_t n = 0;
     for (size_t i = 0; i < c->n_secrets; i++) n += sc->in_forget[c->secrets[i].user];

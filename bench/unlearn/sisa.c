@@ -1,10 +1,10 @@
-/* bench/run_sisa.c: SISA (Bourtoule et al. 2021) as one of the run's models. */
+/* bench/unlearn/sisa.c: SISA (Bourtoule et al. 2021), exact unlearning by sharded training. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "run_private.h"
+#include "unlearn.h"
 
 /* ---- SISA (Bourtoule et al. 2021) ------------------------------------------------------
  * Members are dealt into S shards and, within a shard, into R slices, by user (the unit of
@@ -14,10 +14,11 @@
  * affected shard from the checkpoint before F's earliest slice and trains the remaining stages
  * without F; the result is by construction the model SISA would have trained without F. The
  * ensemble predicts with the average of the shard models' next-token probabilities. */
-typedef struct sisa_ckpt {
-    float *p, *m, *v; /* (n_params) each; m, v NULL before the first step */
+struct ul_sisa_ckpt {
+    float *p, *m, *v; /* (n_params) each */
     long adam_step;
-} sisa_ckpt;
+};
+typedef ul_sisa_ckpt sisa_ckpt;
 
 static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_scenario *sc,
                                 const int *shard, const int *slice, int k, int r,
@@ -85,19 +86,20 @@ static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scena
     return st;
 }
 
-ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
-                   const run_corpus *rc, const run_scenario *sc, const gpt_config *mc,
-                   const gpt_train_cfg *tc, const kn_tune *tu, const secret_set *ss,
-                   const probe_set *ps, gpt_model *ret, ub_err *e) {
-    int S = cfg->sisa_shards, R = cfg->sisa_slices;
+ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc,
+                        const run_scenario *sc, const gpt_config *mc, const gpt_train_cfg *tc,
+                        const kn_tune *tu, const ub_log *log, ub_err *e) {
+    memset(s, 0, sizeof *s);
+    int S = s->S = cfg->shards, R = s->R = cfg->slices;
+    s->rc = rc, s->sc = sc;
     size_t nu = rc->c.n_users;
-    int *shard = ub_calloc(nu + 1, sizeof(int), "sisa", e);
-    int *slice = ub_calloc(nu + 1, sizeof(int), "sisa", e);
+    s->shard = ub_calloc(nu + 1, sizeof(int), "sisa", e);
+    s->slice = ub_calloc(nu + 1, sizeof(int), "sisa", e);
     int64_t *mem = ub_calloc(nu + 1, sizeof(int64_t), "sisa", e);
-    gpt_model *ms = ub_calloc((size_t)S, sizeof(gpt_model), "sisa", e);
-    gpt_model **mp = ub_calloc((size_t)S, sizeof(gpt_model *), "sisa", e);
-    sisa_ckpt *ck = ub_calloc((size_t)S * R, sizeof(sisa_ckpt), "sisa", e);
-    ub_status st = shard && slice && mem && ms && mp && ck ? UB_OK : UB_ENOMEM;
+    s->ms = ub_calloc((size_t)S, sizeof(gpt_model), "sisa", e);
+    s->ens = ub_calloc((size_t)S, sizeof(gpt_model *), "sisa", e);
+    s->ck = ub_calloc((size_t)S * R, sizeof(sisa_ckpt), "sisa", e);
+    ub_status st = s->shard && s->slice && mem && s->ms && s->ens && s->ck ? UB_OK : UB_ENOMEM;
     int64_t nm = 0;
     for (size_t u = 0; !st && u < nu; u++)
         if (sc->split.role[u] == CORPUS_ROLE_MEMBER) mem[nm++] = (int64_t)u;
@@ -112,89 +114,110 @@ ub_status run_sisa(model_result *full, model_result *del, const ub_run_cfg *cfg,
         int64_t per = (nm + S - 1) / S;
         for (int64_t i = 0; i < nm; i++) {
             int64_t k = i % S, j = i / S;
-            shard[mem[i]] = (int)k;
-            slice[mem[i]] = (int)(j * R / per);
+            s->shard[mem[i]] = (int)k;
+            s->slice[mem[i]] = (int)(j * R / per);
         }
     }
-    gpt_train_cfg base = *tc;
-    base.steps = (tc->steps + S - 1) / S;
-    base.warmup = base.steps / 50 > 0 ? base.steps / 50 : 1;
-    long steps_full = 0, steps_del = 0;
+    free(mem);
+    gpt_train_cfg *base = &s->base;
+    *base = *tc;
+    base->steps = (tc->steps + S - 1) / S;
+    base->warmup = base->steps / 50 > 0 ? base->steps / 50 : 1;
+    long steps_full = 0;
     double t0 = ub_now();
-    if (!cfg->quiet && !st) fprintf(stderr, "  sisa: %d shards x %d slices ...\n", S, R);
+    s->steps_full = 0;
+    if (!st) ub_logf(log, "  sisa: %d shards x %d slices ...", S, R);
     for (int k = 0; !st && k < S; k++) {
-        st = gpt_build(&ms[k], mc, tu, e);
+        st = gpt_build(&s->ms[k], mc, tu, e);
         if (st) break;
-        mp[k] = &ms[k];
-        gpt_init_gpt2(&ms[k], base.seed * 1000003u + (uint64_t)k);
-        st = sisa_stages(&ms[k], rc, sc, shard, slice, k, 0, R, 0, &base, ck + (size_t)k * R,
-                         &steps_full, e);
+        s->ens[k] = &s->ms[k];
+        gpt_init_gpt2(&s->ms[k], base->seed * 1000003u + (uint64_t)k);
+        st = sisa_stages(&s->ms[k], rc, sc, s->shard, s->slice, k, 0, R, 0, base,
+                         s->ck + (size_t)k * R, &steps_full, e);
     }
     double step_tokens = (double)tc->batch * tc->ctx;
-    full->seconds = ub_now() - t0;
-    full->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_full);
-    full->extra_bytes = st ? 0 : (size_t)S * R * 3 * ms[0].n_params * sizeof(float) +
-                                     (size_t)(S - 1) * ms[0].n_params * 4 * sizeof(float);
-    if (!st) st = run_score_models(full, mp, S, ret, rc, sc, ss, ps, cfg, e);
-    /* the deletion */
-    t0 = ub_now();
+    s->seconds_full = ub_now() - t0;
+    if (!st) {
+        size_t np = s->ms[0].n_params;
+        s->flops_full = gpt_train_flops(mc, np, tc->ctx, step_tokens * steps_full);
+        s->steps_full = steps_full;
+        s->extra_bytes = (size_t)S * R * 3 * np * sizeof(float) +
+                         (size_t)(S - 1) * np * 4 * sizeof(float);
+    }
+    return st;
+}
+
+ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *mc,
+                         const kn_tune *tu, const ub_log *log, ub_err *e) {
+    int S = s->S, R = s->R;
+    const run_scenario *sc = s->sc;
+    const gpt_train_cfg *base = &s->base;
+    double t0 = ub_now();
     int affected = 0;
+    long steps_del = 0;
+    ub_status st = UB_OK;
     for (int k = 0; !st && k < S; k++) {
         int r0 = R;
         for (size_t i = 0; i < sc->n_forget; i++)
-            if (shard[sc->forget_users[i]] == k && slice[sc->forget_users[i]] < r0)
-                r0 = slice[sc->forget_users[i]];
+            if (s->shard[sc->forget_users[i]] == k && s->slice[sc->forget_users[i]] < r0)
+                r0 = s->slice[sc->forget_users[i]];
         if (r0 == R) continue; /* no F user in this shard: the model stays */
         affected++;
-        gpt_model *m = &ms[k];
+        gpt_model *m = &s->ms[k];
         if (r0 == 0) { /* from scratch: the same initialisation */
-            gpt_init_gpt2(m, base.seed * 1000003u + (uint64_t)k);
+            gpt_init_gpt2(m, base->seed * 1000003u + (uint64_t)k);
             if (m->m_mem) memset(m->m_mem, 0, m->n_params * sizeof(float));
             if (m->v_mem) memset(m->v_mem, 0, m->n_params * sizeof(float));
             m->adam_step = 0;
         } else {
-            const sisa_ckpt *q = &ck[(size_t)k * R + r0 - 1];
+            const sisa_ckpt *q = &s->ck[(size_t)k * R + r0 - 1];
             size_t nb = m->n_params * sizeof(float);
             memcpy(m->params_mem, q->p, nb);
             if (m->m_mem) memcpy(m->m_mem, q->m, nb); /* else q's moments are zeros */
             if (m->v_mem) memcpy(m->v_mem, q->v, nb);
             m->adam_step = q->adam_step;
         }
-        st = sisa_stages(m, rc, sc, shard, slice, k, r0, R, 1, &base, NULL, &steps_del, e);
+        st = sisa_stages(m, s->rc, sc, s->shard, s->slice, k, r0, R, 1, base, NULL, &steps_del, e);
     }
-    del->seconds = ub_now() - t0;
-    del->flops = st ? 0 : gpt_train_flops(mc, ms[0].n_params, tc->ctx, step_tokens * steps_del);
-    del->extra_bytes = full->extra_bytes;
+    const gpt_train_cfg *tc = base; /* batch and ctx are the original's */
+    double step_tokens = (double)tc->batch * tc->ctx;
+    size_t np = s->ms[0].n_params;
+    s->seconds_del = ub_now() - t0;
+    s->flops_del = st ? 0 : gpt_train_flops(mc, np, tc->ctx, step_tokens * steps_del);
     /* one user alone: the stages from its slice on, in its shard only */
     double one = 0;
     for (size_t i = 0; i < sc->n_forget; i++) {
-        int r0 = slice[sc->forget_users[i]];
-        one += (double)(base.steps * R / R - base.steps * r0 / R);
+        int r0 = s->slice[sc->forget_users[i]];
+        one += (double)(base->steps * R / R - base->steps * r0 / R);
     }
-    del->flops_one_user = sc->n_forget ? gpt_train_flops(mc, ms[0].n_params, tc->ctx,
-                                                         step_tokens * one / sc->n_forget)
-                                       : NAN;
-    if (!cfg->quiet && !st)
-        fprintf(stderr, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps\n", affected,
-                S, steps_del, steps_full);
+    s->flops_one_user = sc->n_forget ? gpt_train_flops(mc, np, tc->ctx,
+                                                       step_tokens * one / sc->n_forget)
+                                     : NAN;
+    if (!st)
+        ub_logf(log, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps", affected, S,
+                steps_del, s->steps_full);
     /* --sisa-check: train SISA without F from scratch and require the very same bits */
-    for (int k = 0; !st && cfg->sisa_check && k < S; k++) {
+    for (int k = 0; !st && cfg->check && k < S; k++) {
         gpt_model x;
         long dummy = 0;
         st = gpt_build(&x, mc, tu, e);
         if (st) break;
-        gpt_init_gpt2(&x, base.seed * 1000003u + (uint64_t)k);
-        st = sisa_stages(&x, rc, sc, shard, slice, k, 0, R, 1, &base, NULL, &dummy, e);
-        if (!st && memcmp(x.params_mem, ms[k].params_mem, x.n_params * sizeof(float)))
+        gpt_init_gpt2(&x, base->seed * 1000003u + (uint64_t)k);
+        st = sisa_stages(&x, s->rc, sc, s->shard, s->slice, k, 0, R, 1, base, NULL, &dummy, e);
+        if (!st && memcmp(x.params_mem, s->ms[k].params_mem, x.n_params * sizeof(float)))
             st = ub_fail(e, UB_EINTERNAL, "SISA shard %d after the deletion differs from SISA "
                          "trained without F", k);
         gpt_free(&x);
-        if (!st && !cfg->quiet && k == S - 1)
-            fprintf(stderr, "  sisa: check passed, every shard equals its retraining without F\n");
+        if (!st && k == S - 1)
+            ub_logf(log, "  sisa: check passed, every shard equals its retraining without F");
     }
-    if (!st) st = run_score_models(del, mp, S, ret, rc, sc, ss, ps, cfg, e);
-    for (int k = 0; ms && k < S; k++) gpt_free(&ms[k]);
-    for (size_t i = 0; ck && i < (size_t)S * R; i++) free(ck[i].p), free(ck[i].m), free(ck[i].v);
-    free(shard), free(slice), free(mem), free(ms), free(mp), free(ck);
     return st;
+}
+
+void ul_sisa_free(ul_sisa *s) {
+    for (int k = 0; s->ms && k < s->S; k++) gpt_free(&s->ms[k]);
+    for (size_t i = 0; s->ck && i < (size_t)s->S * s->R; i++)
+        free(s->ck[i].p), free(s->ck[i].m), free(s->ck[i].v);
+    free(s->shard), free(s->slice), free(s->ms), free(s->ens), free(s->ck);
+    memset(s, 0, sizeof *s);
 }

@@ -1,10 +1,11 @@
-/* datasets/ub.h: the core every module shares (library ub_core).
+/* kernels/core/ub.h: the core every layer above the kernels shares (library ub_core).
  *   - status codes and a one-line error message carried in an explicit ub_err struct;
  *   - HDF5 helpers: atomic output files (NAME.tmp, fsync, rename), typed reads that check dtype
  *     and shape, attributes, reproducible bytes (no object timestamps);
  *   - a counter-based RNG (Philox4x32-10 from Random123): the numbers depend only on
  *     (seed, stream, counter), never on thread count or call order across streams;
- *   - SHA-256 of byte ranges (OpenSSL EVP) for content hashes.
+ *   - SHA-256 of byte ranges and files (OpenSSL EVP) for content hashes;
+ *   - a sink for progress lines (ub_log), so that libraries report progress without printing.
  * Library code returns a ub_status and fills ub_err; only the CLI prints the message and exits.
  */
 #ifndef UB_CORE_H
@@ -62,8 +63,6 @@ void ub_h5_abort(ub_h5out *o);
 /* Open an existing file read-only; a missing file, a non-HDF5 file and a truncated one each get
  * their own message naming the path. */
 ub_status ub_h5_open(hid_t *file, const char *path, ub_err *e);
-/* Open read-write (for appending to an existing output, e.g. a cache). */
-ub_status ub_h5_open_rw(hid_t *file, const char *path, ub_err *e);
 
 /* Check the root attributes `format` == format and `format_version` == version of an open file;
  * `what` names the kind in the message ("checkpoint", "corpus"). */
@@ -134,9 +133,19 @@ void ub_rng_shuffle(ub_rng *r, int64_t *idx, int64_t n);
  * -------------------------------------------------------------------------------------------- */
 /* hex (65 bytes incl. NUL) = SHA-256 of data (n bytes). */
 void ub_sha256_hex(const void *data, size_t n, char hex[65]);
+/* hex = SHA-256 of the bytes of the file at path. */
+ub_status ub_sha256_file(const char *path, char hex[65], ub_err *e);
 /* Monotonic seconds. */
 double ub_now(void);
 /* Peak resident set size of this process in bytes (from getrusage). */
 size_t ub_peak_rss(void);
+
+/* Where progress lines go: the CLI prints them, a library only formats them. A NULL sink (or
+ * line == NULL) drops them, which is how --quiet works. */
+typedef struct ub_log {
+    void (*line)(void *ctx, const char *text); /* one line, without its newline */
+    void *ctx;
+} ub_log;
+void ub_logf(const ub_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -103,10 +103,6 @@ ub_status ub_h5_open(hid_t *file, const char *path, ub_err *e) {
     return open_mode(file, path, H5F_ACC_RDONLY, e);
 }
 
-ub_status ub_h5_open_rw(hid_t *file, const char *path, ub_err *e) {
-    return open_mode(file, path, H5F_ACC_RDWR, e);
-}
-
 ub_status ub_h5_check_format(hid_t file, const char *path, const char *format, int version,
                              const char *what, ub_err *e) {
     char fmt[64] = "";

@@ -61,4 +61,9 @@ extern const ul_method *const ul_methods[];
 extern const int ul_n_methods;
 const ul_method *ul_find(const char *name);
 
+/* dst = a new model with src's config and tune, its parameters copied (no gradients, no
+ * moments): the copy of the original a method changes, or a reference for outputs
+ * (gpt_forward writes activations, so the const original is never run itself). */
+ub_status ul_copy_model(gpt_model *dst, const gpt_model *src, ub_err *e);
+
 #endif

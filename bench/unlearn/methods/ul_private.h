@@ -140,11 +140,6 @@ void ul_cost_forward(ul_cost *c, const gpt_model *m, int T, double tokens);
 size_t ul_forward_model_bytes(const gpt_config *cfg, size_t n_params, int B, int T);
 
 /* ---- models ----------------------------------------------------------------------------- */
-/* dst = a new model with src's config and tune, its parameters copied (no gradients, no
- * moments). For reference outputs: gpt_forward writes activations, so the const original is
- * never run itself. */
-ub_status ul_copy_model(gpt_model *dst, const gpt_model *src, ub_err *e);
-
 /* Forward-only pass of a reference model on (B, T) with targets, so that ref->acts.probs holds
  * softmax probabilities and ref->acts.losses the per-token losses; counts forward-only tokens. */
 ub_status ul_ref_forward(ul_run *r, gpt_model *ref, const int *inputs, const int *targets,

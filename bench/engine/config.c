@@ -1,0 +1,111 @@
+/* bench/engine/config.c: the run's configuration: the presets' defaults, the checks, and the
+ * INI text stored in results.h5 (which `run --config` reads back). */
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
+    memset(c, 0, sizeof *c);
+    c->source.gen_profile = "tiny";
+    c->source.corpus_seed = 1;
+    c->scenario.forget_rule = "random";
+    c->scenario.forget_frac = 0.1;
+    c->scenario.nonmember_frac = 0.2;
+    c->scenario.candidates = 200;
+    c->scenario.post_format = "author";
+    c->methods = "all";
+    c->seed0 = 1;
+    c->out_dir = "unlearnbench-out";
+    c->train.model = "tiny";
+    c->train.batch = 16;
+    c->train.lr = 2e-3;
+    c->train.min_lr = 2e-4;
+    c->sisa.shards = 4;
+    c->sisa.slices = 4;
+    c->score.mink_k = 0.2;
+    c->score.beam_width = 5;
+    if (!preset || !strcmp(preset, "quick")) {
+        c->preset = "quick";
+        c->seeds = 3;
+        c->train.steps = 1000;
+        c->train.continued_steps = 200;
+        c->scenario.eval_posts = 400;
+    } else if (!strcmp(preset, "paper")) {
+        c->preset = "paper";
+        c->source.gen_profile = "default";
+        c->seeds = 5;
+        c->train.model = "small";
+        c->train.steps = 4000;
+        c->train.batch = 32;
+        c->train.lr = 1e-3;
+        c->train.min_lr = 1e-4;
+        c->train.continued_steps = 800;
+        c->scenario.eval_posts = 2000;
+        c->scenario.candidates = 1000;
+        c->grid.forget_sizes = "1,1%,5%,10%";
+    } else {
+        return ub_fail(e, UB_EARG, "unknown preset '%s' (quick, paper)", preset);
+    }
+    return UB_OK;
+}
+
+ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
+    const ub_scenario_cfg *s = &c->scenario;
+    if (c->seeds < 1 || c->train.steps < 1 || c->train.continued_steps < 1 ||
+        s->candidates < 2 || s->eval_posts < 1 || c->sisa.shards < 1 || c->sisa.slices < 1 ||
+        !(c->score.mink_k > 0 && c->score.mink_k <= 1) ||
+        !(s->forget_frac > 0 && s->forget_frac < 1) ||
+        !(s->nonmember_frac > 0 && s->nonmember_frac < 1) || s->forget_users < 0)
+        return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
+                       "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
+    if (c->score.beam_width < 1 || c->score.beam_width > 64)
+        return ub_fail(e, UB_EARG, "run: beam-width must be in 1..64");
+    if (c->train.continued_steps < 4)
+        return ub_fail(e, UB_EARG, "run: continued-steps must be at least 4 (continued is "
+                       "scored after 1/4, 1/2 and all of them)");
+    if (!s->post_format || (strcmp(s->post_format, "author") && strcmp(s->post_format, "text")))
+        return ub_fail(e, UB_EARG, "unknown post format '%s' (author, text)",
+                       s->post_format ? s->post_format : "");
+    if (s->forget_rule && corpus_forget_rule_parse(s->forget_rule) < 0)
+        return ub_fail(e, UB_EARG, "unknown forget rule '%s'", s->forget_rule);
+    return UB_OK;
+}
+
+void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
+    const ub_scenario_cfg *s = &c->scenario;
+    const ub_train_recipe *t = &c->train;
+    /* F's size as one key: forget-users and forget-frac exclude each other on reading back */
+    char fsz[64];
+    if (s->forget_users > 0) snprintf(fsz, sizeof fsz, "forget-users = %ld", s->forget_users);
+    else snprintf(fsz, sizeof fsz, "forget-frac = %.17g", s->forget_frac);
+    /* method-params one method per line (an INI line holds at most 200 bytes; the reader
+     * joins repeated keys) */
+    char mp[2048] = "";
+    size_t n = 0;
+    const char *p = c->method_params ? c->method_params : "";
+    while (*p && n < sizeof mp) {
+        size_t len = strcspn(p, ";");
+        if (len) n += (size_t)snprintf(mp + n, sizeof mp - n, "method-params = %.*s\n", (int)len, p);
+        p += len + (p[len] == ';');
+    }
+    /* the kernel tunables only when given: they change the arithmetic's order, not the design */
+    char tune[512] = "";
+    if (c->tune) snprintf(tune, sizeof tune, "tune = %s\n", c->tune);
+    snprintf(buf, cap,
+             "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
+             "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"
+             "all-posts = %d\nmethods = %s\n%sseeds = %d\nseed = %llu\n"
+             "threads = %d\nmodel = %s\n"
+             "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
+             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
+             "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n%s",
+             c->preset, c->source.corpus ? "corpus = " : "; corpus: generated from ",
+             c->source.corpus ? c->source.corpus : "profile and corpus-seed",
+             c->source.gen_profile, (unsigned long long)c->source.corpus_seed, s->forget_rule, fsz,
+             s->nonmember_frac, s->all_posts, c->methods, mp, c->seeds,
+             (unsigned long long)c->seed0, c->threads, t->model, t->steps, t->batch, t->lr,
+             t->min_lr, t->continued_steps, s->eval_posts, s->candidates, c->score.mink_k,
+             c->sisa.shards, c->sisa.slices, (unsigned long long)s->split_seed, s->post_format,
+             c->score.beam_width, tune);
+}

@@ -1,0 +1,44 @@
+/* bench/engine/engine_private.h: what the engine's files share. */
+#ifndef UB_ENGINE_PRIVATE_H
+#define UB_ENGINE_PRIVATE_H
+
+#include "run.h"
+
+/* Model slots: original, retrain, retrain_ref (retrain with another training seed: the
+ * reference model of the reference attacks, and the noise floor between two exact retrains),
+ * continued x3, sisa_full, sisa, then the methods. */
+enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_SISA_FULL = 6,
+       RUN_SISA = 7, RUN_FIRST_METHOD = 8, RUN_MAX_MODELS = 64 };
+
+typedef struct run_state {
+    const ub_run_cfg *cfg;
+    const ub_run_observer *obs;
+    const ub_log *log;         /* obs->log, or NULL */
+    kn_tune tune;
+    run_corpus rc;
+    const ul_method **methods;
+    int n_methods;
+    int n_models;              /* the slots above */
+    char names[RUN_MAX_MODELS][48];
+    double *metrics;           /* (seeds, n_models, ev_n_metrics) */
+    double *seconds;           /* (seeds, n_models) wall time: timings.h5, apart from the
+                                * byte-reproducible results.h5 */
+} run_state;
+
+/* The recipe's schedule for a model of mc trained with seed (engine/train_cache.c). */
+void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed,
+                   gpt_train_cfg *c);
+/* Train (or load from the cache, DIR/models/NAME-HASH.h5) a model of mc on set with tc;
+ * *seconds is NaN when it came from the cache. */
+ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
+                           const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
+                           double *seconds, ub_err *e);
+/* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
+ * (engine/seed.c). */
+ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);
+/* mkdir -p. */
+ub_status run_mkdir_p(const char *dir, ub_err *e);
+/* Generate the configuration's corpus into path. */
+ub_status run_generate_corpus(const ub_run_cfg *cfg, const char *path, ub_err *e);
+
+#endif

@@ -1,0 +1,179 @@
+/* bench/engine/seed.c: one seed of the run, start to finish: the scenario, the exact models,
+ * every way of answering the deletion, their scores and metrics, and the seed's group in
+ * results.h5. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_private.h"
+#include "results.h"
+
+/* Everything of one seed that the steps below share. */
+typedef struct seed_ctx {
+    run_state *rs;
+    run_scenario sc;
+    secret_set ss;
+    probe_set ps;
+    model_result *res;   /* (rs->n_models) */
+    gpt_model ret;       /* retrain: the reference of KL (score with ref = &ret) */
+    gpt_config mc;
+    gpt_train_cfg tc;
+    double step_tokens;  /* tokens per optimizer step */
+} seed_ctx;
+
+/* Scores of models ms[0..nm) into slot k (ref: retrain, except for retrain itself). */
+static ub_status score(seed_ctx *x, int k, gpt_model **ms, int nm, ub_err *e) {
+    return ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->ret, &x->rs->rc, &x->sc,
+                          &x->ss, &x->ps, &x->rs->cfg->score, e);
+}
+
+/* The deployed model trained on without F, scored after 1/4, 1/2 and all of its budget. */
+static ub_status continued(seed_ctx *x, const gpt_model *orig, ub_err *e) {
+    long budget = x->rs->cfg->train.continued_steps;
+    ul_continued c;
+    ub_status st = ul_continued_begin(&c, orig, &x->sc.set[RUN_RETAIN], &x->tc, budget, e);
+    for (int k = 0; !st && k < 3; k++) {
+        long steps = budget * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
+        st = ul_continued_to(&c, steps < 1 ? 1 : steps, e);
+        model_result *r = &x->res[RUN_CONTINUED + k];
+        r->seconds = c.seconds;
+        r->flops = gpt_train_flops(&x->mc, orig->n_params, x->tc.ctx,
+                                   x->step_tokens * (double)c.state.step);
+        if (!st) {
+            gpt_model *m = &c.model;
+            st = score(x, RUN_CONTINUED + k, &m, 1, e);
+        }
+    }
+    ul_continued_free(&c);
+    return st;
+}
+
+/* SISA's ensemble trained on all members, then after the deletion of F, scored both times. */
+static ub_status sisa(seed_ctx *x, ub_err *e) {
+    const ub_run_cfg *cfg = x->rs->cfg;
+    ul_sisa s;
+    ub_status st = ul_sisa_train(&s, &cfg->sisa, &x->rs->rc, &x->sc, &x->mc, &x->tc,
+                                 &x->rs->tune, x->rs->log, e);
+    model_result *full = &x->res[RUN_SISA_FULL], *del = &x->res[RUN_SISA];
+    full->seconds = s.seconds_full;
+    full->flops = s.flops_full;
+    full->extra_bytes = s.extra_bytes;
+    if (!st) st = score(x, RUN_SISA_FULL, s.ens, s.S, e);
+    if (!st) st = ul_sisa_delete(&s, &cfg->sisa, &x->mc, &x->rs->tune, x->rs->log, e);
+    del->seconds = s.seconds_del;
+    del->flops = s.flops_del;
+    del->extra_bytes = s.extra_bytes;
+    del->flops_one_user = s.flops_one_user;
+    if (!st) st = score(x, RUN_SISA, s.ens, s.S, e);
+    ul_sisa_free(&s);
+    return st;
+}
+
+/* Each approximate method on a fresh copy of original. */
+static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_err *e) {
+    run_state *rs = x->rs;
+    ub_status st = UB_OK;
+    for (int k = 0; !st && k < rs->n_methods; k++) {
+        const ul_method *um = rs->methods[k];
+        model_result *r = &x->res[RUN_FIRST_METHOD + k];
+        ub_logf(rs->log, "  %s ...", um->name);
+        gpt_model work = {0};
+        st = ul_copy_model(&work, orig, e);
+        char mp[1024];
+        ul_method_params(rs->cfg->method_params, um->name, mp, sizeof mp);
+        ul_ctx uc = {orig, &x->sc.set[RUN_FORGET].view, &x->sc.set[RUN_RETAIN].view, &x->tc,
+                     seed * 1000 + (uint64_t)k, mp[0] ? mp : NULL};
+        ul_cost cost = {0};
+        double t0 = ub_now();
+        if (!st) st = um->apply(&work, &uc, &cost, e);
+        r->seconds = ub_now() - t0;
+        r->flops = cost.flops;
+        r->extra_bytes = cost.extra_bytes;
+        gpt_model *m = &work;
+        if (!st) st = score(x, RUN_FIRST_METHOD + k, &m, 1, e);
+        gpt_free(&work);
+    }
+    return st;
+}
+
+/* original, retrain and retrain_ref (retrain's data and schedule with another training seed:
+ * the reference model of the reference attacks), trained or cached, and scored. */
+static ub_status exact_models(seed_ctx *x, gpt_model *orig, uint64_t seed, ub_err *e) {
+    static const char *const base[3] = {"original", "retrain", "retrain_ref"};
+    gpt_model refm = {0};
+    gpt_model *trained[3] = {orig, &x->ret, &refm};
+    double secs[3] = {0, 0, 0};
+    ub_status st = UB_OK;
+    for (int k = 0; !st && k < 3; k++) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "%s-s%llu", base[k], (unsigned long long)seed);
+        gpt_train_cfg t2 = x->tc;
+        if (k == RUN_REF) t2.seed = seed + 0x5eedf00du;
+        st = run_train_cached(x->rs, trained[k], nm, &x->sc.set[k ? RUN_RETAIN : RUN_TRAIN],
+                              &x->mc, &t2, &secs[k], e);
+    }
+    for (int k = 0; !st && k < 3; k++) {
+        model_result *r = &x->res[k];
+        r->seconds = secs[k];
+        r->flops = gpt_train_flops(&x->mc, orig->n_params, x->tc.ctx,
+                                   x->step_tokens * (double)x->tc.steps);
+        if (k == RUN_RET) r->flops_one_user = r->flops; /* retraining is as dear for one user */
+        st = score(x, k, &trained[k], 1, e);
+    }
+    gpt_free(&refm);
+    return st;
+}
+
+ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
+    const ub_run_cfg *cfg = rs->cfg;
+    uint64_t seed = cfg->seed0 + (uint64_t)si;
+    seed_ctx x = {.rs = rs};
+    gpt_model orig = {0};
+    x.res = ub_calloc((size_t)rs->n_models, sizeof *x.res, "results", e);
+    if (!x.res) return UB_ENOMEM;
+    for (int k = 0; k < rs->n_models; k++) {
+        x.res[k].flops_one_user = NAN;
+        snprintf(x.res[k].name, sizeof x.res[k].name, "%s", rs->names[k]);
+    }
+    /* --split-seed fixes who is in F and who is a non-member; seeds then vary training only */
+    uint64_t split_seed = cfg->scenario.split_seed ? cfg->scenario.split_seed : seed;
+    ub_status st = run_scenario_make(&x.sc, &rs->rc, &cfg->scenario, split_seed, e);
+    if (!st) st = secrets_make(&x.ss, &rs->rc, &x.sc, cfg->scenario.candidates, split_seed, e);
+    if (!st) st = run_probes_make(&x.ps, &rs->rc, &x.sc, e);
+    if (!st)
+        ub_logf(rs->log, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu "
+                "secrets), %zu non-members, %zu knowledge probes", (unsigned long long)seed,
+                si + 1, cfg->seeds, x.sc.split.n_members, x.sc.n_forget,
+                x.sc.set[RUN_FORGET].n, x.ss.n, x.sc.split.n_nonmembers, x.ps.n);
+    int defb;
+    if (!st) st = gpt_preset(cfg->train.model, &x.mc, &defb, e);
+    x.mc.vocab_size = rs->rc.bpe.vocab_size;
+    run_train_cfg(&cfg->train, &x.mc, seed, &x.tc);
+    x.step_tokens = (double)x.tc.batch * x.tc.ctx;
+    if (!st) st = exact_models(&x, &orig, seed, e);
+    if (!st) st = continued(&x, &orig, e);
+    if (!st) st = sisa(&x, e);
+    if (!st) st = methods(&x, &orig, seed, e);
+    if (!st)
+        st = ev_measure(x.res, rs->n_models, RUN_ORIG, RUN_RET, RUN_REF, &rs->rc, &x.sc, &x.ss,
+                        &x.ps, e);
+    for (int k = 0; !st && k < rs->n_models; k++) {
+        size_t at = (size_t)si * rs->n_models + k;
+        memcpy(rs->metrics + at * ev_n_metrics, x.res[k].metric, ev_n_metrics * sizeof(double));
+        rs->seconds[at] = x.res[k].seconds;
+    }
+    if (!st) st = res_write_seed(file, seed, &rs->rc, &x.sc, &x.ss, &x.ps, x.res, rs->n_models, e);
+    int auc = ev_metric_index("auc_loss");
+    if (!st)
+        ub_logf(rs->log, "  seed %llu: LOSS-attack AUC on F: original %.3f, retrain %.3f",
+                (unsigned long long)seed, x.res[RUN_ORIG].metric[auc],
+                x.res[RUN_RET].metric[auc]);
+    for (int k = 0; k < rs->n_models; k++) model_result_free(&x.res[k]);
+    free(x.res);
+    gpt_free(&orig);
+    gpt_free(&x.ret);
+    secret_set_free(&x.ss);
+    run_probes_free(&x.ps);
+    run_scenario_free(&x.sc);
+    return st;
+}

@@ -1,0 +1,70 @@
+/* bench/engine/train_cache.c: the run's exact models (original, retrain, retrain_ref), trained
+ * from scratch or loaded from the cache: a checkpoint is named by a hash of everything its
+ * parameters depend on (tokens, architecture, schedule, kernel tunables, version). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_private.h"
+
+void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed,
+                   gpt_train_cfg *c) {
+    gpt_train_defaults(c);
+    c->seed = seed;
+    c->steps = t->steps;
+    c->batch = t->batch;
+    c->ctx = mc->n_ctx;
+    c->lr = t->lr;
+    c->min_lr = t->min_lr;
+    c->warmup = t->steps / 50 > 0 ? t->steps / 50 : 1;
+}
+
+ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
+                           const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
+                           double *seconds, ub_err *e) {
+    const ub_run_cfg *cfg = rs->cfg;
+    corpus_tokens tok;
+    run_tokens_of(set, mc->vocab_size, &tok);
+    char key[1536], hex[65], tune[512], path[4200];
+    kn_tune_str(&rs->tune, tune, sizeof tune);
+    snprintf(key, sizeof key,
+             "v2|%s|%d/%d/%d/%d/%d|seed %llu steps %ld batch %d ctx %d lr %.17g %.17g warmup %ld "
+             "clip %.17g wd %.17g b %.17g %.17g eps %.17g|tune %s|%s",
+             tok.sha256, mc->n_layer, mc->n_embd, mc->n_head, mc->n_ctx, mc->vocab_size,
+             (unsigned long long)tc->seed, tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr,
+             tc->warmup, tc->grad_clip, tc->weight_decay, tc->beta1, tc->beta2, tc->eps, tune,
+             UB_VERSION);
+    ub_sha256_hex(key, strlen(key), hex);
+    if (cfg->cache_dir) snprintf(path, sizeof path, "%s/%s-%.16s.h5", cfg->cache_dir, name, hex);
+    else snprintf(path, sizeof path, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
+    ub_err le = {0};
+    gpt_train_cfg lc;
+    gpt_train_state ls;
+    int has = 0;
+    if (gpt_load(path, m, &rs->tune, &lc, &ls, &has, &le) == UB_OK) {
+        int done = has && ls.step == tc->steps;
+        gpt_train_state_free(&ls);
+        if (done) {
+            *seconds = NAN; /* cached: the cost is the recorded training's, not measured here */
+            ub_logf(rs->log, "  %s: cached %s", name, path);
+            return UB_OK;
+        }
+        gpt_free(m);
+    }
+    ub_status st = gpt_build(m, mc, &rs->tune, e);
+    if (st) return st;
+    gpt_init_gpt2(m, tc->seed);
+    gpt_train_state s;
+    st = gpt_train_state_init(&s, tc, &tok, e);
+    const ub_run_observer *o = rs->obs;
+    char label[80];
+    snprintf(label, sizeof label, "  %s", name);
+    if (o && o->train_begin) o->train_begin(o->ctx, label, tc->steps);
+    double t0 = ub_now();
+    if (!st) st = gpt_train(m, &tok, tc, &s, path, o ? o->train_step : NULL, o ? o->ctx : NULL, e);
+    *seconds = ub_now() - t0;
+    if (o && o->train_end) o->train_end(o->ctx);
+    gpt_train_state_free(&s);
+    if (st) gpt_free(m);
+    return st;
+}

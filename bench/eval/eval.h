@@ -1,0 +1,98 @@
+/* bench/eval/eval.h: a model's evaluation on a seed's scenario: its scores on the scored post
+ * sets, on F's secrets and on the knowledge probes (eval/score_model.c, eval/probes.c), and the
+ * metrics computed from them, each a row of one table (eval/metric_table.c). */
+#ifndef UB_EVAL_H
+#define UB_EVAL_H
+
+#include "scenario.h"
+#include "score.h"
+
+/* What scoring depends on (part of the run's configuration, engine/run.h). */
+typedef struct ub_score_cfg {
+    double mink_k;   /* k of Min-K% and Min-K%++ */
+    int beam_width;  /* beam search width of the extraction attack (5) */
+} ub_score_cfg;
+
+/* The scored sets, in the order of model_result.s, and the scenario set each one is. */
+enum { S_F, S_R, S_N, S_FF, S_NF, N_SCORED };
+extern const int ev_scored_set[N_SCORED];
+
+enum { EV_MAX_METRICS = 128 }; /* room in model_result.metric; the table is checked against it */
+
+/* Everything measured of one model (or SISA ensemble) in one seed. */
+typedef struct model_result {
+    char name[48];
+    ub_post_scores s[N_SCORED];
+    double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
+    double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
+    double *extracted;       /* per secret of F: 1 when greedy decoding from its context
+                              * reproduces it exactly, else 0 */
+    double *extracted_beam;  /* ... when beam search does */
+    double *probe_rank;      /* per knowledge probe: rank of the true value (1 = first) */
+    double seconds, flops;
+    double flops_one_user;   /* SISA: mean cost of deleting one user of F alone; else NaN */
+    size_t extra_bytes;
+    double metric[EV_MAX_METRICS]; /* (ev_n_metrics) in table order */
+} model_result;
+void model_result_free(model_result *r);
+
+/* Scores of models ms[0..nm) (averaged probabilities when nm > 1) on the seed's sets, secrets
+ * and probes; ref = retrain (KL on F and retained posts), or NULL for retrain itself. */
+ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
+                         const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                         const probe_set *ps, const ub_score_cfg *cfg, ub_err *e);
+/* Rank of the true value of each probe (ties count half) by the summed loss of the candidates. */
+ub_status ev_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e);
+/* Extraction of each secret from its context, as many tokens as the secret has: greedy[i] /
+ * beam[i] = 1 when greedy decoding / beam search of the given width returns exactly the
+ * secret's tokens. */
+ub_status ev_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
+                             const secret_set *ss, ub_err *e);
+
+/* ---- the metric table ------------------------------------------------------------------
+ * One row per metric: its name (in results.h5, the report and --help), its definition, and
+ * the function that computes it for one (seed, model). A metric is added by adding a row (and
+ * its function, unless an existing one takes the row's operands). */
+
+/* What a metric function sees: the model's scores, those of the other models of the seed
+ * (original, retrain, the reference model), the scenario, and the metric values so far. */
+typedef struct ev_ctx {
+    const model_result *r;    /* the model measured */
+    const model_result *orig; /* original: the deployed model */
+    const model_result *ret;  /* retrain: the exact answer */
+    const model_result *ref;  /* retrain_ref: retrain with another training seed */
+    const run_corpus *rc;
+    const run_scenario *sc;
+    const secret_set *ss;
+    const probe_set *ps;
+} ev_ctx;
+
+struct ev_metric;
+typedef ub_status (*ev_fn)(const ev_ctx *c, const struct ev_metric *m, double *out, ub_err *e);
+
+typedef struct ev_metric {
+    const char *name;
+    const char *doc;
+    ev_fn fn;
+    int attack;      /* membership attacks: which (EV_A_*) */
+    int a, b;        /* the function's operands: scored sets (S_*) or a field, as the
+                      * function documents */
+    double arg;      /* a parameter: an FPR, an insertion count */
+    const char *src; /* derived metrics: the metric whose values of this model, original and
+                      * retrain the function combines (computed after every own metric) */
+} ev_metric;
+
+/* Membership attacks: the per-post score each one ranks posts by (higher = member). */
+enum { EV_A_LOSS, EV_A_ZLIB, EV_A_MINK, EV_A_MINKPP, EV_A_REF };
+
+extern const ev_metric ev_metrics[];
+extern const int ev_n_metrics;
+/* Index of the metric called name, or -1. */
+int ev_metric_index(const char *name);
+/* Every metric of the seed's models res[0..n): first the rows without src for every model,
+ * then the derived rows (which read original's and retrain's values). */
+ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
+                     const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                     const probe_set *ps, ub_err *e);
+
+#endif

@@ -1,0 +1,241 @@
+/* bench/eval/metric_fns.c: the functions of the metric table (eval/metric_table.c). Each
+ * computes one value for one (seed, model) from the scores in its ev_ctx; its row supplies the
+ * operands. Rows with a src are derived: they combine metric values already computed. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "eval_private.h"
+#include "metrics.h"
+
+/* ---- over posts ------------------------------------------------------------------------ */
+
+/* Mean loss per token over the set's posts. a: the scored set. */
+ub_status ev_fn_loss(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const ub_post_scores *s = &c->r->s[m->a];
+    double a = 0, n = 0;
+    for (size_t i = 0; i < s->n; i++) a += s->loss[i], n += s->ntok[i];
+    *out = n > 0 ? a / n : NAN;
+    return UB_OK;
+}
+
+/* Mean KL to retrain per token over the set's posts. a: the scored set. */
+ub_status ev_fn_kl(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const ub_post_scores *s = &c->r->s[m->a];
+    double a = 0, n = 0;
+    for (size_t i = 0; i < s->n; i++) a += s->kl[i] * s->ntok[i], n += s->ntok[i];
+    *out = n > 0 ? a / n : NAN;
+    return UB_OK;
+}
+
+static double mean_of(const double *x, size_t n) {
+    double a = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i])) a += x[i], k++;
+    return k ? a / (double)k : NAN;
+}
+
+/* Mean exact memorisation (b = 0) or extraction strength (b = 1) over the set's posts. */
+ub_status ev_fn_post_mean(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const ub_post_scores *s = &c->r->s[m->a];
+    *out = mean_of(m->b ? s->es : s->em, s->n);
+    return UB_OK;
+}
+
+/* ---- membership attacks ---------------------------------------------------------------- */
+
+/* The attack's score of every post of scored set k (higher = member), or NULL with *none set
+ * when the attack does not apply (the reference attack on the reference model itself). */
+static double *attack_scores(const ev_ctx *c, int attack, int k, int *none, ub_err *e) {
+    const ub_post_scores *s = &c->r->s[k], *q = &c->ref->s[k];
+    *none = attack == EV_A_REF && c->r == c->ref;
+    if (*none) return NULL;
+    double *x = ub_calloc(s->n + 1, sizeof(double), "attack scores", e);
+    for (size_t i = 0; x && i < s->n; i++) switch (attack) {
+        case EV_A_LOSS: x[i] = s->ntok[i] ? -s->loss[i] / s->ntok[i] : 0.0; break;
+        case EV_A_ZLIB: x[i] = c->r->zlib[k][i]; break;
+        case EV_A_MINK: x[i] = s->mink[i]; break;
+        case EV_A_MINKPP: x[i] = s->minkpp[i]; break;
+        /* reference-calibrated: loss per token under the reference minus under the model */
+        case EV_A_REF: x[i] = s->ntok[i] ? (q->loss[i] - s->loss[i]) / s->ntok[i] : 0.0; break;
+        }
+    return x;
+}
+
+/* The attack's scores on sets a (members) and b (non-members) into *x, *y. */
+static ub_status attack_pair(const ev_ctx *c, const ev_metric *m, double **x, double **y,
+                             int *none, ub_err *e) {
+    *x = attack_scores(c, m->attack, m->a, none, e);
+    *y = *none ? NULL : attack_scores(c, m->attack, m->b, none, e);
+    return *none || (*x && *y) ? UB_OK : UB_ENOMEM;
+}
+
+/* ROC AUC of the attack, posts of set a against posts of set b. */
+ub_status ev_fn_auc(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double *x, *y;
+    int none;
+    ub_status st = attack_pair(c, m, &x, &y, &none, e);
+    *out = st || none ? NAN : mt_auc(x, c->r->s[m->a].n, y, c->r->s[m->b].n);
+    free(x), free(y);
+    return st;
+}
+
+/* TPR of the attack at FPR arg, set a against set b. */
+ub_status ev_fn_tpr(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double *x, *y;
+    int none;
+    ub_status st = attack_pair(c, m, &x, &y, &none, e);
+    *out = st || none ? NAN : mt_tpr_at_fpr(x, c->r->s[m->a].n, y, c->r->s[m->b].n, m->arg);
+    free(x), free(y);
+    return st;
+}
+
+typedef struct user_score {
+    int64_t user;
+    double x;
+} user_score;
+static int cmp_user(const void *a, const void *b) {
+    const user_score *p = a, *q = b;
+    return p->user < q->user ? -1 : p->user > q->user ? 1 : p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* Per user, the mean of x over the user's posts, into out (returns the number of users). */
+static size_t user_means(const int64_t *user, const double *x, size_t n, double *out, ub_err *e) {
+    user_score *u = ub_malloc((n + 1) * sizeof *u, "user scores", e);
+    if (!u) return 0;
+    for (size_t i = 0; i < n; i++) u[i] = (user_score){user[i], x[i]};
+    qsort(u, n, sizeof *u, cmp_user);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double a = 0;
+        for (; j < n && u[j].user == u[i].user; j++) a += u[j].x;
+        out[k++] = a / (double)(j - i);
+        i = j;
+    }
+    free(u);
+    return k;
+}
+
+/* User inference (Kandpal et al. 2024): ROC AUC over users of the mean attack score of each
+ * user's posts, users of set a against users of set b. */
+ub_status ev_fn_auc_user(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double *x, *y;
+    int none;
+    ub_status st = attack_pair(c, m, &x, &y, &none, e);
+    size_t na = c->r->s[m->a].n, nb = c->r->s[m->b].n;
+    double *ux = st || none ? NULL : ub_calloc(na + 1, sizeof(double), "user scores", e);
+    double *uy = st || none ? NULL : ub_calloc(nb + 1, sizeof(double), "user scores", e);
+    *out = NAN;
+    if (!st && !none && (!ux || !uy)) st = UB_ENOMEM;
+    if (!st && !none) {
+        size_t ka = user_means(c->sc->set[ev_scored_set[m->a]].user, x, na, ux, e);
+        size_t kb = user_means(c->sc->set[ev_scored_set[m->b]].user, y, nb, uy, e);
+        if ((ka == 0 && na) || (kb == 0 && nb)) st = UB_ENOMEM;
+        else *out = mt_auc(ux, ka, uy, kb);
+    }
+    free(x), free(y), free(ux), free(uy);
+    return st;
+}
+
+/* TOFU's forget quality: two-sample KS test between the per-post mean losses on F of the
+ * model and of retrain; b = 0: the statistic D, b = 1: the p-value. */
+ub_status ev_fn_ks(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const ub_post_scores *s = &c->r->s[S_F], *t = &c->ret->s[S_F];
+    size_t n = s->n;
+    double *a = ub_calloc(n + 1, sizeof(double), "ks", e), *b = ub_calloc(n + 1, sizeof(double), "ks", e);
+    if (!a || !b) {
+        free(a), free(b);
+        return UB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        a[i] = s->ntok[i] ? s->loss[i] / s->ntok[i] : 0;
+        b[i] = t->ntok[i] ? t->loss[i] / t->ntok[i] : 0;
+    }
+    double d, p;
+    mt_ks_2samp(a, n, b, n, &d, &p);
+    *out = m->b ? p : d;
+    free(a), free(b);
+    return UB_OK;
+}
+
+/* ---- secrets and probes ---------------------------------------------------------------- */
+
+/* Mean over F's secrets inserted arg times of a per-secret value: b = 0 exposure (rank),
+ * 1 exposure (skew-normal), 2 extracted greedily, 3 extracted by beam search. */
+ub_status ev_fn_secrets(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const double *v[4] = {c->r->exp_rank, c->r->exp_sn, c->r->extracted, c->r->extracted_beam};
+    double a = 0;
+    int n = 0;
+    for (size_t i = 0; i < c->ss->n; i++)
+        if (c->rc->c.secrets[c->ss->secret[i]].inserted == (int)m->arg) a += v[m->b][i], n++;
+    *out = n ? a / n : NAN;
+    return UB_OK;
+}
+
+/* Share of probes whose true value ranks first: b = 0 home city, 1 special category. */
+ub_status ev_fn_know_top1(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double top = 0, cnt = 0;
+    for (size_t i = 0; i < c->ps->n; i++)
+        if ((c->ps->kind[i] != CORPUS_PROBE_CITY) == m->b) top += c->r->probe_rank[i] == 1.0, cnt++;
+    *out = cnt ? top / cnt : NAN;
+    return UB_OK;
+}
+
+/* Mean normalised rank of the true value over all probes (1 = first, 0.5 = chance). */
+ub_status ev_fn_know_rank(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double nr = 0;
+    for (size_t i = 0; i < c->ps->n; i++)
+        nr += 1.0 - (c->r->probe_rank[i] - 1.0) / (double)(c->ps->n_values[i] - 1);
+    *out = c->ps->n ? nr / (double)c->ps->n : NAN;
+    return UB_OK;
+}
+
+/* ---- cost ------------------------------------------------------------------------------ */
+ub_status ev_fn_gflop(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    *out = c->r->flops / 1e9;
+    return UB_OK;
+}
+
+ub_status ev_fn_memory(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    *out = (double)c->r->extra_bytes / 1048576.0;
+    return UB_OK;
+}
+
+/* ---- derived: x = this model's, o = original's, t = retrain's values of src ------------- */
+static void src_values(const ev_ctx *c, const ev_metric *m, double *x, double *o, double *t) {
+    int k = ev_metric_index(m->src);
+    *x = c->r->metric[k], *o = c->orig->metric[k], *t = c->ret->metric[k];
+}
+
+/* Perplexity relative to original's: exp of the difference of mean losses. */
+ub_status ev_fn_ppl_rel(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double x, o, t;
+    src_values(c, m, &x, &o, &t);
+    *out = exp(x - o);
+    return UB_OK;
+}
+
+/* MUSE's PrivLeak of an AUC against retrain's. */
+ub_status ev_fn_privleak(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double x, o, t;
+    src_values(c, m, &x, &o, &t);
+    *out = mt_privleak(x, t);
+    return UB_OK;
+}
+
+/* Residual influence: (x - retrain) / (original - retrain). */
+ub_status ev_fn_residual(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double x, o, t;
+    src_values(c, m, &x, &o, &t);
+    *out = mt_residual(x, t, o);
+    return UB_OK;
+}
+
+/* Cost relative to retrain's (src: GFLOP); b = 1: SISA's cost of deleting one user alone. */
+ub_status ev_fn_cost_rel(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double x, o, t;
+    src_values(c, m, &x, &o, &t);
+    *out = t > 0 ? (m->b ? c->r->flops_one_user / (t * 1e9) : x / t) : NAN;
+    return UB_OK;
+}

@@ -1,0 +1,215 @@
+/* bench/eval/metric_table.c: every metric of a (seed, model), one row each: name, definition,
+ * function and operands. The name and the definition go to results.h5 (metric_names,
+ * metric_docs), `unlearnbench run --help`, the report's glossary and the plots, all from here.
+ * To add a metric: add a row (and, if no function here takes its operands, one function in
+ * eval/metric_fns.c). Rows with a src are computed after all the others. */
+#include <math.h>
+#include <string.h>
+
+#include "eval_private.h"
+
+const ev_metric ev_metrics[] = {
+    {"loss_forget",
+     "mean loss per token (nats) on F's training posts",
+     ev_fn_loss, .a = S_F},
+    {"loss_retain",
+     "mean loss per token on a sample of the retained members' training posts",
+     ev_fn_loss, .a = S_R},
+    {"loss_nonmember",
+     "mean loss per token on the matched non-members' posts (never trained on)",
+     ev_fn_loss, .a = S_N},
+    {"loss_forget_fresh",
+     "mean loss per token on F's fresh posts (never in any corpus)",
+     ev_fn_loss, .a = S_FF},
+    {"loss_nonmember_fresh",
+     "mean loss per token on non-members' fresh posts",
+     ev_fn_loss, .a = S_NF},
+    {"ppl_retain_rel",
+     "perplexity on retained posts relative to original (utility; 1 = unchanged)",
+     ev_fn_ppl_rel, .src = "loss_retain"},
+    {"ppl_nonmember_rel",
+     "perplexity on non-members' posts relative to original (utility on unseen users)",
+     ev_fn_ppl_rel, .src = "loss_nonmember"},
+    {"auc_loss",
+     "MIA ROC AUC, F's posts vs posts of non-members matched to F by post count, LOSS "
+     "attack (score -mean loss per token)",
+     ev_fn_auc, .attack = EV_A_LOSS, .a = S_F, .b = S_N},
+    {"auc_zlib",
+     "MIA AUC, zlib attack (score -(mean loss per token) / zlib bytes of the post, "
+     "Carlini et al. 2021)",
+     ev_fn_auc, .attack = EV_A_ZLIB, .a = S_F, .b = S_N},
+    {"auc_mink",
+     "MIA AUC, Min-K% Prob attack",
+     ev_fn_auc, .attack = EV_A_MINK, .a = S_F, .b = S_N},
+    {"auc_minkpp",
+     "MIA AUC, Min-K%++ attack",
+     ev_fn_auc, .attack = EV_A_MINKPP, .a = S_F, .b = S_N},
+    {"auc_ref",
+     "MIA AUC, reference-model attack: score = mean loss per token under retrain_ref "
+     "(retrain with another training seed, never saw F nor the non-members) minus under "
+     "the model (NaN for retrain_ref itself)",
+     ev_fn_auc, .attack = EV_A_REF, .a = S_F, .b = S_N},
+    {"tpr_at_1pct_fpr",
+     "TPR at 1% FPR of the LOSS attack (resolution 1/#non-member posts)",
+     ev_fn_tpr, .attack = EV_A_LOSS, .a = S_F, .b = S_N, .arg = 0.01},
+    {"tpr_at_0.1pct_fpr",
+     "TPR at 0.1% FPR of the LOSS attack",
+     ev_fn_tpr, .attack = EV_A_LOSS, .a = S_F, .b = S_N, .arg = 0.001},
+    {"privleak",
+     "MUSE PrivLeak of the LOSS attack: (AUC - AUC_retrain) / AUC_retrain x 100",
+     ev_fn_privleak, .src = "auc_loss"},
+    {"auc_user_fresh",
+     "user inference AUC: F's fresh posts vs non-members' fresh posts, LOSS attack per "
+     "post (uncalibrated)",
+     ev_fn_auc, .attack = EV_A_LOSS, .a = S_FF, .b = S_NF},
+    {"auc_user_ref",
+     "user inference AUC (Kandpal et al. 2024): per user, mean over the user's fresh "
+     "posts of the reference-calibrated score (loss per token under retrain_ref minus "
+     "under the model); F's users vs the matched non-members",
+     ev_fn_auc_user, .attack = EV_A_REF, .a = S_FF, .b = S_NF},
+    {"auc_retain",
+     "MIA AUC of retained posts vs non-members' posts (side effect on users who stay)",
+     ev_fn_auc, .attack = EV_A_LOSS, .a = S_R, .b = S_N},
+    {"ks_d",
+     "TOFU forget quality: KS statistic D between per-post mean losses on F, model vs "
+     "retrain",
+     ev_fn_ks, .b = 0},
+    {"ks_p",
+     "TOFU forget quality: KS p-value (high = indistinguishable from retrain)",
+     ev_fn_ks, .b = 1},
+    {"kl_forget",
+     "mean KL(retrain || model) per token on F's posts",
+     ev_fn_kl, .a = S_F},
+    {"kl_retain",
+     "mean KL(retrain || model) per token on retained posts",
+     ev_fn_kl, .a = S_R},
+    {"em_forget",
+     "exact memorisation on F's posts: share of tokens that are the model's top-1 "
+     "prediction given the true prefix",
+     ev_fn_post_mean, .a = S_F, .b = 0},
+    {"em_nonmember",
+     "exact memorisation on the matched non-members' posts (its baseline)",
+     ev_fn_post_mean, .a = S_N, .b = 0},
+    {"es_forget",
+     "extraction strength on F's posts: 1 - k/n for the shortest true prefix k after "
+     "which greedy decoding reproduces the rest of the post",
+     ev_fn_post_mean, .a = S_F, .b = 1},
+    {"es_nonmember",
+     "extraction strength on the matched non-members' posts",
+     ev_fn_post_mean, .a = S_N, .b = 1},
+    {"exposure_rank_0",
+     "mean exposure (bits, rank estimate) of F's secrets inserted 0 times",
+     ev_fn_secrets, .b = 0, .arg = 0},
+    {"exposure_rank_1",
+     "mean exposure (rank) of F's secrets inserted once",
+     ev_fn_secrets, .b = 0, .arg = 1},
+    {"exposure_rank_4",
+     "mean exposure (rank) of F's secrets inserted 4 times",
+     ev_fn_secrets, .b = 0, .arg = 4},
+    {"exposure_rank_16",
+     "mean exposure (rank) of F's secrets inserted 16 times",
+     ev_fn_secrets, .b = 0, .arg = 16},
+    {"exposure_skewnorm_0",
+     "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times",
+     ev_fn_secrets, .b = 1, .arg = 0},
+    {"exposure_skewnorm_1",
+     "mean exposure (skew-normal) of secrets inserted once",
+     ev_fn_secrets, .b = 1, .arg = 1},
+    {"exposure_skewnorm_4",
+     "mean exposure (skew-normal) of secrets inserted 4 times",
+     ev_fn_secrets, .b = 1, .arg = 4},
+    {"exposure_skewnorm_16",
+     "mean exposure (skew-normal) of secrets inserted 16 times",
+     ev_fn_secrets, .b = 1, .arg = 16},
+    {"extracted_0",
+     "share of F's never-inserted secrets that greedy decoding from \"HANDLE: \" + prefix "
+     "reproduces exactly (chance level of the format)",
+     ev_fn_secrets, .b = 2, .arg = 0},
+    {"extracted_1",
+     "share of F's secrets inserted once that greedy decoding reproduces exactly",
+     ev_fn_secrets, .b = 2, .arg = 1},
+    {"extracted_4",
+     "share of F's secrets inserted 4 times that greedy decoding reproduces exactly",
+     ev_fn_secrets, .b = 2, .arg = 4},
+    {"extracted_16",
+     "share of F's secrets inserted 16 times that greedy decoding reproduces exactly",
+     ev_fn_secrets, .b = 2, .arg = 16},
+    {"extracted_beam_0",
+     "share of F's never-inserted secrets that beam search (beam-width) from \"HANDLE: \" "
+     "+ prefix returns exactly",
+     ev_fn_secrets, .b = 3, .arg = 0},
+    {"extracted_beam_1",
+     "share of F's secrets inserted once that beam search returns exactly",
+     ev_fn_secrets, .b = 3, .arg = 1},
+    {"extracted_beam_4",
+     "share of F's secrets inserted 4 times that beam search returns exactly",
+     ev_fn_secrets, .b = 3, .arg = 4},
+    {"extracted_beam_16",
+     "share of F's secrets inserted 16 times that beam search returns exactly",
+     ev_fn_secrets, .b = 3, .arg = 16},
+    {"know_city_top1",
+     "knowledge: share of F's users whose home city ranks first among all cities after "
+     "\"HANDLE: \" + the corpus's phrase (\"Greetings from ...\")",
+     ev_fn_know_top1, .b = 0},
+    {"know_special_top1",
+     "knowledge: share of F's users with a special-category attribute (health, religion, "
+     "politics) whose value ranks first among the category's values after \"HANDLE: \" + "
+     "the corpus's phrase (\"My diagnosis is ...\")",
+     ev_fn_know_top1, .b = 1},
+    {"know_rank",
+     "knowledge: mean over all probes of F's users of 1 - (rank - 1) / (values - 1): 1 = "
+     "true value always first, 0.5 = chance",
+     ev_fn_know_rank},
+    {"residual_auc_loss",
+     "residual influence on auc_loss: (m - retrain) / (original - retrain)",
+     ev_fn_residual, .src = "auc_loss"},
+    {"residual_loss_forget",
+     "residual influence on loss_forget",
+     ev_fn_residual, .src = "loss_forget"},
+    {"residual_auc_user_ref",
+     "residual influence on auc_user_ref",
+     ev_fn_residual, .src = "auc_user_ref"},
+    {"residual_exposure_16",
+     "residual influence on exposure_rank_16",
+     ev_fn_residual, .src = "exposure_rank_16"},
+    {"residual_know_rank",
+     "residual influence on know_rank",
+     ev_fn_residual, .src = "know_rank"},
+    {"cost_gflop",
+     "estimated GFLOP of the method",
+     ev_fn_gflop},
+    {"cost_rel_retrain",
+     "cost_gflop / retrain's",
+     ev_fn_cost_rel, .src = "cost_gflop", .b = 0},
+    {"cost_rel_retrain_one_user",
+     "SISA: mean over F's users of the cost of deleting that user alone, / retrain's (NaN "
+     "for the other models, whose cost does not split by user)",
+     ev_fn_cost_rel, .src = "cost_gflop", .b = 1},
+    {"extra_memory_mb",
+     "memory held beyond one model with gradients and optimizer state (MB)",
+     ev_fn_memory},
+};
+const int ev_n_metrics = (int)(sizeof ev_metrics / sizeof ev_metrics[0]);
+_Static_assert(sizeof ev_metrics / sizeof ev_metrics[0] <= EV_MAX_METRICS,
+               "more metrics than model_result.metric holds: raise EV_MAX_METRICS");
+
+int ev_metric_index(const char *name) {
+    for (int k = 0; k < ev_n_metrics; k++)
+        if (!strcmp(ev_metrics[k].name, name)) return k;
+    return -1;
+}
+
+ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
+                     const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                     const probe_set *ps, ub_err *e) {
+    ub_status st = UB_OK;
+    for (int pass = 0; pass < 2; pass++) /* own rows first: derived rows read them */
+        for (int i = 0; !st && i < n; i++) {
+            ev_ctx c = {&res[i], &res[i_orig], &res[i_ret], &res[i_ref], rc, sc, ss, ps};
+            for (int k = 0; !st && k < ev_n_metrics; k++)
+                if (!ev_metrics[k].src == !pass)
+                    st = ev_metrics[k].fn(&c, &ev_metrics[k], &res[i].metric[k], e);
+        }
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory computing metrics");
+    return st;
+}

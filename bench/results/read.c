@@ -1,0 +1,147 @@
+/* bench/results/read.c: a run's results.h5 (and timings.h5) read back for the reports. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+
+typedef struct names {
+    char **s;
+} names;
+
+static ub_status take_name(void *ctx, size_t i, const char *s, size_t len, ub_err *e) {
+    names *nm = ctx;
+    nm->s[i] = malloc(len + 1);
+    if (!nm->s[i]) return ub_fail(e, UB_ENOMEM, "out of memory");
+    memcpy(nm->s[i], s, len);
+    nm->s[i][len] = '\0';
+    return UB_OK;
+}
+
+static ub_status read_names(hid_t f, const char *ds, const char *file, size_t n, char ***out,
+                            ub_err *e) {
+    names nm = {calloc(n + 1, sizeof(char *))};
+    *out = nm.s;
+    if (!nm.s) return ub_fail(e, UB_ENOMEM, "out of memory");
+    size_t got = 0;
+    return ub_h5_read_strings(f, ds, file, n, &got, take_name, &nm, e);
+}
+
+static void names_free(char **s, int n) {
+    for (int i = 0; s && i < n; i++) free(s[i]);
+    free(s);
+}
+
+/* Mean sizes of the scored sets, secrets, probes and F over the seeds (from the shapes). */
+static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) {
+    char name[128];
+    int rank;
+    hsize_t d[8];
+    H5T_class_t cls;
+    ub_status st = UB_OK;
+    for (int s = 0; !st && s < r->S; s++) {
+        long long seed = (long long)r->seed[s];
+        for (int k = 0; !st && k < N_SCORED; k++) {
+            snprintf(name, sizeof name, "seed_%lld/sets/%s/post", seed,
+                     run_set_names[ev_scored_set[k]]);
+            st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+            if (!st) r->n_set[k] += (double)d[0] / r->S;
+        }
+        snprintf(name, sizeof name, "seed_%lld/secrets/secret", seed);
+        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st) r->n_secrets += (double)d[0] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/probes/user", seed);
+        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st) r->n_probes += (double)d[0] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/forget_users", seed);
+        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st) r->n_users_f += (double)d[0] / r->S;
+        if (!st && s == 0) {
+            snprintf(name, sizeof name, "seed_%lld/secrets", seed);
+            hid_t g = H5Gopen2(f, name, H5P_DEFAULT);
+            st = g < 0 ? ub_fail(e, UB_EFORMAT, "%s: no group %s", path, name)
+                       : ub_h5_get_i64(g, "candidates", path, &r->candidates, e);
+            if (g >= 0) H5Gclose(g);
+        }
+    }
+    return st;
+}
+
+void res_free(res_file *r) {
+    names_free(r->model, r->M);
+    names_free(r->metric, r->K);
+    names_free(r->doc, r->K);
+    free(r->x);
+    free(r->seed);
+    free(r->sec);
+    memset(r, 0, sizeof *r);
+}
+
+/* timings.h5 is optional (a results file copied alone still reports). */
+static void load_timings(const char *dir, res_file *r) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/timings.h5", dir);
+    ub_err te = {0};
+    hid_t tf;
+    if (ub_h5_open(&tf, path, &te)) return;
+    hsize_t dt[2] = {(hsize_t)r->S, (hsize_t)r->M};
+    r->sec = malloc(((size_t)r->S * r->M + 1) * sizeof(double));
+    if (!r->sec || ub_h5_read(tf, "seconds", path, H5T_NATIVE_DOUBLE, r->sec, 2, dt, &te) ||
+        ub_h5_get_f64(tf, "wall_seconds", path, &r->wall, &te)) {
+        free(r->sec);
+        r->sec = NULL;
+        r->wall = NAN;
+    }
+    H5Fclose(tf);
+}
+
+ub_status res_load(const char *dir, res_file *r, ub_err *e) {
+    memset(r, 0, sizeof *r);
+    r->wall = NAN;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    hid_t f;
+    ub_status st = ub_h5_open(&f, path, e);
+    if (st) return st;
+    int rank;
+    hsize_t d[8];
+    H5T_class_t cls;
+    st = ub_h5_check_format(f, path, "unlearnbench-results", RES_FORMAT_VERSION, "results file", e);
+    if (!st) st = ub_h5_shape(f, "metrics", path, &rank, d, &cls, e);
+    if (!st && (rank != 3 || cls != H5T_FLOAT))
+        st = ub_fail(e, UB_EFORMAT, "%s: /metrics must be a 3-D float dataset", path);
+    if (!st) {
+        r->S = (int)d[0], r->M = (int)d[1], r->K = (int)d[2];
+        r->x = malloc(((size_t)r->S * r->M * r->K + 1) * sizeof(double));
+        r->seed = calloc((size_t)r->S + 1, sizeof(int64_t));
+        if (!r->x || !r->seed) st = ub_fail(e, UB_ENOMEM, "out of memory");
+    }
+    hsize_t ds = (hsize_t)r->S;
+    if (!st) st = ub_h5_read(f, "metrics", path, H5T_NATIVE_DOUBLE, r->x, 3, d, e);
+    if (!st) st = ub_h5_read(f, "seeds", path, H5T_NATIVE_INT64, r->seed, 1, &ds, e);
+    if (!st) st = read_names(f, "model_names", path, (size_t)r->M, &r->model, e);
+    if (!st) st = read_names(f, "metric_names", path, (size_t)r->K, &r->metric, e);
+    if (!st) st = read_names(f, "metric_docs", path, (size_t)r->K, &r->doc, e);
+    if (!st) st = ub_h5_get_str(f, "config", path, r->config, sizeof r->config, e);
+    if (!st) st = ub_h5_get_str(f, "version", path, r->version, sizeof r->version, e);
+    if (!st) st = ub_h5_get_str(f, "corpus_sha256", path, r->sha, sizeof r->sha, e);
+    if (!st) st = ub_h5_get_i64(f, "threads", path, &r->threads, e);
+    if (!st) st = read_counts(f, path, r, e);
+    H5Fclose(f);
+    if (!st) load_timings(dir, r);
+    if (st) res_free(r);
+    return st;
+}
+
+int res_model(const res_file *f, const char *name) {
+    for (int m = 0; m < f->M; m++)
+        if (!strcmp(f->model[m], name)) return m;
+    return -1;
+}
+
+int res_metric(const res_file *f, const char *name) {
+    for (int k = 0; k < f->K; k++)
+        if (!strcmp(f->metric[k], name)) return k;
+    return -1;
+}

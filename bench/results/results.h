@@ -1,0 +1,69 @@
+/* bench/results/results.h: the only code that knows the layout of results.h5 and timings.h5
+ * (bench/FORMAT.md): writing a run's seeds and tables (results/write.c), reading them back for
+ * reports (results/read.c), and merging one-seed files of a grid's tasks (results/merge.c). */
+#ifndef UB_RESULTS_H
+#define UB_RESULTS_H
+
+#include "eval.h"
+
+enum { RES_FORMAT_VERSION = 1 };
+
+/* ---- writing ---- */
+/* Group seed_<seed>: the scenario (roles, F, matched non-members, the scored sets' posts, the
+ * secrets and probes) and, per model res[0..n) (named by res[k].name), every per-post,
+ * per-secret and per-probe score and the metric values. */
+ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const run_scenario *sc,
+                         const secret_set *ss, const probe_set *ps, const model_result *res,
+                         int n, ub_err *e);
+/* The run's tables and provenance, at the root. */
+typedef struct res_run {
+    int seeds, models;
+    const int64_t *seed;              /* (seeds) */
+    const char *const *model_names;   /* (models) */
+    const char *const *model_params;  /* (models) method hyperparameters, "" for the others */
+    const double *metrics;            /* (seeds, models, ev_n_metrics) */
+    const char *config;               /* INI text that `run --config` reads back */
+    const char *corpus;               /* the corpus as given, or how it was generated */
+    const char *corpus_sha256;
+    int64_t threads;
+} res_run;
+ub_status res_write_run(hid_t file, const res_run *r, ub_err *e);
+/* DIR/timings.h5: wall seconds (seeds, models), kept apart from the byte-reproducible
+ * results.h5, and the run's wall time. Written atomically. */
+ub_status res_write_timings(const char *path, const double *seconds, int seeds, int models,
+                            double wall, ub_err *e);
+
+/* ---- reading ---- */
+typedef struct res_file {
+    int S, M, K;                /* seeds, models, metrics */
+    double *x;                  /* (S, M, K) */
+    int64_t *seed;              /* (S) */
+    char **model, **metric, **doc;
+    double *sec;                /* (S, M) from timings.h5, or NULL without one */
+    double wall;                /* the run's wall seconds, or NaN */
+    char config[4096], version[64], sha[65];
+    int64_t threads;
+    /* per seed, on average: */
+    double n_set[N_SCORED];     /* posts of each scored set */
+    double n_secrets, n_probes; /* F's secrets, knowledge probes */
+    double n_users_f;           /* users of F */
+    int64_t candidates;         /* sampled candidates per secret */
+} res_file;
+/* Read DIR/results.h5 (and DIR/timings.h5 when present). */
+ub_status res_load(const char *dir, res_file *f, ub_err *e);
+void res_free(res_file *f);
+/* Index of the model / metric called name, or -1. */
+int res_model(const res_file *f, const char *name);
+int res_metric(const res_file *f, const char *name);
+/* Metric k of model m in seed s. */
+static inline double res_value(const res_file *f, int s, int m, int k) {
+    return f->x[((size_t)s * f->M + m) * f->K + k];
+}
+
+/* ---- merging a grid's tasks ---- */
+/* Merge DIR/seed_<s>/{results,timings}.h5 of the given seeds into DIR/results.h5 and
+ * DIR/timings.h5, under the configuration text config. */
+ub_status res_merge(const char *dir, const int64_t *seeds, int n_seeds, const char *config,
+                    ub_err *e);
+
+#endif

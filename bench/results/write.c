@@ -1,0 +1,156 @@
+/* bench/results/write.c: results.h5 and timings.h5 as a run writes them (bench/FORMAT.md). */
+#include <stdlib.h>
+
+#include "results.h"
+
+static ub_status write_f64(hid_t g, const char *name, const double *x, size_t n, ub_err *e) {
+    hsize_t d = n;
+    return ub_h5_write(g, name, H5T_NATIVE_DOUBLE, x, 1, &d, 0, e);
+}
+static ub_status write_i64(hid_t g, const char *name, const int64_t *x, size_t n, ub_err *e) {
+    hsize_t d = n;
+    return ub_h5_write(g, name, H5T_NATIVE_INT64, x, 1, &d, 1, e);
+}
+
+ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const run_scenario *sc,
+                         const secret_set *ss, const probe_set *ps, const model_result *res,
+                         int n, ub_err *e) {
+    char name[64];
+    snprintf(name, sizeof name, "seed_%llu", (unsigned long long)seed);
+    hid_t g = ub_h5_group(file, name, e);
+    if (g < 0) return e->code;
+    const corpus *c = &rc->c;
+    hsize_t du = c->n_users;
+    ub_status st = ub_h5_write(g, "role", H5T_NATIVE_INT8, sc->split.role, 1, &du, 1, e);
+    if (!st) st = write_i64(g, "forget_users", sc->forget_users, sc->n_forget, e);
+    int64_t *mu = ub_calloc(c->n_users + 1, sizeof(int64_t), "matched users", e);
+    size_t nmu = 0;
+    for (size_t u = 0; mu && u < c->n_users; u++)
+        if (sc->matched[u]) mu[nmu++] = (int64_t)u;
+    if (!st) st = mu ? write_i64(g, "nonmember_users", mu, nmu, e) : UB_ENOMEM;
+    free(mu);
+    hid_t gs = st ? -1 : ub_h5_group(g, "sets", e);
+    if (gs < 0 && !st) st = e->code;
+    for (int k = 0; !st && k < N_SCORED; k++) {
+        const run_set *set = &sc->set[ev_scored_set[k]];
+        hid_t h = ub_h5_group(gs, run_set_names[ev_scored_set[k]], e);
+        if (h < 0) {
+            st = e->code;
+            break;
+        }
+        st = write_i64(h, "post", set->post, set->n, e);
+        if (!st) st = write_i64(h, "user", set->user, set->n, e);
+        H5Gclose(h);
+    }
+    if (gs >= 0) H5Gclose(gs);
+    if (!st) {
+        hid_t h = ub_h5_group(g, "secrets", e);
+        if (h < 0) st = e->code;
+        int64_t *ins = calloc(ss->n + 1, sizeof(int64_t));
+        double *bits = calloc(ss->n + 1, sizeof(double));
+        if (!ins || !bits) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < ss->n; i++) {
+            ins[i] = c->secrets[ss->secret[i]].inserted;
+            bits[i] = c->secrets[ss->secret[i]].log2_space;
+        }
+        if (!st) st = write_i64(h, "secret", ss->secret, ss->n, e);
+        if (!st) st = write_i64(h, "inserted", ins, ss->n, e);
+        if (!st) st = write_f64(h, "log2_space", bits, ss->n, e);
+        if (!st) st = ub_h5_attr_i64(h, "candidates", ss->n_cand, e);
+        free(ins), free(bits);
+        if (h >= 0) H5Gclose(h);
+    }
+    if (!st) { /* the knowledge probes: whom they ask about, what, among how many values */
+        hid_t h = ub_h5_group(g, "probes", e);
+        if (h < 0) st = e->code;
+        int64_t *a = calloc(ps->n + 1, sizeof(int64_t)), *b = calloc(ps->n + 1, sizeof(int64_t));
+        int64_t *t = calloc(ps->n + 1, sizeof(int64_t));
+        if (!a || !b || !t) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < ps->n; i++)
+            a[i] = ps->kind[i], b[i] = ps->n_values[i], t[i] = ps->truth[i];
+        if (!st) st = write_i64(h, "user", ps->user, ps->n, e);
+        if (!st) st = write_i64(h, "kind", a, ps->n, e);
+        if (!st) st = write_i64(h, "n_values", b, ps->n, e);
+        if (!st) st = write_i64(h, "truth", t, ps->n, e);
+        const char *kn[CORPUS_PROBE_KINDS];
+        for (int k = 0; k < CORPUS_PROBE_KINDS; k++) kn[k] = corpus_probe_kind_names[k];
+        if (!st) st = ub_h5_write_strings(h, "kind_names", kn, CORPUS_PROBE_KINDS, e);
+        free(a), free(b), free(t);
+        if (h >= 0) H5Gclose(h);
+    }
+    hid_t gm = st ? -1 : ub_h5_group(g, "models", e);
+    if (gm < 0 && !st) st = e->code;
+    for (int mi = 0; !st && mi < n; mi++) {
+        const model_result *r = &res[mi];
+        hid_t h = ub_h5_group(gm, r->name, e);
+        if (h < 0) {
+            st = e->code;
+            break;
+        }
+        for (int k = 0; !st && k < N_SCORED; k++) {
+            hid_t q = ub_h5_group(h, run_set_names[ev_scored_set[k]], e);
+            if (q < 0) {
+                st = e->code;
+                break;
+            }
+            const ub_post_scores *p = &r->s[k];
+            hsize_t dn = p->n;
+            st = write_f64(q, "loss", p->loss, p->n, e);
+            if (!st) st = ub_h5_write(q, "ntok", H5T_NATIVE_INT32, p->ntok, 1, &dn, 1, e);
+            if (!st) st = write_f64(q, "mink", p->mink, p->n, e);
+            if (!st) st = write_f64(q, "minkpp", p->minkpp, p->n, e);
+            if (!st) st = write_f64(q, "kl", p->kl, p->n, e);
+            if (!st) st = write_f64(q, "zlib", r->zlib[k], p->n, e);
+            if (!st) st = write_f64(q, "em", p->em, p->n, e);
+            if (!st) st = write_f64(q, "es", p->es, p->n, e);
+            H5Gclose(q);
+        }
+        hid_t q = st ? -1 : ub_h5_group(h, "secrets", e);
+        if (!st && q < 0) st = e->code;
+        if (!st) st = write_f64(q, "loss", r->secret_loss, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_rank", r->exp_rank, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_skewnorm", r->exp_sn, ss->n, e);
+        if (!st) st = write_f64(q, "extracted", r->extracted, ss->n, e);
+        if (!st) st = write_f64(q, "extracted_beam", r->extracted_beam, ss->n, e);
+        if (q >= 0) H5Gclose(q);
+        if (!st) st = write_f64(h, "probe_rank", r->probe_rank, ps->n, e);
+        if (!st) st = write_f64(h, "metrics", r->metric, (size_t)ev_n_metrics, e);
+        H5Gclose(h);
+    }
+    if (gm >= 0) H5Gclose(gm);
+    H5Gclose(g);
+    return st;
+}
+
+ub_status res_write_run(hid_t file, const res_run *r, ub_err *e) {
+    const char *en[EV_MAX_METRICS], *ed[EV_MAX_METRICS];
+    for (int k = 0; k < ev_n_metrics; k++) en[k] = ev_metrics[k].name, ed[k] = ev_metrics[k].doc;
+    hsize_t dm[3] = {(hsize_t)r->seeds, (hsize_t)r->models, (hsize_t)ev_n_metrics};
+    ub_status st = ub_h5_write(file, "metrics", H5T_NATIVE_DOUBLE, r->metrics, 3, dm, 0, e);
+    if (!st) st = write_i64(file, "seeds", r->seed, (size_t)r->seeds, e);
+    if (!st) st = ub_h5_write_strings(file, "model_names", r->model_names, (size_t)r->models, e);
+    if (!st) st = ub_h5_write_strings(file, "metric_names", en, (size_t)ev_n_metrics, e);
+    if (!st) st = ub_h5_write_strings(file, "metric_docs", ed, (size_t)ev_n_metrics, e);
+    if (!st) st = ub_h5_write_strings(file, "model_params", r->model_params, (size_t)r->models, e);
+    if (!st) st = ub_h5_attr_str(file, "format", "unlearnbench-results", e);
+    if (!st) st = ub_h5_attr_i64(file, "format_version", RES_FORMAT_VERSION, e);
+    if (!st) st = ub_h5_attr_str(file, "version", UB_VERSION, e);
+    if (!st) st = ub_h5_attr_str(file, "config", r->config, e);
+    if (!st) st = ub_h5_attr_str(file, "corpus", r->corpus, e);
+    if (!st) st = ub_h5_attr_str(file, "corpus_sha256", r->corpus_sha256, e);
+    if (!st) st = ub_h5_attr_i64(file, "threads", r->threads, e);
+    return st;
+}
+
+ub_status res_write_timings(const char *path, const double *seconds, int seeds, int models,
+                            double wall, ub_err *e) {
+    ub_h5out o;
+    hsize_t dt[2] = {(hsize_t)seeds, (hsize_t)models};
+    ub_status st = ub_h5_create(&o, path, e);
+    if (st) return st;
+    st = ub_h5_write(o.file, "seconds", H5T_NATIVE_DOUBLE, seconds, 2, dt, 0, e);
+    if (!st) st = ub_h5_attr_f64(o.file, "wall_seconds", wall, e);
+    if (!st) st = ub_h5_commit(&o, e);
+    else ub_h5_abort(&o);
+    return st;
+}

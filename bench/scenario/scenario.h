@@ -1,0 +1,121 @@
+/* bench/scenario/scenario.h: a seed's deletion scenario, the first stage of the run. From the
+ * corpus and a seed: the split (members, non-members, excluded by policy), the forget set F by
+ * its rule, non-members matched to F by post count, the post sets that are trained on and
+ * scored, F's planted secrets with sampled candidates, and knowledge probes about F's users.
+ * Everything here is data; no model is involved (eval/ scores models on it). */
+#ifndef UB_SCENARIO_H
+#define UB_SCENARIO_H
+
+#include "corpus.h"
+#include "methods.h"
+
+/* What the scenario depends on (part of the run's configuration, engine/run.h). */
+typedef struct ub_scenario_cfg {
+    const char *forget_rule;   /* random, heavy, secrets, sensitive, objected */
+    long forget_users;         /* size of F, or 0: forget_frac of the members */
+    double forget_frac;
+    double nonmember_frac;     /* share of eligible users held out as non-members */
+    int all_posts;             /* no policy: every corpus-proper post is eligible */
+    const char *post_format;   /* "author": a post is trained and scored as "HANDLE: text", so
+                                * a model can learn who wrote what (knowledge probes need it);
+                                * "text": the post's text alone */
+    uint64_t split_seed;       /* 0: each seed draws its own F and non-members; else this split
+                                * for every seed (then seeds vary the training only) */
+    int eval_posts;            /* cap on retained / non-member posts scored per seed */
+    int candidates;            /* sampled candidates per secret for exposure */
+} ub_scenario_cfg;
+
+/* The corpus with every post encoded (BOS text EOS): post i is ids[off[i] .. off[i+1]). */
+typedef struct run_corpus {
+    corpus c;
+    corpus_bpe bpe;
+    int32_t *ids;
+    size_t *off;
+    size_t *zlen;    /* zlib-compressed bytes of each post as trained (handle prefix included) */
+    int author;      /* posts are "HANDLE: text" (cfg post_format "author") */
+    char sha256[65]; /* of the corpus file's bytes */
+} run_corpus;
+/* Load the corpus file at path, hash its bytes and encode every post (author: with handles). */
+ub_status run_corpus_open(run_corpus *rc, const char *path, int author, int threads, ub_err *e);
+void run_corpus_free(run_corpus *rc);
+/* The ids of "HANDLE: " + text (handle only when rc->author) into out (cap ids): a cloze's
+ * context. Returns the number of ids, or -1 when they do not fit. */
+int run_encode_prompt(const run_corpus *rc, int64_t user, const char *text, int32_t *out, int cap);
+
+/* A set of posts, owned; view is what methods and scoring take. */
+typedef struct run_set {
+    int32_t *ids;
+    size_t *off;
+    int64_t *user;
+    int64_t *post; /* corpus post index */
+    size_t *zlen;  /* zlib-compressed bytes of each post's text (scored sets only, else NULL) */
+    size_t n;
+    ul_posts view;
+} run_set;
+void run_set_free(run_set *s);
+/* Gather the posts i with take[i] (in corpus order), at most cap of them (a seeded sample when
+ * there are more; cap 0 = all). */
+ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
+                         uint64_t seed, uint64_t stream, ub_err *e);
+/* The set's posts as one token stream (a view: t->ids points into s). */
+void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
+
+enum {
+    RUN_TRAIN,          /* members' eligible posts: the original's training set */
+    RUN_RETAIN,         /* the same without F: retrain's training set */
+    RUN_FORGET,         /* F's training posts */
+    RUN_RETAIN_EVAL,    /* a sample of RETAIN, scored */
+    RUN_NONMEMBER,      /* posts of non-members matched to F by post count (a sample) */
+    RUN_FORGET_FRESH,   /* F's fresh posts: never in any corpus */
+    RUN_NONMEMBER_FRESH,/* the matched non-members' fresh posts (a sample) */
+    RUN_N_SETS
+};
+extern const char *const run_set_names[RUN_N_SETS];
+
+typedef struct run_scenario {
+    corpus_split split;
+    int64_t *forget_users; /* (n_forget) sorted */
+    size_t n_forget;
+    uint8_t *in_forget;    /* (n_users) */
+    uint8_t *matched;      /* (n_users) non-members matched to F by post count */
+    run_set set[RUN_N_SETS];
+} run_scenario;
+/* The scenario of seed (the split seed, when cfg->split_seed fixes it). */
+ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_scenario_cfg *cfg,
+                            uint64_t seed, ub_err *e);
+void run_scenario_free(run_scenario *sc);
+
+enum { RUN_MAX_VALUE = 256 }; /* longest secret value, in bytes (and so in tokens) */
+
+/* F's secrets and their sampled candidates (the same for every model of a seed). */
+typedef struct secret_set {
+    size_t n;
+    int n_cand;       /* sampled candidates per secret, besides the secret itself */
+    int64_t *secret;  /* (n) index into corpus secrets */
+    int32_t **ctx;    /* (n) BOS + prefix ids */
+    int *n_ctx;
+    int32_t **ids;    /* (n) candidate ids, candidate 0 = the secret */
+    size_t **off;     /* (n) (n_cand+2) */
+} secret_set;
+/* F's secrets with n_cand candidates each drawn from their formats (scenario/secrets.c). */
+ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario *sc, int n_cand,
+                       uint64_t seed, ub_err *e);
+void secret_set_free(secret_set *s);
+
+/* Knowledge probes about F's users: "HANDLE: " + the corpus's phrase, and every value of the
+ * category as a candidate continuation. */
+typedef struct probe_set {
+    size_t n;
+    int64_t *user;    /* (n) */
+    int *kind;        /* (n) CORPUS_PROBE_* */
+    int *truth;       /* (n) index of the true value among the candidates */
+    int *n_values;    /* (n) candidates */
+    int32_t **ctx;    /* (n) BOS + "HANDLE: " + phrase */
+    int *n_ctx;
+    int32_t **ids;    /* (n) candidate continuations: value + rest of the phrase */
+    size_t **off;
+} probe_set;
+ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenario *sc, ub_err *e);
+void run_probes_free(probe_set *ps);
+
+#endif

@@ -1,0 +1,68 @@
+/* bench/unlearn/unlearn.h: the ways a deletion request is answered besides exact retraining:
+ * the approximate methods of unlearn/methods/ applied to a copy of the deployed model
+ * (unlearn/apply.c), continued training on the corpus without F (unlearn/continued.c), and
+ * SISA's sharded exact retraining (unlearn/sisa.c). No scoring here: the engine scores what
+ * these return (eval/). */
+#ifndef UB_UNLEARN_H
+#define UB_UNLEARN_H
+
+#include "methods.h"
+#include "scenario.h"
+
+/* ---- approximate methods (unlearn/apply.c) ---- */
+/* The methods a list names ("all", "none" or "a,b,c") into out (room for ul_n_methods), in
+ * the list's order; a name unknown or given twice is an error. */
+ub_status ul_select(const char *list, const ul_method **out, int *n, ub_err *e);
+/* The "key=value,..." part of spec ("name:k=v,k=v;name2:...") for method name, or "". */
+void ul_method_params(const char *spec, const char *name, char *out, size_t cap);
+
+/* ---- continued training (unlearn/continued.c) ----
+ * The deployed model keeps training on the retained posts (constant learning rate min_lr,
+ * fresh AdamW moments), in stages so that it can be scored between them. */
+typedef struct ul_continued {
+    gpt_model model;        /* original, trained further */
+    gpt_train_state state;
+    gpt_train_cfg cfg;
+    corpus_tokens tokens;   /* a view of the retained posts */
+    double seconds;         /* spent training so far */
+} ul_continued;
+ub_status ul_continued_begin(ul_continued *c, const gpt_model *orig, const run_set *retain,
+                             const gpt_train_cfg *tc, long budget, ub_err *e);
+/* Train on until `steps` steps in all (nothing when already there). */
+ub_status ul_continued_to(ul_continued *c, long steps, ub_err *e);
+void ul_continued_free(ul_continued *c);
+
+/* ---- SISA (Bourtoule et al. 2021; unlearn/sisa.c) ---- */
+typedef struct ub_sisa_cfg {
+    int shards, slices; /* S and R */
+    int check;          /* also train SISA without F from scratch: must match bitwise */
+} ub_sisa_cfg;
+
+typedef struct ul_sisa_ckpt ul_sisa_ckpt;
+typedef struct ul_sisa {
+    int S, R;
+    int *shard, *slice;     /* (n_users) each member's shard and slice */
+    gpt_model *ms;          /* (S) the shard models */
+    gpt_model **ens;        /* (S) pointers to them: the ensemble to score */
+    ul_sisa_ckpt *ck;       /* (S x R) parameters and AdamW state after each stage */
+    gpt_train_cfg base;     /* one shard's schedule */
+    const run_corpus *rc;
+    const run_scenario *sc;
+    /* costs: of training the ensemble on all members, and of the deletion of F */
+    double seconds_full, flops_full, seconds_del, flops_del;
+    double flops_one_user;  /* mean cost of deleting one user of F alone */
+    long steps_full;        /* optimizer steps of all shards on all members */
+    size_t extra_bytes;     /* checkpoints and the S-1 further models */
+} ul_sisa;
+/* Deal the members into shards and slices and train every shard on all of them. */
+ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc,
+                        const run_scenario *sc, const gpt_config *mc, const gpt_train_cfg *tc,
+                        const kn_tune *tu, const ub_log *log, ub_err *e);
+/* Delete F: every shard with a user of F restarts from the checkpoint before F's earliest
+ * slice and trains the remaining stages without F. With cfg->check, also trains every shard
+ * without F from scratch and fails unless the bits are the same. */
+ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *mc,
+                         const kn_tune *tu, const ub_log *log, ub_err *e);
+void ul_sisa_free(ul_sisa *s);
+
+#endif
