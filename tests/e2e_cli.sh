@@ -4,26 +4,12 @@
 # earlier outputs intact. Usage: e2e_cli.sh UNLEARNBENCH
 set -uo pipefail
 ub="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-
-# expect CODE PATTERN -- command...: exit code CODE, stderr one line matching PATTERN.
-expect() {
-  local code="$1" pat="$2"; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$? lines
-  lines=$(wc -l <"$tmp/err")
-  if [[ $rc -ne $code || $lines -ne 1 ]] || ! grep -q -- "$pat" "$tmp/err"; then
-    echo "FAIL: $* -> exit $rc (want $code), $lines stderr lines (want 1), stderr:"; cat "$tmp/err"
-    fails=$((fails + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+# $tmp, ok, bad, finish and `expect CODE PATTERN -- command...` (exit code CODE, stderr one line
+# matching PATTERN)
+source "$(dirname "$0")/lib.sh"
 
 lic=/usr/share/common-licenses
-"$ub" tokens "$lic/GPL-3" --out "$tmp/tok.h5" >/dev/null || { echo "FAIL: tokens"; exit 1; }
+"$ub" tokens "$lic/GPL-3" --out "$tmp/tok.h5" >/dev/null || { bad "tokens"; exit 1; }
 
 expect 2 "usage" -- "$ub"
 expect 2 "unknown command 'frobnicate'" -- "$ub" frobnicate
@@ -48,9 +34,9 @@ expect 2 "ctx 100 must be in" -- "$ub" train --ctx 100 --steps 2 --tokens "$tmp/
 printf '[model]\nn_layer = 1\nn_embd = 32\nn_head = 2\n[train]\nsteps = 50\nbatch = 4\n' >"$tmp/good.ini"
 if ! "$ub" train --config "$tmp/good.ini" --steps 4 --tokens "$tmp/tok.h5" --out "$tmp/good.h5" \
      >"$tmp/out" 2>"$tmp/err" || ! grep -q "trained 4 steps" "$tmp/out"; then
-  echo "FAIL: config-file run"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+  bad "config-file run"; cat "$tmp/out" "$tmp/err"
 else
-  passes=$((passes + 1))
+  ok
 fi
 # A diverging run (absurd learning rate, no clipping) stops with a one-line error naming the
 # step, exit 1, and the existing checkpoint at --out is untouched.
@@ -60,9 +46,8 @@ cp "$tmp/good.h5" "$tmp/keep.h5"
 rc=$?
 if [[ $rc -ne 1 ]] || ! tail -n 1 "$tmp/err" | grep -q "step [0-9]*: .*not finite\|step [0-9]*: training loss is" \
    || ! cmp -s "$tmp/good.h5" "$tmp/keep.h5" || compgen -G "$tmp/good.h5.tmp*" >/dev/null; then
-  echo "FAIL: divergence (exit $rc):"; cat "$tmp/err"; fails=$((fails + 1))
+  bad "divergence (exit $rc):"; cat "$tmp/err"
 else
-  passes=$((passes + 1))
+  ok
 fi
-echo "$passes passed, $fails failed"
-[[ $fails -eq 0 ]]
+finish

@@ -5,11 +5,7 @@
 # Usage: e2e_corpus.sh UNLEARNBENCH
 set -uo pipefail
 ub="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+source "$(dirname "$0")/lib.sh"
 
 "$ub" corpus generate --profile tiny --seed 5 --vocab 512 --out "$tmp/a.h5" >/dev/null || bad "generate a"
 "$ub" corpus generate --profile tiny --seed 5 --vocab 512 --threads 1 --out "$tmp/b.h5" >/dev/null || bad "generate b"
@@ -52,5 +48,4 @@ with h5py.File(sys.argv[1], "r") as f:
     assert len(set(handles)) == len(handles)
 PY
 fi
-echo "$passes passed, $fails failed"
-[[ $fails -eq 0 ]]
+finish

@@ -7,11 +7,7 @@
 # Usage: e2e_grid.sh UNLEARNBENCH
 set -uo pipefail
 ub="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/lib.sh"
 args=(--seeds 2 --model micro --steps 10 --batch 4 --continued-steps 4 --candidates 4 --eval-posts 8
       --sisa-shards 2 --sisa-slices 1 --threads 1 --methods finetune,npo
       --method-params "finetune:steps=1,batch=2;npo:steps=1,batch=2" --quiet --no-plots)
@@ -65,5 +61,4 @@ fi
 "$ub" run --forget-sizes 1,abc --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "abc" "$tmp/err" \
   && [[ $(wc -l <"$tmp/err") -eq 1 ]] && ok || bad "bad size list"
 "$ub" run --forget-sizes 1 --forget-frac 0.05 --out "$tmp/e" >/dev/null 2>&1; [[ $? -eq 2 ]] && ok || bad "sizes and frac together"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -5,11 +5,7 @@
 # Usage: e2e_run.sh UNLEARNBENCH
 set -uo pipefail
 ub="$1"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/lib.sh"
 # Small budgets for every method, so that the test stays fast under ASan.
 mp="finetune:steps=2,batch=4;gradient_ascent:steps=2,batch=4;gradient_difference:steps=2,batch=4;kl:steps=2,batch=4"
 mp="$mp;npo:steps=2,batch=4"
@@ -113,5 +109,4 @@ printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.
   && ok || bad "--help lists the methods and metrics"
 "$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
   && ok || bad "unknown post format"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish
