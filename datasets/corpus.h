@@ -177,7 +177,7 @@ ub_status corpus_add_user(corpus *c, const corpus_user *u, int64_t *index, ub_er
 ub_status corpus_add_post(corpus *c, const corpus_post *p, int64_t *index, ub_err *e);
 ub_status corpus_add_secret(corpus *c, const corpus_secret *s, int64_t *index, ub_err *e);
 
-/* ---- synthetic generator (datasets/generate.c) ---- */
+/* ---- synthetic generator (datasets/generate.c; gen_config.c, gen_users.c, gen_text.c) ---- */
 typedef struct corpus_gen_cfg {
     uint64_t seed;
     int n_users;                 /* users (default 500) */
@@ -202,12 +202,12 @@ ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e);
  * count). */
 ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e);
 
-/* Fill a secret format (D digit, N digit 1-9, \\x literal x, see generate.c) with random
+/* Fill a secret format (D digit, N digit 1-9, \\x literal x, see gen_users.c) with random
  * draws from r; returns log2 of the number of possible values. Also draws the candidates
  * that exposure ranks a secret among. */
 double corpus_secret_fill(char *out, size_t cap, const char *format, ub_rng *r);
 
-/* Knowledge probes (generate.c): what a generated corpus says about a user, as a cloze in the
+/* Knowledge probes (gen_users.c): what a generated corpus says about a user, as a cloze in the
  * generator's own phrasing: `before` + value + `after`, with every value of the category
  * (localised to the user's language) and the index of the user's own. A model that knows the
  * person ranks the true value high after "@handle: " + before. Probes exist for corpora written
