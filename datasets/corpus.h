@@ -21,6 +21,12 @@ typedef struct corpus_tokens {
  * file serves too: the tokens of its corpus-proper posts (BOS text EOS, back to back) and its
  * tokenizer's vocabulary. */
 ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e);
+/* The same, for a token file that may lack the vocab_size attribute: then a non-zero
+ * vocab_size (the caller's, e.g. train --vocab-size) is t->vocab_size and every id is checked
+ * against it. The file's own attribute (or a corpus file's tokenizer) still wins when present,
+ * so the caller compares. 0 = the attribute is required. */
+ub_status corpus_tokens_load_vocab(corpus_tokens *t, const char *path, int vocab_size,
+                                   ub_err *e);
 void corpus_tokens_free(corpus_tokens *t);
 /* Write a token file atomically (path.tmp then rename). */
 ub_status corpus_tokens_save(const char *path, const int32_t *ids, size_t n, int vocab_size,
