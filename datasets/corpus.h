@@ -1,9 +1,13 @@
 /* datasets/corpus.h: the data the models train on (library ub_datasets).
  *
- * Token files: an HDF5 file whose 1-D int32 dataset /tokens is a stream of token ids, with root
- * attributes vocab_size (int64) and source (string). The trainer cuts the stream into context
- * windows. The toy input until the corpus generator exists: the bytes of a text file, vocab 256
- * (`unlearnbench tokens FILE.txt --out FILE.h5`). Layout documented in datasets/FORMAT.md.
+ * The corpus: users, their posts and planted secrets with ground truth, from the synthetic
+ * generator (generate.c) or a JSONL import, with a byte-level BPE tokenizer trained on it, in
+ * one HDF5 file. Token files: an HDF5 file whose 1-D int32 dataset /tokens is a stream of token
+ * ids, with root attributes vocab_size (int64; may be missing when the reader is given the size,
+ * see corpus_tokens_load_vocab), source and format (strings); `corpus split` writes one per part
+ * of a split, and `unlearnbench tokens FILE.txt --out FILE.h5` the bytes of a text file (vocab
+ * 256), a toy input. The trainer cuts the stream into context windows; a corpus file serves as
+ * a token file too. Layouts documented in datasets/FORMAT.md.
  */
 #ifndef UB_CORPUS_H
 #define UB_CORPUS_H
@@ -186,8 +190,8 @@ ub_status corpus_add_secret(corpus *c, const corpus_secret *s, int64_t *index, u
 /* ---- synthetic generator (datasets/generate.c; gen_config.c, gen_users.c, gen_text.c) ---- */
 typedef struct corpus_gen_cfg {
     uint64_t seed;
-    int n_users;                 /* users (default 500) */
-    double mean_posts;           /* mean posts per user of a heavy-tailed distribution (20) */
+    int n_users;                 /* users (profile "default": 2000; all in gen_config.c) */
+    double mean_posts;           /* mean posts per user of a heavy-tailed distribution (25) */
     int max_posts;               /* cap per user (2000) */
     int fresh_per_user;          /* held-apart fresh posts per user (5) */
     double frac_de, frac_bilingual; /* languages: German, bilingual, rest English */
