@@ -276,7 +276,7 @@ static ub_status make_user(corpus *c, const corpus_gen_cfg *g, gen_user *gu, int
         if (gu->inserted > gu->n_posts) gu->n_posts = gu->inserted; /* extra posts */
         if ((st = draw_secret(c, gu, u, first, keys, &r, e))) return st;
     }
-    /* follows: 3..10 distinct others, preferring a shared language */
+    /* follows: 3..10 distinct others, drawn uniformly (language plays no part) */
     gu->n_fol = 3 + (int)ub_rng_below(&r, 8);
     if (gu->n_fol > g->n_users - 1) gu->n_fol = g->n_users - 1;
     for (int i = 0; i < gu->n_fol; i++) {
