@@ -1,9 +1,13 @@
 /* datasets/corpus.h: the data the models train on (library ub_datasets).
  *
- * Token files: an HDF5 file whose 1-D int32 dataset /tokens is a stream of token ids, with root
- * attributes vocab_size (int64) and source (string). The trainer cuts the stream into context
- * windows. The toy input until the corpus generator exists: the bytes of a text file, vocab 256
- * (`unlearnbench tokens FILE.txt --out FILE.h5`). Layout documented in datasets/FORMAT.md.
+ * The corpus: users, their posts and planted secrets with ground truth, from the synthetic
+ * generator (generate.c) or a JSONL import, with a byte-level BPE tokenizer trained on it, in
+ * one HDF5 file. Token files: an HDF5 file whose 1-D int32 dataset /tokens is a stream of token
+ * ids, with root attributes vocab_size (int64; may be missing when the reader is given the size,
+ * see corpus_tokens_load_vocab), source and format (strings); `corpus split` writes one per part
+ * of a split, and `unlearnbench tokens FILE.txt --out FILE.h5` the bytes of a text file (vocab
+ * 256), a toy input. The trainer cuts the stream into context windows; a corpus file serves as
+ * a token file too. Layouts documented in datasets/FORMAT.md.
  */
 #ifndef UB_CORPUS_H
 #define UB_CORPUS_H
@@ -21,6 +25,12 @@ typedef struct corpus_tokens {
  * file serves too: the tokens of its corpus-proper posts (BOS text EOS, back to back) and its
  * tokenizer's vocabulary. */
 ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e);
+/* The same, for a token file that may lack the vocab_size attribute: then a non-zero
+ * vocab_size (the caller's, e.g. train --vocab-size) is t->vocab_size and every id is checked
+ * against it. The file's own attribute (or a corpus file's tokenizer) still wins when present,
+ * so the caller compares. 0 = the attribute is required. */
+ub_status corpus_tokens_load_vocab(corpus_tokens *t, const char *path, int vocab_size,
+                                   ub_err *e);
 void corpus_tokens_free(corpus_tokens *t);
 /* Write a token file atomically (path.tmp then rename). */
 ub_status corpus_tokens_save(const char *path, const int32_t *ids, size_t n, int vocab_size,
@@ -177,11 +187,11 @@ ub_status corpus_add_user(corpus *c, const corpus_user *u, int64_t *index, ub_er
 ub_status corpus_add_post(corpus *c, const corpus_post *p, int64_t *index, ub_err *e);
 ub_status corpus_add_secret(corpus *c, const corpus_secret *s, int64_t *index, ub_err *e);
 
-/* ---- synthetic generator (datasets/generate.c) ---- */
+/* ---- synthetic generator (datasets/generate.c; gen_config.c, gen_users.c, gen_text.c) ---- */
 typedef struct corpus_gen_cfg {
     uint64_t seed;
-    int n_users;                 /* users (default 500) */
-    double mean_posts;           /* mean posts per user of a heavy-tailed distribution (20) */
+    int n_users;                 /* users (profile "default": 2000; all in gen_config.c) */
+    double mean_posts;           /* mean posts per user of a heavy-tailed distribution (25) */
     int max_posts;               /* cap per user (2000) */
     int fresh_per_user;          /* held-apart fresh posts per user (5) */
     double frac_de, frac_bilingual; /* languages: German, bilingual, rest English */
@@ -202,12 +212,12 @@ ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e);
  * count). */
 ub_status corpus_generate(corpus *c, const corpus_gen_cfg *g, ub_err *e);
 
-/* Fill a secret format (D digit, N digit 1-9, \\x literal x, see generate.c) with random
+/* Fill a secret format (D digit, N digit 1-9, \\x literal x, see gen_users.c) with random
  * draws from r; returns log2 of the number of possible values. Also draws the candidates
  * that exposure ranks a secret among. */
 double corpus_secret_fill(char *out, size_t cap, const char *format, ub_rng *r);
 
-/* Knowledge probes (generate.c): what a generated corpus says about a user, as a cloze in the
+/* Knowledge probes (gen_users.c): what a generated corpus says about a user, as a cloze in the
  * generator's own phrasing: `before` + value + `after`, with every value of the category
  * (localised to the user's language) and the index of the user's own. A model that knows the
  * person ranks the true value high after "@handle: " + before. Probes exist for corpora written

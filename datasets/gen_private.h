@@ -1,5 +1,6 @@
-/* datasets/gen_private.h: what generate.c (personas, secrets, orchestration) and gen_text.c
- * (vocabularies, templates, post text) share. Private to ub_datasets; not part of the API. */
+/* datasets/gen_private.h: what the generator's files share: generate.c (posts, order,
+ * orchestration), gen_users.c (users, secrets, probes), gen_text.c (vocabularies, templates,
+ * personas, post text) and gen_config.c (profiles). Private to ub_datasets; not part of the API. */
 #ifndef UB_GEN_PRIVATE_H
 #define UB_GEN_PRIVATE_H
 
@@ -14,6 +15,17 @@ enum { GEN_EN = 0, GEN_DE = 1, GEN_BOTH = 2 };
 #define GEN_MAX_SECRET_COUNT 10000
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0]))) /* elements of a static array */
 #define GEN_MAX_POSTS_CAP 1000000 /* post numbers must fit 24 bits of the stream id */
+#define GEN_MAX_FOLLOWS 10 /* users one user follows: 3..10 */
+
+/* ---- topics: objects (6), activities (4), hashtags (3), per language [EN, DE] ---- */
+typedef struct gen_topic {
+    const char *name;
+    const char *obj[2][6];
+    const char *act[2][4];
+    const char *tag[2][3];
+} gen_topic;
+
+extern const gen_topic gen_topics[GEN_N_TOPICS]; /* gen_topics.c */
 
 /* A writing style: everything that makes one user's posts recognisable. */
 typedef struct gen_persona {
@@ -38,6 +50,29 @@ typedef struct gen_post_spec {
     int sens_kind, sens_value;      /* corpus_sens kind and value index; -1 none */
     int sens_fixed;                 /* 1: use the fixed (learnable) template */
 } gen_post_spec;
+
+/* One user while generating: gen_users.c draws it, generate.c plans and writes its posts. */
+typedef struct gen_user {
+    gen_persona p;
+    int lang_primary;   /* GEN_EN / GEN_DE: bilingual users' secret language */
+    int n_posts;        /* corpus proper */
+    int64_t base;       /* flat index of its first corpus-proper post */
+    int64_t fol_off;    /* follows: fol[fol_off .. fol_off + n_fol) */
+    int n_fol;
+    int secret;         /* index into c->secrets, -1 none */
+    int secret_kind;
+    int inserted;
+    int sens_kind, sens_value;
+    char handle[80];
+    char secret_value[64];
+} gen_user;
+
+/* Phase A (gen_users.c), serial in user order: every user's persona, demographics, consent,
+ * special category, secret (added to c), activity and follows (fol: GEN_MAX_FOLLOWS per user).
+ * U (n_users) is filled with base = the flat index of the user's first corpus-proper post;
+ * *total = the corpus-proper posts of all users, *max_n = the most of one user. */
+ub_status gen_make_users(corpus *c, const corpus_gen_cfg *g, gen_user *U, int32_t *fol,
+                         int64_t *total, int64_t *max_n, ub_err *e);
 
 void gen_persona_draw(gen_persona *p, int lang, const char *city, ub_rng *r);
 /* "topics=a,b;style=...;phrases=x|y" into out (cap bytes). */

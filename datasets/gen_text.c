@@ -1,6 +1,7 @@
-/* datasets/gen_text.c: the words of the synthetic corpus. Per-topic vocabularies in English and
- * German, sentence templates with slots, signature phrases, emoji, and the styling that turns a
- * persona (gen_private.h) into posts that share a recognisable voice.
+/* datasets/gen_text.c: the words of the synthetic corpus. Sentence templates with slots in English
+ * and German, signature phrases, emoji, special-category sentences, and the styling that turns a
+ * persona (gen_private.h) into posts that share a recognisable voice. The per-topic
+ * vocabularies are in gen_topics.c.
  *
  * Template slots: {O} a topic object (German: accusative noun phrase), {T} a topic activity,
  * {A} an opinion, {C} the user's city, {D} a day, {M} a mentioned handle, {V} a special-category
@@ -11,128 +12,6 @@
 #include <string.h>
 
 #include "gen_private.h"
-
-
-/* ---- topics: objects (6), activities (4), hashtags (3), per language [EN, DE] ---- */
-typedef struct gen_topic {
-    const char *name;
-    const char *obj[2][6];
-    const char *act[2][4];
-    const char *tag[2][3];
-} gen_topic;
-
-static const gen_topic TOPICS[GEN_N_TOPICS] = {
-    {"food",
-     {{"this ramen place", "my sourdough bread", "the new vegan burger", "homemade pasta",
-       "the farmers market", "grandma's apple pie"},
-      {"den Döner an der Ecke", "mein Sauerteigbrot", "den neuen veganen Burger",
-       "selbstgemachte Spätzle", "den Wochenmarkt", "Omas Apfelkuchen"}},
-     {{"baking bread", "trying new recipes", "cooking for friends", "meal prepping"},
-      {"Brot backen", "neue Rezepte ausprobieren", "für Freunde kochen", "Vorkochen für die Woche"}},
-     {{"#foodie", "#homecooking", "#recipes"}, {"#kochen", "#lecker", "#backen"}}},
-    {"football",
-     {{"the derby", "our new striker", "the cup draw", "last night's match",
-       "the referee's decision", "our away kit"},
-      {"das Derby", "unseren neuen Stürmer", "die Pokalauslosung", "das Spiel gestern Abend",
-       "die Entscheidung vom Schiri", "das neue Auswärtstrikot"}},
-     {{"watching the match at the pub", "playing five-a-side", "arguing about VAR",
-       "singing in the stands"},
-      {"Fußball schauen in der Kneipe", "mit den Jungs kicken", "über den Videobeweis streiten",
-       "in der Kurve stehen"}},
-     {{"#football", "#matchday", "#footy"}, {"#Fußball", "#Bundesliga", "#Spieltag"}}},
-    {"music",
-     {{"the new album", "this vinyl I found", "the festival lineup", "my guitar",
-       "that concert last night", "this playlist"},
-      {"das neue Album", "diese Schallplatte vom Flohmarkt", "das Festival-Lineup", "meine Gitarre",
-       "das Konzert gestern", "diese Playlist"}},
-     {{"practising guitar", "listening to old records", "going to gigs", "making beats"},
-      {"Gitarre üben", "alte Platten hören", "auf Konzerte gehen", "Beats basteln"}},
-     {{"#music", "#vinyl", "#nowplaying"}, {"#Musik", "#Konzert", "#nowplaying"}}},
-    {"travel",
-     {{"the night train to Vienna", "this tiny village in Portugal", "my backpack",
-       "the view from the top", "our road trip", "the hostel breakfast"},
-      {"den Nachtzug nach Wien", "dieses kleine Dorf in Portugal", "meinen Rucksack",
-       "die Aussicht vom Gipfel", "unseren Roadtrip", "das Frühstück im Hostel"}},
-     {{"planning the next trip", "hiking in the Alps", "island hopping",
-       "packing at the last minute"},
-      {"die nächste Reise planen", "in den Alpen wandern", "Inselhopping",
-       "auf den letzten Drücker packen"}},
-     {{"#travel", "#wanderlust", "#roadtrip"}, {"#Reisen", "#Fernweh", "#Urlaub"}}},
-    {"tech",
-     {{"my new laptop", "this open source project", "the latest phone update",
-       "my mechanical keyboard", "the new AI tool", "my home server"},
-      {"meinen neuen Laptop", "dieses Open-Source-Projekt", "das neueste Handy-Update",
-       "meine mechanische Tastatur", "das neue KI-Tool", "meinen Heimserver"}},
-     {{"debugging all night", "setting up my home lab", "learning Rust",
-       "fixing my parents' printer"},
-      {"die ganze Nacht debuggen", "mein Heimlabor einrichten", "Rust lernen",
-       "den Drucker meiner Eltern reparieren"}},
-     {{"#tech", "#coding", "#opensource"}, {"#Technik", "#programmieren", "#Linux"}}},
-    {"gaming",
-     {{"the new RPG", "this boss fight", "my gaming setup", "the speedrun record",
-       "that indie game", "the patch notes"},
-      {"das neue Rollenspiel", "diesen Bosskampf", "mein Gaming-Setup", "den Speedrun-Rekord",
-       "dieses Indie-Spiel", "die Patchnotes"}},
-     {{"streaming with friends", "grinding levels", "playing retro games",
-       "building in Minecraft"},
-      {"mit Freunden zocken", "Level grinden", "Retro-Spiele spielen", "in Minecraft bauen"}},
-     {{"#gaming", "#gamer", "#indiegames"}, {"#zocken", "#Gaming", "#Spieleabend"}}},
-    {"fitness",
-     {{"my morning run", "leg day", "the new gym", "my marathon training plan",
-       "this yoga class", "my protein shake"},
-      {"meinen Morgenlauf", "den Beintag", "das neue Fitnessstudio",
-       "meinen Marathon-Trainingsplan", "diesen Yogakurs", "meinen Proteinshake"}},
-     {{"running in the rain", "lifting heavy", "stretching after work", "cycling to the lake"},
-      {"im Regen laufen", "schwer heben", "nach der Arbeit dehnen", "zum See radeln"}},
-     {{"#fitness", "#running", "#gymlife"}, {"#Laufen", "#Sport", "#Fitness"}}},
-    {"books",
-     {{"this novel", "the last chapter", "my reading list", "the library sale",
-       "that poetry collection", "the new crime thriller"},
-      {"diesen Roman", "das letzte Kapitel", "meine Leseliste", "den Bücherflohmarkt",
-       "diesen Gedichtband", "den neuen Krimi"}},
-     {{"reading in bed", "browsing second-hand bookshops", "annotating my books",
-       "hosting a book club"},
-      {"im Bett lesen", "in Antiquariaten stöbern", "Bücher markieren",
-       "einen Lesekreis organisieren"}},
-     {{"#books", "#amreading", "#bookclub"}, {"#Bücher", "#lesen", "#Buchtipp"}}},
-    {"film",
-     {{"the new season", "this documentary", "the director's cut", "the cinema downtown",
-       "that plot twist", "the soundtrack"},
-      {"die neue Staffel", "diese Doku", "den Director's Cut", "das Kino in der Innenstadt",
-       "diese Wendung", "den Soundtrack"}},
-     {{"binge-watching series", "going to the late show", "rewatching old classics",
-       "ranking every sequel"},
-      {"Serien am Stück schauen", "in die Spätvorstellung gehen", "alte Klassiker nochmal schauen",
-       "alle Fortsetzungen bewerten"}},
-     {{"#movies", "#bingewatch", "#cinema"}, {"#Film", "#Serienabend", "#Kino"}}},
-    {"gardening",
-     {{"my tomato plants", "the balcony garden", "these sunflowers", "the compost heap",
-       "my herb bed", "the first strawberries"},
-      {"meine Tomatenpflanzen", "den Balkongarten", "diese Sonnenblumen", "den Komposthaufen",
-       "mein Kräuterbeet", "die ersten Erdbeeren"}},
-     {{"repotting plants", "weeding the garden", "sowing seeds", "watering at sunrise"},
-      {"Pflanzen umtopfen", "Unkraut jäten", "Samen aussäen", "bei Sonnenaufgang gießen"}},
-     {{"#gardening", "#plants", "#growyourown"}, {"#Garten", "#Balkonien", "#Pflanzen"}}},
-    {"pets",
-     {{"my cat", "our new puppy", "the dog park", "this vet visit", "my cat's new toy",
-       "the hamster cage"},
-      {"meine Katze", "unseren neuen Welpen", "die Hundewiese", "diesen Tierarztbesuch",
-       "das neue Spielzeug meiner Katze", "den Hamsterkäfig"}},
-     {{"walking the dog", "cuddling the cat", "training the puppy", "cleaning the litter box"},
-      {"mit dem Hund Gassi gehen", "mit der Katze kuscheln", "den Welpen erziehen",
-       "das Katzenklo sauber machen"}},
-     {{"#dogs", "#catlife", "#pets"}, {"#Hund", "#Katze", "#Haustiere"}}},
-    {"citylife",
-     {{"the new coffee shop", "my flat white", "the tram strike", "the street festival",
-       "rent prices", "the rooftop bar"},
-      {"das neue Café", "meinen Flat White", "den Straßenbahnstreik", "das Straßenfest",
-       "die Mietpreise", "die Dachterrassenbar"}},
-     {{"people-watching from a café", "cycling through the city", "exploring flea markets",
-       "waiting for the bus"},
-      {"Leute beobachten im Café", "durch die Stadt radeln", "über Flohmärkte schlendern",
-       "auf den Bus warten"}},
-     {{"#citylife", "#coffee", "#weekend"}, {"#Stadtleben", "#Kaffee", "#Wochenende"}}},
-};
 
 /* ---- sentence templates per language ---- */
 static const char *const TOPIC_TMPL[2][10] = {
@@ -179,7 +58,7 @@ static const char *const SECRET_INTRO[2][5] = {
      "New contact details, "},
     {"Kurz zur Info: ", "Falls es jemand braucht, ", "Für die Gruppe: ", "Nur zur Erinnerung: ",
      "Neue Kontaktdaten, "}};
-/* kinds in generate.c's order: phone, email, address, iban */
+/* kinds in gen_users.c's order: phone, email, address, iban */
 static const char *const SECRET_PREFIX[4][2] = {
     {"my number is ", "meine Nummer ist "},
     {"email me at ", "schreibt mir an "},
@@ -297,7 +176,7 @@ void gen_persona_str(char *out, size_t cap, const gen_persona *p) {
     char topics[64] = "";
     for (int i = 0; i < p->n_topics; i++) {
         strcat(topics, i ? "," : "");
-        strcat(topics, TOPICS[p->topics[i]].name);
+        strcat(topics, gen_topics[p->topics[i]].name);
     }
     snprintf(out, cap,
              "topics=%s;style=caps:%s,words:%d-%d,punct:%s,emoji:%.2f,hashtags:%.2f,typos:%.3f,"
@@ -389,8 +268,8 @@ static void expand(char *out, size_t cap, const char *tmpl, int topic, int lang,
         const char *ins = NULL;
         if (s[0] == '{' && s[1] && s[2] == '}') {
             switch (s[1]) {
-            case 'O': ins = TOPICS[topic].obj[lang][ub_rng_below(r, 6)]; break;
-            case 'T': ins = TOPICS[topic].act[lang][ub_rng_below(r, 4)]; break;
+            case 'O': ins = gen_topics[topic].obj[lang][ub_rng_below(r, 6)]; break;
+            case 'T': ins = gen_topics[topic].act[lang][ub_rng_below(r, 4)]; break;
             case 'A': ins = ADJ[lang][ub_rng_below(r, 8)]; break;
             case 'D': ins = DAYS[lang][ub_rng_below(r, 5)]; break;
             case 'C': ins = p->city; break;
@@ -491,7 +370,7 @@ size_t gen_post_text(char *out, const gen_persona *p, const gen_post_spec *s, ub
     if (ub_rng_uniform(r) < p->p_hashtag) {
         int nt = 1 + (int)ub_rng_below(r, 3);
         for (int i = 0; i < nt; i++) {
-            const char *tag = TOPICS[topic].tag[lang][ub_rng_below(r, 3)];
+            const char *tag = gen_topics[topic].tag[lang][ub_rng_below(r, 3)];
             if (!strstr(b.p, tag)) tb_styled(&b, tag, p, r);
         }
     }

@@ -7,6 +7,11 @@
 #include <string.h>
 
 ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
+    return corpus_tokens_load_vocab(t, path, 0, e);
+}
+
+ub_status corpus_tokens_load_vocab(corpus_tokens *t, const char *path, int vocab_size,
+                                   ub_err *e) {
     memset(t, 0, sizeof *t);
     hid_t f;
     ub_status st = ub_h5_open(&f, path, e);
@@ -25,6 +30,7 @@ ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
         st = ub_fail(e, UB_EFORMAT, "%s: /%s holds %llu tokens, need at least 2", path, ds,
                      (unsigned long long)dims[0]);
     int64_t vocab = 0;
+    int given = 0; /* vocab is the caller's, not the file's */
     if (!st && is_corpus) {
         hid_t g = H5Gopen2(f, "tokenizer", H5P_DEFAULT);
         if (g < 0) {
@@ -33,11 +39,20 @@ ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
             st = ub_h5_get_i64(g, "vocab_size", path, &vocab, e);
             H5Gclose(g);
         }
-    } else if (!st) {
+    } else if (!st && H5Aexists(f, "vocab_size") > 0) {
         st = ub_h5_get_i64(f, "vocab_size", path, &vocab, e);
+    } else if (!st && vocab_size) {
+        /* Token streams from other tools may lack the attribute: the caller's size stands in,
+         * and the id check below makes sure it covers the stream. */
+        vocab = vocab_size;
+        given = 1;
+    } else if (!st) {
+        st = ub_fail(e, UB_EFORMAT, "%s: attribute vocab_size is missing; pass the vocabulary "
+                     "size (train --vocab-size N)", path);
     }
     if (!st && (vocab < 2 || vocab > (1 << 24)))
-        st = ub_fail(e, UB_EFORMAT, "%s: vocab_size %lld out of range", path, (long long)vocab);
+        st = ub_fail(e, given ? UB_EARG : UB_EFORMAT, "%s: vocab_size %lld%s out of range "
+                     "[2, 2^24]", path, (long long)vocab, given ? " (given)" : "");
     if (!st) {
         t->n = dims[0];
         t->vocab_size = (int)vocab;
@@ -48,8 +63,8 @@ ub_status corpus_tokens_load(corpus_tokens *t, const char *path, ub_err *e) {
     H5Fclose(f);
     for (size_t i = 0; !st && i < t->n; i++)
         if (t->ids[i] < 0 || t->ids[i] >= t->vocab_size)
-            st = ub_fail(e, UB_EFORMAT, "%s: /%s[%zu] = %d is outside [0, %d)", path, ds, i,
-                         t->ids[i], t->vocab_size);
+            st = ub_fail(e, UB_EFORMAT, "%s: /%s[%zu] = %d is outside [0, %d)%s", path, ds, i,
+                         t->ids[i], t->vocab_size, given ? ", the vocabulary size given" : "");
     if (st) {
         corpus_tokens_free(t);
         return st;

@@ -15,3 +15,6 @@ add_test(NAME score_vs_pytorch COMMAND bash ${UB_TEST_DIR}/e2e_score_torch.sh
          $<TARGET_FILE:unlearnbench> ${PROJECT_SOURCE_DIR}/scripts)
 set_tests_properties(cli_bad_input train_resume_bitwise PROPERTIES LABELS e2e TIMEOUT 600)
 set_tests_properties(score_vs_pytorch PROPERTIES LABELS "e2e;python" TIMEOUT 600 SKIP_RETURN_CODE 77)
+# train on a token file without vocab_size (--vocab-size stands in); h5py strips the attribute.
+add_test(NAME train_tokens_vocab COMMAND bash ${UB_TEST_DIR}/e2e_train_tokens.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(train_tokens_vocab PROPERTIES LABELS "e2e;python" TIMEOUT 300 SKIP_RETURN_CODE 77)

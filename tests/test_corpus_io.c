@@ -1,5 +1,6 @@
 /* tests/test_corpus_io.c: the HDF5 corpus file: a hand-built corpus survives save + load field
- * by field, two saves are byte-identical, tokens decode back to the posts, bad files are named. */
+ * by field, two saves are byte-identical, tokens decode back to the posts, bad files are named.
+ * Token files: one without vocab_size loads only with a vocabulary size given, checked id by id. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,75 @@ static void build(corpus *c) {
         corpus_add_post(c, &p, NULL, &e);
     }
     UB_CHECK(e.code == UB_OK);
+}
+
+/* A token file as another tool might write it: /tokens only, no attributes. */
+static void save_bare_tokens(const char *path, const int32_t *ids, size_t n) {
+    ub_err e = {0};
+    ub_h5out o;
+    hsize_t d = n;
+    UB_CHECK(ub_h5_create(&o, path, &e) == UB_OK);
+    UB_CHECK(ub_h5_write(o.file, "tokens", H5T_NATIVE_INT32, ids, 1, &d, 1, &e) == UB_OK);
+    UB_CHECK(ub_h5_commit(&o, &e) == UB_OK);
+}
+
+/* corpus_tokens_load_vocab: the caller's vocabulary size stands in for a missing attribute and
+ * every id is checked against it; the file's own attribute (or a corpus's tokenizer) wins. */
+static void test_token_vocab(const char *corpus_path) {
+    char bare[300], with[300];
+    snprintf(bare, sizeof bare, "%s/bare.h5", dir);
+    snprintf(with, sizeof with, "%s/with.h5", dir);
+    int32_t ids[6] = {0, 5, 2, 9, 1, 3};
+    save_bare_tokens(bare, ids, 6);
+    ub_err e = {0};
+    corpus_tokens t, u;
+
+    /* No attribute, no size given: one message naming the file and the option. */
+    UB_CHECK(corpus_tokens_load(&t, bare, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "bare.h5") && strstr(e.msg, "vocab_size is missing") &&
+                     strstr(e.msg, "--vocab-size"), "message: %s", e.msg);
+    UB_CHECK(t.ids == NULL);
+    ub_err_clear(&e);
+    UB_CHECK(corpus_tokens_load_vocab(&t, bare, 0, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "--vocab-size"), "message: %s", e.msg);
+
+    /* Size given: loads as the same stream with the attribute would (same ids, same sha256). */
+    ub_err_clear(&e);
+    UB_CHECK_MSG(corpus_tokens_load_vocab(&t, bare, 10, &e) == UB_OK, "%s", e.msg);
+    UB_CHECK(t.n == 6 && t.vocab_size == 10 && t.ids && !memcmp(t.ids, ids, sizeof ids));
+    UB_CHECK(corpus_tokens_save(with, ids, 6, 10, "x", &e) == UB_OK);
+    UB_CHECK(corpus_tokens_load(&u, with, &e) == UB_OK);
+    UB_CHECK(!strcmp(t.sha256, u.sha256));
+    corpus_tokens_free(&u);
+    corpus_tokens_free(&t);
+
+    /* An id outside the given size: the file, the position and the id are named. */
+    ub_err_clear(&e);
+    UB_CHECK(corpus_tokens_load_vocab(&t, bare, 9, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "bare.h5: /tokens[3] = 9 is outside [0, 9)"), "message: %s", e.msg);
+    UB_CHECK(t.ids == NULL);
+    int32_t neg[3] = {1, -4, 2};
+    save_bare_tokens(bare, neg, 3);
+    ub_err_clear(&e);
+    UB_CHECK(corpus_tokens_load_vocab(&t, bare, 256, &e) == UB_EFORMAT);
+    UB_CHECK_MSG(strstr(e.msg, "/tokens[1] = -4 is outside [0, 256)"), "message: %s", e.msg);
+    /* A size no model can have is the caller's mistake. */
+    ub_err_clear(&e);
+    UB_CHECK(corpus_tokens_load_vocab(&t, bare, 1, &e) == UB_EARG);
+    UB_CHECK_MSG(strstr(e.msg, "vocab_size 1 (given) out of range"), "message: %s", e.msg);
+
+    /* The file's attribute wins over a given size either way; the caller compares the two. */
+    ub_err_clear(&e);
+    UB_CHECK(corpus_tokens_load_vocab(&t, with, 4, &e) == UB_OK && t.vocab_size == 10);
+    corpus_tokens_free(&t);
+    UB_CHECK(corpus_tokens_load_vocab(&t, with, 1000, &e) == UB_OK && t.vocab_size == 10);
+    corpus_tokens_free(&t);
+    /* ... and so does a corpus file's tokenizer. */
+    UB_CHECK(corpus_tokens_load(&u, corpus_path, &e) == UB_OK);
+    UB_CHECK(corpus_tokens_load_vocab(&t, corpus_path, 100000, &e) == UB_OK);
+    UB_CHECK(t.vocab_size == u.vocab_size && t.n == u.n && !strcmp(t.sha256, u.sha256));
+    corpus_tokens_free(&t);
+    corpus_tokens_free(&u);
 }
 
 int main(void) {
@@ -124,6 +194,8 @@ int main(void) {
     H5Fclose(f);
     corpus_bpe_free(&bpe);
     corpus_free(&d);
+
+    test_token_vocab(a);
 
     /* Bad files. */
     UB_CHECK(ubt_truncated_copy(a, t) == 0);

@@ -54,7 +54,8 @@ int ub_cmd_train(int argc, char **argv) {
         {"n-embd", OPT_INT, &mc.n_embd, "N", "override n_embd"},
         {"n-head", OPT_INT, &mc.n_head, "N", "override n_head"},
         {"n-ctx", OPT_INT, &mc.n_ctx, "N", "override n_ctx"},
-        {"vocab-size", OPT_INT, &mc.vocab_size, "N", "vocabulary (default: the token file's)"},
+        {"vocab-size", OPT_INT, &mc.vocab_size, "N",
+         "vocabulary (default: the token file's; needed if it has none)"},
         {"tune", OPT_STR, &tune_spec, "K=V,...", UB_TUNE_HELP},
         {"threads", OPT_INT, &threads, "N", "threads for OpenMP and sgemm (default: all cores)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
@@ -69,7 +70,8 @@ int ub_cmd_train(int argc, char **argv) {
     if ((rc = ub_cli_tune(&tune, threads, tune_spec))) return rc;
     ub_err e = {0};
     corpus_tokens tok;
-    if (corpus_tokens_load(&tok, tokens, &e)) return ub_report(&e);
+    /* A token file without vocab_size takes --vocab-size as its vocabulary (ids checked). */
+    if (corpus_tokens_load_vocab(&tok, tokens, mc.vocab_size, &e)) return ub_report(&e);
 
     gpt_model m;
     gpt_train_state s = {0};
