@@ -189,8 +189,8 @@ ub_status run_score_models(model_result *r, gpt_model **ms, int nm, gpt_model *r
                 !r->probe_rank || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
-        st = ub_score_continuations_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], ss->ids[i],
-                                        ss->off[i], (size_t)cfg->candidates + 1, cand, e);
+        gpt_seqs values = {ss->ids[i], ss->off[i], (size_t)cfg->candidates + 1};
+        st = gpt_score_continuations(ms, nm, ss->ctx[i], ss->n_ctx[i], &values, cand, e);
         if (st) break;
         const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
         r->secret_loss[i] = cand[0];
