@@ -4,7 +4,8 @@
  * GELU-tanh MLP of width 4C, tied input/output embeddings, biases everywhere, LayerNorm eps 1e-5.
  * Parameters live in one contiguous buffer with named views (gpt_params); gradients and AdamW
  * moments use the same layout, so an unlearning method can treat a whole model as one vector.
- * Checkpoints: models/FORMAT.md. Training: gpt_train below.
+ * Checkpoints: models/FORMAT.md. Training: gpt_train below. Scoring and decoding of token
+ * sequences (one model or an averaged ensemble): gpt_score_tokens, gpt_greedy, gpt_beam.
  *
  * Legend: L n_layer, C n_embd, NH n_head, maxT n_ctx, V vocab_size, B batch, T time steps.
  */
@@ -236,11 +237,56 @@ ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_trai
                    gpt_train_state *s, int *has_train, ub_err *e);
 
 /* --------------------------------------------------------------------------------------------
- * Scoring
+ * Scoring (gpt_score in gpt_train.c, the rest in gpt_score.c)
  * -------------------------------------------------------------------------------------------- */
 /* loss (N, T) = per-token loss of each window (N, T+1): predicting token t+1 from 0..t.
  * Runs in batches of `batch` windows. */
 ub_status gpt_score(gpt_model *m, const int32_t *windows, long N, int T, int batch, float *loss,
                     ub_err *e);
+
+/* A set of token sequences: sequence i is ids[off[i] .. off[i+1]). */
+typedef struct gpt_seqs {
+    const int32_t *ids; /* (off[n]) */
+    const size_t *off;  /* (n+1) */
+    size_t n;
+} gpt_seqs;
+
+/* Below, ms[0..nm) is one model (nm = 1) or an ensemble of models with one config whose
+ * next-token probabilities are averaged (SISA's aggregation). */
+
+/* Per-token scores, indexed like the sequences' ids: entry off[i]+t (t >= 1) scores token t of
+ * sequence i given its prefix; entries off[i] (no prefix) are 0. */
+typedef struct gpt_token_scores {
+    float *logp;  /* (N+1) log p of the token: log-softmax for one model, log of the averaged
+                   * probability (floored at 1e-30) for an ensemble */
+    float *mu;    /* (N+1) mean of log p under the next-token distribution (Min-K%++) */
+    float *sd;    /* (N+1) its standard deviation */
+    float *kl;    /* (N+1) KL(p_ref || p) in nats, or NULL without a reference model */
+    uint8_t *hit; /* (N+1) 1 where the token is the argmax (ties: lowest id) */
+} gpt_token_scores;
+/* Scores of every token of q but each sequence's first: sliding windows of n_ctx with stride
+ * n_ctx/2, so every token is scored once, with at least n_ctx/2 tokens of context after the
+ * first window. With ref != NULL, also KL(p_ref || p) per token. N = q->off[q->n]. */
+ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
+                           gpt_token_scores *out, ub_err *e);
+void gpt_token_scores_free(gpt_token_scores *t);
+
+/* loss (values->n) = summed loss (nats) of each value after context (n_context ids, BOS first),
+ * e.g. the candidates of a secret; context ++ value longer than n_ctx+1 keeps its last n_ctx+1. */
+ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context, int n_context,
+                                  const gpt_seqs *values, double *loss, ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * Decoding (gpt_decode.c); the context window slides when the sequence outgrows n_ctx
+ * -------------------------------------------------------------------------------------------- */
+/* out (n_new) = greedy decoding after context (n_context ids, BOS first): each token the argmax
+ * of the next-token distribution. Ties go to the lowest token id. */
+ub_status gpt_greedy(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                     int32_t *out, ub_err *e);
+/* out (n_new) = the continuation with the highest summed log probability that a beam of the
+ * given width keeps (that sum into *logp when not NULL). Ties go to the earlier beam, then the
+ * lower token id; width 1 is greedy decoding. */
+ub_status gpt_beam(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                   int width, int32_t *out, double *logp, ub_err *e);
 
 #endif

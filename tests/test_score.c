@@ -1,12 +1,16 @@
-/* tests/test_score.c: the benchmark's scoring (bench/run_score.c, bench/run_probe.c) against
+/* tests/test_score.c: scoring and decoding (models/gpt_score.c, models/gpt_decode.c) and the
+ * benchmark's per-post scores on them (bench/eval/score.c, bench/eval/probes.c) against
  * definitions computed another way:
+ *  - per-token scores from batched sliding windows equal one forward pass per token on the
+ *    window that scores it (log p, argmax hit, mean and std of log p, KL to a reference);
  *  - exact memorisation and extraction strength from one teacher-forced pass equal what greedy
- *    decoding (ub_greedy_ens) actually reproduces from every prefix of the post;
+ *    decoding (gpt_greedy) actually reproduces from every prefix of the post;
  *  - a model trained until it memorised a few posts reproduces them greedily (EM = ES = 1) and
  *    ranks a memorised continuation first among altered ones (knowledge probe ranks, ties half);
  *  - beam search of width 1 is greedy decoding, and a beam as wide as the vocabulary finds the
  *    most likely two-token continuation that exhaustive scoring finds;
  *  - an ensemble of identical models decodes and scores like one model. */
+#include <math.h>
 #include <string.h>
 
 #include "eval.h"
@@ -69,20 +73,75 @@ static void check_em_es(gpt_model **ms, int nm, const int32_t *ids, const size_t
         /* EM: one greedy step from every true prefix */
         int hits = 0;
         for (int t = 0; t < n; t++) {
-            UB_CHECK(ub_greedy_ens(ms, nm, x, t + 1, 1, out, &e) == UB_OK);
+            UB_CHECK(gpt_greedy(ms, nm, x, t + 1, 1, out, &e) == UB_OK);
             hits += out[0] == x[t + 1];
         }
         UB_CHECK_CLOSE(sc.em[i], (double)hits / n, 1e-12, 0);
         /* ES: the shortest prefix from which greedy decoding reproduces the whole rest */
         int kmin = n;
         for (int k = n - 1; k >= 0; k--) {
-            UB_CHECK(ub_greedy_ens(ms, nm, x, k + 1, n - k, out, &e) == UB_OK);
+            UB_CHECK(gpt_greedy(ms, nm, x, k + 1, n - k, out, &e) == UB_OK);
             if (memcmp(out, x + k + 1, (size_t)(n - k) * sizeof(int32_t))) break;
             kmin = k;
         }
         UB_CHECK_CLOSE(sc.es[i], 1.0 - (double)kmin / n, 1e-12, 0);
     }
     ub_post_scores_free(&sc);
+}
+
+/* Per-token scores of the posts, of their concatenation (longer than n_ctx: several windows), an
+ * empty and a one-token sequence, against one forward pass of ms[0] per token on the window
+ * that scores it (ms[1..nm) are copies of ms[0]). ref_self: ref is ms[0], so KL is exactly 0. */
+static void check_tokens(gpt_model **ms, int nm, gpt_model *ref, int ref_self,
+                         const int32_t *posts) {
+    int32_t ids[2 * NP * LEN + 1];
+    size_t off[NP + 4];
+    for (int i = 0; i <= NP; i++) off[i] = (size_t)i * LEN;
+    memcpy(ids, posts, NP * LEN * sizeof(int32_t));
+    memcpy(ids + NP * LEN, posts, NP * LEN * sizeof(int32_t));
+    ids[2 * NP * LEN] = 0;
+    off[NP + 1] = off[NP + 2] = 2 * NP * LEN, off[NP + 3] = 2 * NP * LEN + 1;
+    gpt_seqs q = {ids, off, NP + 3};
+    gpt_token_scores t;
+    ub_err e = {0};
+    UB_CHECK_MSG(gpt_score_tokens(ms, nm, ref, &q, &t, &e) == UB_OK, "%s", e.msg);
+    gpt_model *m = ms[0];
+    int T = m->cfg.n_ctx, h = T / 2;
+    int in[64], tg[64], hit_diff = 0;
+    float pm[V], pr[V];
+    for (size_t i = 0; i < q.n; i++) {
+        const int32_t *x = ids + off[i];
+        UB_CHECK(t.logp[off[i]] == 0 && t.hit[off[i]] == 0); /* the first token: no prefix */
+        for (int p = 1; p < (int)(off[i + 1] - off[i]); p++) {
+            /* windows start at multiples of h; token p is scored by the first one reaching it */
+            int s = p <= T ? 0 : (p - T + h - 1) / h * h, n = p - s;
+            for (int j = 0; j < n; j++) in[j] = x[s + j], tg[j] = x[s + j + 1];
+            if (ref) {
+                UB_CHECK(gpt_forward(ref, in, tg, 1, n, &e) == UB_OK);
+                memcpy(pr, ref->acts.probs + (size_t)(n - 1) * V, sizeof pr);
+            }
+            UB_CHECK(gpt_forward(m, in, tg, 1, n, &e) == UB_OK);
+            memcpy(pm, m->acts.probs + (size_t)(n - 1) * V, sizeof pm);
+            double s1 = 0, s2 = 0, kl = 0;
+            int best = 0;
+            for (int v = 0; v < V; v++) {
+                double l = log(fmax(pm[v], 1e-30)); /* p may underflow once memorised */
+                s1 += pm[v] * l, s2 += pm[v] * l * l;
+                if (pm[v] > pm[best]) best = v;
+                if (ref) kl += pr[v] * (log(pr[v]) - l);
+            }
+            size_t at = off[i] + (size_t)p;
+            UB_CHECK_CLOSE(t.logp[at], -m->acts.losses[n - 1], 2e-5, 2e-5);
+            UB_CHECK_CLOSE(t.mu[at], s1, 2e-5, 2e-5);
+            UB_CHECK_CLOSE(t.sd[at], sqrt(s2 - s1 * s1), 2e-5, 2e-4);
+            hit_diff += t.hit[at] != (best == x[p]);
+            if (ref)
+                UB_CHECK(ref_self ? t.kl[at] == 0.0f : fabs(t.kl[at] - kl) <= 2e-5 + 2e-4 * kl);
+        }
+    }
+    UB_CHECK_MSG(hit_diff == 0, "%d argmax hits differ", hit_diff);
+    UB_CHECK(!ref == !t.kl);
+    gpt_token_scores_free(&t);
 }
 
 int main(void) {
@@ -100,24 +159,29 @@ int main(void) {
     /* partly trained: some tokens hit, some miss, so EM and ES are neither 0 nor 1 */
     train(&m, stream, 3 * NP * LEN, 40);
     gpt_model *one[1] = {&m};
+    /* per-token scores, against a reference at its init (KL > 0) and against itself (KL = 0) */
+    build(&m2, 99);
+    check_tokens(one, 1, &m2, 0, ids);
+    check_tokens(one, 1, &m, 1, ids);
     check_em_es(one, 1, ids, off);
     /* beam width 1 == greedy; a full-width beam over two tokens == exhaustive search */
     ub_err be = {0};
     for (int k = 1; k < LEN - 3; k += 3) {
         int32_t a[LEN], b[LEN];
-        UB_CHECK(ub_greedy_ens(one, 1, ids + LEN, k, 3, a, &be) == UB_OK);
-        UB_CHECK(ub_beam_ens(one, 1, ids + LEN, k, 3, 1, b, NULL, &be) == UB_OK);
+        UB_CHECK(gpt_greedy(one, 1, ids + LEN, k, 3, a, &be) == UB_OK);
+        UB_CHECK(gpt_beam(one, 1, ids + LEN, k, 3, 1, b, NULL, &be) == UB_OK);
         UB_CHECK(!memcmp(a, b, 3 * sizeof(int32_t)));
         int32_t all[2 * V * V];
         size_t aoff[V * V + 1];
         double loss[V * V], lp = 0;
         for (int i = 0; i < V * V; i++) all[2 * i] = i / V, all[2 * i + 1] = i % V, aoff[i] = 2 * (size_t)i;
         aoff[V * V] = 2 * V * V;
-        UB_CHECK(ub_score_continuations(&m, ids + LEN, k, all, aoff, V * V, loss, &be) == UB_OK);
+        gpt_seqs vals = {all, aoff, V * V};
+        UB_CHECK(gpt_score_continuations(one, 1, ids + LEN, k, &vals, loss, &be) == UB_OK);
         int best = 0;
         for (int i = 1; i < V * V; i++)
             if (loss[i] < loss[best]) best = i;
-        UB_CHECK(ub_beam_ens(one, 1, ids + LEN, k, 2, V, b, &lp, &be) == UB_OK);
+        UB_CHECK(gpt_beam(one, 1, ids + LEN, k, 2, V, b, &lp, &be) == UB_OK);
         UB_CHECK_MSG(b[0] == best / V && b[1] == best % V, "beam %d %d, exhaustive %d %d", b[0],
                      b[1], best / V, best % V);
         UB_CHECK_CLOSE(lp, -loss[best], 1e-3, 1e-4);
@@ -151,15 +215,15 @@ int main(void) {
     ub_post_scores_free(&sa);
 
     /* an ensemble of two identical models averages to the same distribution */
-    build(&m2, 99);
     memcpy(m2.params_mem, m.params_mem, m.n_params * sizeof(float));
     gpt_model *two[2] = {&m, &m2};
+    check_tokens(two, 2, NULL, 0, ids);
     int32_t g1[LEN], g2[LEN];
-    UB_CHECK(ub_greedy_ens(one, 1, ids, 3, LEN - 3, g1, &e) == UB_OK);
-    UB_CHECK(ub_greedy_ens(two, 2, ids, 3, LEN - 3, g2, &e) == UB_OK);
+    UB_CHECK(gpt_greedy(one, 1, ids, 3, LEN - 3, g1, &e) == UB_OK);
+    UB_CHECK(gpt_greedy(two, 2, ids, 3, LEN - 3, g2, &e) == UB_OK);
     UB_CHECK(!memcmp(g1, g2, sizeof(int32_t) * (LEN - 3)));
     UB_CHECK(!memcmp(g1, ids + 3, sizeof(int32_t) * (LEN - 3)));
-    UB_CHECK(ub_beam_ens(two, 2, ids, 3, LEN - 3, 4, g2, NULL, &e) == UB_OK);
+    UB_CHECK(gpt_beam(two, 2, ids, 3, LEN - 3, 4, g2, NULL, &e) == UB_OK);
     UB_CHECK(!memcmp(g2, ids + 3, sizeof(int32_t) * (LEN - 3))); /* memorised: beam agrees */
     ub_post_scores s2;
     UB_CHECK(ub_score_posts_ens(two, 2, NULL, &p, 0.2, &s2, &e) == UB_OK);

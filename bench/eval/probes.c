@@ -8,8 +8,8 @@
 ub_status ev_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e) {
     double loss[CORPUS_PROBE_MAX_VALUES];
     for (size_t i = 0; i < ps->n; i++) {
-        ub_status st = ub_score_continuations_ens(ms, nm, ps->ctx[i], ps->n_ctx[i], ps->ids[i],
-                                                  ps->off[i], (size_t)ps->n_values[i], loss, e);
+        gpt_seqs values = {ps->ids[i], ps->off[i], (size_t)ps->n_values[i]};
+        ub_status st = gpt_score_continuations(ms, nm, ps->ctx[i], ps->n_ctx[i], &values, loss, e);
         if (st) return st;
         double t = loss[ps->truth[i]], r = 1;
         for (int v = 0; v < ps->n_values[i]; v++)
@@ -25,10 +25,10 @@ ub_status ev_extract_secrets(double *greedy, double *beam, int width, gpt_model 
     for (size_t i = 0; i < ss->n; i++) {
         const int32_t *want = ss->ids[i]; /* candidate 0 is the secret */
         int n = (int)(ss->off[i][1] - ss->off[i][0]);
-        ub_status st = ub_greedy_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], n, got, e);
+        ub_status st = gpt_greedy(ms, nm, ss->ctx[i], ss->n_ctx[i], n, got, e);
         if (st) return st;
         greedy[i] = !memcmp(got, want, (size_t)n * sizeof(int32_t));
-        st = ub_beam_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], n, width, got, NULL, e);
+        st = gpt_beam(ms, nm, ss->ctx[i], ss->n_ctx[i], n, width, got, NULL, e);
         if (st) return st;
         beam[i] = !memcmp(got, want, (size_t)n * sizeof(int32_t));
     }

@@ -1,6 +1,7 @@
-/* bench/eval/score.h: per-post and per-continuation scores of a model (or of an ensemble whose
- * next-token probabilities are averaged), the raw material of every metric; greedy decoding and
- * beam search for the extraction attacks. */
+/* bench/eval/score.h: per-post scores of a model (or of an ensemble whose next-token
+ * probabilities are averaged), the raw material of every metric. The per-token scores,
+ * continuation losses and decoding they build on are the model's: gpt_score_tokens,
+ * gpt_score_continuations, gpt_greedy, gpt_beam (models/gpt.h). */
 #ifndef UB_SCORE_H
 #define UB_SCORE_H
 
@@ -28,25 +29,5 @@ ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double
 ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_posts *p,
                              double mink_k, ub_post_scores *out, ub_err *e);
 void ub_post_scores_free(ub_post_scores *s);
-
-/* Loss (nats) of `value` after `context` (token ids; context starts with BOS), for the
- * candidates of a secret: n values, value i is ids[off[i] .. off[i+1]). */
-ub_status ub_score_continuations(gpt_model *m, const int32_t *context, int n_context,
-                                 const int32_t *ids, const size_t *off, size_t n, double *loss,
-                                 ub_err *e);
-ub_status ub_score_continuations_ens(gpt_model **ms, int nm, const int32_t *context,
-                                     int n_context, const int32_t *ids, const size_t *off,
-                                     size_t n, double *loss, ub_err *e);
-
-/* Greedy decoding: n_new tokens after context (BOS first) into out, each the argmax of the
- * (averaged, for nm > 1) next-token distribution; the context window slides when the sequence
- * outgrows n_ctx. Ties go to the lowest token id. */
-ub_status ub_greedy_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
-                        int32_t *out, ub_err *e);
-/* Beam search of the given width: the sequence of n_new tokens after context with the highest
- * summed log probability that the beam keeps, into out (and that sum into *logp when not
- * NULL). Ties go to the earlier beam, then the lower token id; width 1 is greedy decoding. */
-ub_status ub_beam_ens(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
-                      int width, int32_t *out, double *logp, ub_err *e);
 
 #endif

@@ -49,8 +49,8 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
                 !r->extracted_beam || !r->probe_rank || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
-        st = ub_score_continuations_ens(ms, nm, ss->ctx[i], ss->n_ctx[i], ss->ids[i],
-                                        ss->off[i], nc + 1, cand, e);
+        gpt_seqs values = {ss->ids[i], ss->off[i], nc + 1};
+        st = gpt_score_continuations(ms, nm, ss->ctx[i], ss->n_ctx[i], &values, cand, e);
         if (st) break;
         const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
         r->secret_loss[i] = cand[0];

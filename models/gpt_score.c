@@ -1,0 +1,212 @@
+/* models/gpt_score.c: per-token scores of a set of sequences under a model or an ensemble
+ * (sliding windows), and the loss of candidate continuations after a context. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpt_private.h"
+
+enum { SCORE_BATCH = 32 }; /* windows (or candidates) per forward pass */
+
+/* One window of a sequence: inputs at positions [s, end), targets [s+1, end]; targets at
+ * positions <= from are context only (scored by an earlier window). */
+typedef struct window {
+    size_t seq;
+    size_t s, end, from;
+} window;
+
+/* Sliding windows of T with stride T/2 over every sequence: each target scored exactly once. */
+static window *make_windows(const gpt_seqs *q, int T, size_t *n_out, ub_err *e) {
+    size_t h = T / 2 > 0 ? (size_t)T / 2 : 1, n = 0, cap = q->n + 16;
+    window *w = ub_malloc(cap * sizeof *w, "score windows", e);
+    for (size_t i = 0; w && i < q->n; i++) {
+        size_t len = q->off[i + 1] - q->off[i], last = len ? len - 1 : 0, prev = 0;
+        for (size_t s = 0; last > 0; s += h) {
+            if (n == cap) {
+                window *g = realloc(w, 2 * cap * sizeof *w);
+                if (!g) {
+                    free(w);
+                    ub_fail(e, UB_ENOMEM, "out of memory for score windows");
+                    return NULL;
+                }
+                w = g, cap *= 2;
+            }
+            size_t end = s + (size_t)T < last ? s + (size_t)T : last;
+            w[n++] = (window){i, s, end, prev};
+            prev = end;
+            if (end == last) break;
+        }
+    }
+    *n_out = n;
+    return w;
+}
+
+/* Fill inputs/targets (nb, T) for windows w[0..nb). */
+static void fill_batch(const gpt_seqs *q, const window *w, int nb, int T, int *in, int *tg) {
+    for (int b = 0; b < nb; b++) {
+        const int32_t *ids = q->ids + q->off[w[b].seq];
+        for (int j = 0; j < T; j++) {
+            size_t pos = w[b].s + (size_t)j; /* input position; target at pos + 1 */
+            int ok = pos < w[b].end;
+            in[b * T + j] = ok ? ids[pos] : 0;
+            tg[b * T + j] = ok && pos + 1 > w[b].from ? ids[pos + 1] : -1;
+        }
+    }
+}
+
+/* The next-token distributions of models ms[0..nm) on a batch, averaged (SISA's aggregation)
+ * into avg (nb*T, V); for one model a pointer to its own probs. Per-token log p of the target
+ * into lp_out (nb*T): exact (log-sum-exp) for one model, log of the averaged probability for an
+ * ensemble. */
+static ub_status forward_avg(gpt_model **ms, int nm, const int *in, const int *tg, int nb, int T,
+                             float *avg, const float **probs, float *lp_out, ub_err *e) {
+    int V = ms[0]->cfg.vocab_size;
+    size_t n = (size_t)nb * T;
+    for (int k = 0; k < nm; k++) {
+        ub_status st = gpt_forward(ms[k], in, tg, nb, T, e);
+        if (st) return st;
+        if (nm == 1) break;
+        const float *p = ms[k]->acts.probs;
+        if (k == 0) memcpy(avg, p, n * V * sizeof(float));
+        else
+            for (size_t i = 0; i < n * V; i++) avg[i] += p[i];
+    }
+    if (nm == 1) {
+        *probs = ms[0]->acts.probs;
+        for (size_t i = 0; i < n; i++) lp_out[i] = tg[i] >= 0 ? -ms[0]->acts.losses[i] : 0.0f;
+        return UB_OK;
+    }
+    float inv = 1.0f / (float)nm;
+    for (size_t i = 0; i < n * V; i++) avg[i] *= inv;
+    *probs = avg;
+    for (size_t i = 0; i < n; i++)
+        lp_out[i] = tg[i] >= 0 ? (float)gpt_safe_log(avg[i * V + tg[i]]) : 0.0f;
+    return UB_OK;
+}
+
+void gpt_token_scores_free(gpt_token_scores *t) {
+    free(t->logp);
+    free(t->mu);
+    free(t->sd);
+    free(t->kl);
+    free(t->hit);
+    memset(t, 0, sizeof *t);
+}
+
+/* Scores of one target: pr (V) the model's distribution, q (V) the reference's or NULL. */
+static void score_token(const float *pr, const float *q, int V, int target, size_t at,
+                        float lp, gpt_token_scores *out) {
+    double s1 = 0, s2 = 0, d = 0;
+    int best = 0;
+    for (int v = 0; v < V; v++) {
+        if (pr[v] > pr[best]) best = v;
+        if (pr[v] <= 0.0f) continue;
+        double l = log((double)pr[v]);
+        s1 += pr[v] * l;
+        s2 += pr[v] * l * l;
+    }
+    out->logp[at] = lp;
+    out->hit[at] = best == target;
+    out->mu[at] = (float)s1;
+    out->sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
+    if (q) {
+        for (int v = 0; v < V; v++)
+            if (q[v] > 0.0f) d += q[v] * (log((double)q[v]) - gpt_safe_log(pr[v]));
+        out->kl[at] = (float)d;
+    }
+}
+
+ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
+                           gpt_token_scores *out, ub_err *e) {
+    memset(out, 0, sizeof *out);
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
+    size_t nw = 0, ntot = q->off[q->n];
+    window *w = make_windows(q, T, &nw, e);
+    if (!w) return e->code;
+    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    out->logp = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
+    out->mu = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
+    out->sd = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
+    out->kl = ref ? ub_calloc(ntot + 1, sizeof(float), "token scores", e) : NULL;
+    out->hit = ub_calloc(ntot + 1, 1, "token scores", e);
+    float *refp = ref ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
+    float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
+    float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
+    const float *probs = NULL;
+    ub_status st = in && tg && out->logp && out->mu && out->sd && out->hit &&
+                           (!ref || (out->kl && refp)) && (nm == 1 || avg) && blp
+                       ? UB_OK
+                       : UB_ENOMEM;
+    for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
+        int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
+        fill_batch(q, w + w0, nb, T, in, tg);
+        if (ref) {
+            st = gpt_forward(ref, in, tg, nb, T, e);
+            if (st) break;
+            memcpy(refp, ref->acts.probs, (size_t)nb * T * V * sizeof(float));
+        }
+        st = forward_avg(ms, nm, in, tg, nb, T, avg, &probs, blp, e);
+        if (st) break;
+        for (int b = 0; b < nb; b++)
+            for (int j = 0; j < T; j++) {
+                int i = b * T + j;
+                if (tg[i] < 0) continue;
+                size_t at = q->off[w[w0 + b].seq] + w[w0 + b].s + (size_t)j + 1;
+                score_token(probs + (size_t)i * V, ref ? refp + (size_t)i * V : NULL, V, tg[i],
+                            at, blp[i], out);
+            }
+    }
+    free(w), free(in), free(tg), free(refp), free(avg), free(blp);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
+    if (st) gpt_token_scores_free(out);
+    return st;
+}
+
+ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context, int n_context,
+                                  const gpt_seqs *values, double *loss, ub_err *e) {
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
+    const int32_t *ids = values->ids;
+    const size_t *off = values->off;
+    size_t n = values->n;
+    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
+    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
+    float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "candidate batch", e);
+    float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
+    const float *probs;
+    ub_status st = in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
+    for (size_t c0 = 0; !st && c0 < n; c0 += SCORE_BATCH) {
+        int nb = n - c0 < SCORE_BATCH ? (int)(n - c0) : SCORE_BATCH;
+        /* rows as long as the batch's longest sequence needs (candidates are short: a secret
+         * or a value after its context), not the full n_ctx */
+        int Tb = 1;
+        for (int b = 0; b < nb; b++) {
+            int len = n_context + (int)(off[c0 + b + 1] - off[c0 + b]);
+            if (len - 1 > Tb) Tb = len - 1;
+        }
+        if (Tb > T) Tb = T;
+        for (int b = 0; b < nb; b++) {
+            /* the sequence context ++ value, its last Tb+1 tokens if longer */
+            const int32_t *v = ids + off[c0 + b];
+            int nv = (int)(off[c0 + b + 1] - off[c0 + b]), len = n_context + nv;
+            int skip = len > Tb + 1 ? len - (Tb + 1) : 0;
+            for (int j = 0; j < Tb; j++) {
+                int pos = skip + j, ok = pos + 1 < len;
+                int x = pos < n_context ? context[pos] : pos < len ? v[pos - n_context] : 0;
+                int y = ok ? (pos + 1 < n_context ? context[pos + 1] : v[pos + 1 - n_context]) : 0;
+                in[b * Tb + j] = pos < len ? x : 0;
+                tg[b * Tb + j] = ok && pos + 1 >= n_context ? y : -1;
+            }
+        }
+        st = forward_avg(ms, nm, in, tg, nb, Tb, avg, &probs, blp, e);
+        for (int b = 0; !st && b < nb; b++) {
+            double s = 0;
+            for (int j = 0; j < Tb; j++)
+                if (tg[b * Tb + j] >= 0) s -= blp[b * Tb + j];
+            loss[c0 + b] = s;
+        }
+    }
+    free(in), free(tg), free(blp), free(avg);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
+    return st;
+}
