@@ -144,6 +144,23 @@ ub_status gpt_build(gpt_model *m, const gpt_config *cfg, const kn_tune *tune, ub
     return UB_OK;
 }
 
+/* A replica owns activations, scratch and gradients; params and the tensor table are its
+ * parent's. */
+static void free_replica(gpt_model *r) {
+    free(r->grads_mem);
+    free(r->acts_mem);
+    free(r->scratch_mem);
+    free(r->inputs);
+    free(r->targets);
+}
+
+void gpt_free_replicas(gpt_model *m) {
+    for (int i = 0; i < m->n_replicas; i++) free_replica(&m->replicas[i]);
+    free(m->replicas);
+    m->replicas = NULL;
+    m->n_replicas = 0;
+}
+
 void gpt_free(gpt_model *m) {
     gpt_free_replicas(m);
     free(m->tensors);

@@ -6,23 +6,6 @@
 
 #include "gpt_private.h"
 
-/* A replica owns activations, scratch and gradients; params and the tensor table are its
- * parent's. */
-static void free_replica(gpt_model *r) {
-    free(r->grads_mem);
-    free(r->acts_mem);
-    free(r->scratch_mem);
-    free(r->inputs);
-    free(r->targets);
-}
-
-void gpt_free_replicas(gpt_model *m) {
-    for (int i = 0; i < m->n_replicas; i++) free_replica(&m->replicas[i]);
-    free(m->replicas);
-    m->replicas = NULL;
-    m->n_replicas = 0;
-}
-
 /* Forward+backward of sequences [b0, b1) in passes of at most `rows` rows, each weighted by its
  * share of the n_total counted targets; adds sum of per-token losses to *sum. */
 static ub_status fb_range(gpt_model *m, const int *inputs, const int *targets, int b0, int b1,

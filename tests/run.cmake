@@ -7,3 +7,10 @@ ub_c_test(NAME score SOURCE test_score.c LIB ub_bench TIMEOUT 300)
 # The grid of forget-set sizes: merge equals a plain run, tasks by hand and under mpirun.
 add_test(NAME run_grid COMMAND bash ${UB_TEST_DIR}/e2e_grid.sh $<TARGET_FILE:unlearnbench>)
 set_tests_properties(run_grid PROPERTIES LABELS e2e TIMEOUT 900)
+# The metric table: every row named, defined and computable; own and derived rows on hand-made
+# scores (bench/eval/metric_table.c).
+ub_c_test(NAME metric_table SOURCE test_metric_table.c LIB ub_bench)
+# The layout of ARCHITECTURE.md: no source file over 500 lines, no call cycle between files.
+add_test(NAME layout COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/check_layout.py
+         ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+set_tests_properties(layout PROPERTIES LABELS unit)

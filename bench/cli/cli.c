@@ -1,4 +1,4 @@
-/* bench/cli.c: `unlearnbench <command>`, git-style. */
+/* bench/cli/cli.c: `unlearnbench <command>`, git-style. */
 #include <stdio.h>
 #include <string.h>
 

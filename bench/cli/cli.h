@@ -1,4 +1,4 @@
-/* bench/cli.h: the `unlearnbench` command line: subcommands and the option parser they share.
+/* bench/cli/cli.h: the `unlearnbench` command line: subcommands and the option parser they share.
  * Only this layer prints messages and chooses exit codes; libraries return ub_status. */
 #ifndef UB_CLI_H
 #define UB_CLI_H
@@ -25,7 +25,7 @@ typedef struct ub_opt {
 /* Parse argv[1..] (argv[0] is the command name). Options "--name value" or "--name=value";
  * "--config FILE" (if an option named "config" is in the table) reads an INI file whose keys
  * are option names ('_' or '-'), sections ignored; command-line values override it.
- * Positional arguments go to pos[0..max_pos). Returns 0 to proceed, or an exit code to return
+ * Positional arguments go to pos[0..max_pos). Returns -1 to proceed, or an exit code to return
  * now (0 after --help, 2 after a usage error, whose one-line message is already printed). */
 int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, char **argv,
                   const char **pos, int max_pos, int *npos);

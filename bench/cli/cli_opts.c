@@ -1,4 +1,4 @@
-/* bench/cli_opts.c: option parsing, config files, progress display, shared CLI helpers. */
+/* bench/cli/cli_opts.c: option parsing, config files, progress display, shared CLI helpers. */
 #include "cli.h"
 
 #include <errno.h>

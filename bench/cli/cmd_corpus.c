@@ -1,4 +1,4 @@
-/* bench/cmd_corpus.c: `unlearnbench corpus generate|import|info|sample`. */
+/* bench/cli/cmd_corpus.c: `unlearnbench corpus generate|import|info|sample`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

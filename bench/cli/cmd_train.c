@@ -1,4 +1,4 @@
-/* bench/cmd_train.c: `unlearnbench train`, `score` and `tokens`. */
+/* bench/cli/cmd_train.c: `unlearnbench train`, `score` and `tokens`. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

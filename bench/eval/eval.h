@@ -65,6 +65,7 @@ typedef struct ev_ctx {
     const run_scenario *sc;
     const secret_set *ss;
     const probe_set *ps;
+    int src;                  /* derived rows: the index of their src metric */
 } ev_ctx;
 
 struct ev_metric;

@@ -204,8 +204,7 @@ ub_status ev_fn_memory(const ev_ctx *c, const ev_metric *m, double *out, ub_err 
 
 /* ---- derived: x = this model's, o = original's, t = retrain's values of src ------------- */
 static void src_values(const ev_ctx *c, const ev_metric *m, double *x, double *o, double *t) {
-    int k = ev_metric_index(m->src);
-    *x = c->r->metric[k], *o = c->orig->metric[k], *t = c->ret->metric[k];
+    *x = c->r->metric[c->src], *o = c->orig->metric[c->src], *t = c->ret->metric[c->src];
 }
 
 /* Perplexity relative to original's: exp of the difference of mean losses. */
@@ -229,6 +228,13 @@ ub_status ev_fn_residual(const ev_ctx *c, const ev_metric *m, double *out, ub_er
     double x, o, t;
     src_values(c, m, &x, &o, &t);
     *out = mt_residual(x, t, o);
+    return UB_OK;
+}
+
+/* The value above retrain_ref's: what is left once the noise between two exact retrains (which
+ * differ only in their training seed) is taken away. */
+ub_status ev_fn_above_ref(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    *out = c->r->metric[c->src] - c->ref->metric[c->src];
     return UB_OK;
 }
 

@@ -55,6 +55,10 @@ const ev_metric ev_metrics[] = {
     {"tpr_at_0.1pct_fpr",
      "TPR at 0.1% FPR of the LOSS attack",
      ev_fn_tpr, .attack = EV_A_LOSS, .a = S_F, .b = S_N, .arg = 0.001},
+    {"tpr_at_1pct_fpr_ref",
+     "TPR at 1% FPR of the reference attack (resolution 1/#non-member posts; NaN for "
+     "retrain_ref itself)",
+     ev_fn_tpr, .attack = EV_A_REF, .a = S_F, .b = S_N, .arg = 0.01},
     {"privleak",
      "MUSE PrivLeak of the LOSS attack: (AUC - AUC_retrain) / AUC_retrain x 100",
      ev_fn_privleak, .src = "auc_loss"},
@@ -83,6 +87,10 @@ const ev_metric ev_metrics[] = {
     {"kl_retain",
      "mean KL(retrain || model) per token on retained posts",
      ev_fn_kl, .a = S_R},
+    {"kl_forget_excess",
+     "kl_forget minus retrain_ref's: the KL to retrain beyond what a second exact retraining "
+     "with another training seed shows (0 = at that seed-noise floor)",
+     ev_fn_above_ref, .src = "kl_forget"},
     {"em_forget",
      "exact memorisation on F's posts: share of tokens that are the model's top-1 "
      "prediction given the true prefix",
@@ -205,10 +213,16 @@ ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
     ub_status st = UB_OK;
     for (int pass = 0; pass < 2; pass++) /* own rows first: derived rows read them */
         for (int i = 0; !st && i < n; i++) {
-            ev_ctx c = {&res[i], &res[i_orig], &res[i_ret], &res[i_ref], rc, sc, ss, ps};
-            for (int k = 0; !st && k < ev_n_metrics; k++)
-                if (!ev_metrics[k].src == !pass)
-                    st = ev_metrics[k].fn(&c, &ev_metrics[k], &res[i].metric[k], e);
+            ev_ctx c = {&res[i], &res[i_orig], &res[i_ret], &res[i_ref], rc, sc, ss, ps, -1};
+            for (int k = 0; !st && k < ev_n_metrics; k++) {
+                const ev_metric *m = &ev_metrics[k];
+                if (!m->src != !pass) continue;
+                c.src = m->src ? ev_metric_index(m->src) : -1;
+                if (m->src && (c.src < 0 || ev_metrics[c.src].src))
+                    st = ub_fail(e, UB_EINTERNAL, "metric %s: its src %s is not an own metric",
+                                 m->name, m->src);
+                else st = m->fn(&c, m, &res[i].metric[k], e);
+            }
         }
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory computing metrics");
     return st;

@@ -1,4 +1,4 @@
-/* bench/bench.h: micro-benchmarks of the kernels (`unlearnbench bench kernels`). */
+/* bench/perf/perf.h: micro-benchmarks of the kernels (`unlearnbench bench kernels`). */
 #ifndef UB_BENCH_H
 #define UB_BENCH_H
 

@@ -1,4 +1,4 @@
-/* bench/bench_corpus.c: `unlearnbench bench corpus`: how fast the corpus is generated and
+/* bench/perf/perf_corpus.c: `unlearnbench bench corpus`: how fast the corpus is generated and
  * tokenized (BPE training and encoding), on a generated corpus or on a text file's lines (the
  * input scripts/compare_sentencepiece.sh gives SentencePiece too). */
 #include <stdio.h>

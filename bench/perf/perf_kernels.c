@@ -1,4 +1,4 @@
-/* bench/bench_kernels.c: `unlearnbench bench kernels`, every kernel at the shapes of a preset.
+/* bench/perf/perf_kernels.c: `unlearnbench bench kernels`, every kernel at the shapes of a preset.
  *
  * Each row is the best time per call among repeats that fill --seconds (after one warm-up
  * call). Backward kernels accumulate into their gradients call after call, which changes no

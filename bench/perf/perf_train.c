@@ -1,4 +1,4 @@
-/* bench/bench_train.c: `unlearnbench bench train`: training throughput per preset, achieved
+/* bench/perf/perf_train.c: `unlearnbench bench train`: training throughput per preset, achieved
  * GFLOP/s, this machine's sgemm ceiling at the model's own GEMM shapes, and (--vs-torch)
  * PyTorch's throughput on the same presets measured in the same run. */
 #include <math.h>

@@ -61,15 +61,17 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "`retrain_ref` is retrain again with another training seed: the reference model "
                "of the reference attacks, and the noise floor (two exact retrains differ only "
                "by chance).\n\n");
-    const char *hc[] = {"auc_loss", "auc_minkpp", "auc_ref", "auc_user_ref", "exposure_rank_16",
+    const char *hc[] = {"auc_loss", "tpr_at_1pct_fpr", "auc_minkpp", "auc_ref",
+                        "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16",
                         "exposure_rank_0", "extracted_beam_16", "es_forget", "know_rank",
                         "loss_forget"};
-    const char *hh[] = {"MIA AUC on F (LOSS)", "MIA AUC (Min-K%++)", "MIA AUC (reference)",
+    const char *hh[] = {"MIA AUC on F (LOSS)", "TPR at 1% FPR (LOSS)", "MIA AUC (Min-K%++)",
+                        "MIA AUC (reference)", "TPR at 1% FPR (reference)",
                         "user inference AUC", "exposure, secrets seen 16x (bits)",
                         "exposure, never-inserted", "16x secrets extracted (beam)",
                         "extraction strength on F", "knowledge rank", "loss on F (nats)"};
-    const int hp[] = {3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
-    table(o, r, base, 3, hc, hh, hp, 10);
+    const int hp[] = {3, 3, 3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
+    table(o, r, base, 3, hc, hh, hp, 12);
     const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
                         "extracted_16", "extracted_beam_16", "es_forget", "em_forget",
                         "know_rank", "loss_forget"};
@@ -111,17 +113,21 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                 ma, ha, fabs(ma - 0.5) <= ha ? "within its CI of" : "away from");
     fprintf(o, "\n## Methods\n\nResidual influence = (method - retrain) / (original - retrain) "
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
-               "where original and retrain are close). PrivLeak (MUSE) < 0 means "
+               "where original and retrain are close). KL to retrain is partly seed noise: "
+               "`retrain_ref`, an exact retrain itself, has a KL of its own, and the column "
+               "beside it subtracts that floor. PrivLeak (MUSE) < 0 means "
                "under-unlearning, > 0 over-unlearning.\n\n");
-    const char *mc[] = {"auc_loss", "privleak", "residual_auc_loss", "auc_ref", "auc_user_ref",
-                        "exposure_rank_16", "es_forget", "know_rank", "ks_p", "kl_forget",
-                        "ppl_retain_rel", "ppl_nonmember_rel", "cost_rel_retrain"};
-    const char *mh[] = {"AUC (LOSS)", "PrivLeak %", "residual (AUC)", "AUC (reference)",
-                        "user AUC", "exposure 16x", "extraction strength", "knowledge rank",
-                        "KS p (forget quality)", "KL to retrain on F", "ppl retained / original",
+    const char *mc[] = {"auc_loss", "tpr_at_1pct_fpr", "privleak", "residual_auc_loss", "auc_ref",
+                        "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16", "es_forget",
+                        "know_rank", "ks_p", "kl_forget", "kl_forget_excess", "ppl_retain_rel",
+                        "ppl_nonmember_rel", "cost_rel_retrain"};
+    const char *mh[] = {"AUC (LOSS)", "TPR@1% (LOSS)", "PrivLeak %", "residual (AUC)",
+                        "AUC (reference)", "TPR@1% (reference)", "user AUC", "exposure 16x",
+                        "extraction strength", "knowledge rank", "KS p (forget quality)",
+                        "KL to retrain on F", "KL above retrain_ref's", "ppl retained / original",
                         "ppl unseen / original", "FLOPs / retrain"};
-    const int mp[] = {3, 1, 2, 3, 3, 2, 3, 3, 3, 4, 3, 3, 3};
-    table(o, r, NULL, r->M, mc, mh, mp, 13);
+    const int mp[] = {3, 3, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
+    table(o, r, NULL, r->M, mc, mh, mp, 16);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     enum { NATT = 11 };

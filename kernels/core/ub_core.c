@@ -1,4 +1,4 @@
-/* datasets/ub_core.c: status codes, allocation, RNG, hashing, clocks (see ub.h). */
+/* kernels/core/ub_core.c: status codes, allocation, RNG, hashing, clocks (see ub.h). */
 #include "ub.h"
 
 #include <Random123/philox.h>

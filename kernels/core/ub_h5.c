@@ -1,4 +1,4 @@
-/* datasets/ub_h5.c: HDF5 helpers (see ub.h). All HDF5 calls happen on one thread: the serial
+/* kernels/core/ub_h5.c: HDF5 helpers (see ub.h). All HDF5 calls happen on one thread: the serial
  * library holds a global lock, and none of these helpers is called from an OpenMP region. */
 #include "ub.h"
 

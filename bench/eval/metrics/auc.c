@@ -1,4 +1,4 @@
-/* bench/metrics/auc.c: ROC curve, AUC, TPR at low FPR, PrivLeak, threshold epsilon.
+/* bench/eval/metrics/auc.c: ROC curve, AUC, TPR at low FPR, PrivLeak, threshold epsilon.
  *
  * Every function here sweeps the decision threshold t ("member" when score >= t) from the top:
  * both score sets are sorted in decreasing order and walked together, one step per distinct

@@ -1,4 +1,4 @@
-/* bench/metrics/exposure.c: secret exposure (Carlini et al. 2019, "The Secret Sharer") by rank
+/* bench/eval/metrics/exposure.c: secret exposure (Carlini et al. 2019, "The Secret Sharer") by rank
  * interpolation and by a skew-normal fit, with the skew-normal CDF and Owen's T it needs.
  *
  * The skew-normal CDF is Phi(z) - 2 T(z, alpha). Evaluated literally it cancels in the tail that

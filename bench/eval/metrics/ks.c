@@ -1,4 +1,4 @@
-/* bench/metrics/ks.c: two-sample Kolmogorov-Smirnov statistic and its exact two-sided p-value,
+/* bench/eval/metrics/ks.c: two-sample Kolmogorov-Smirnov statistic and its exact two-sided p-value,
  * following scipy.stats.ks_2samp (scipy 1.10, stats/_stats_py.py and _stats_pythran.py) step for
  * step so that the p-values agree to rounding.
  *

@@ -1,5 +1,5 @@
 # ub_metrics: membership-inference, exposure, KS and statistics metrics; pure functions over
-# arrays (bench/metrics/metrics.h). Needs ub.h (ub_core) for ub_status/ub_err, zlib for the zlib
+# arrays (bench/eval/metrics/metrics.h). Needs ub.h (ub_core) for ub_status/ub_err, zlib for the zlib
 # score.
 find_package(ZLIB REQUIRED)
 add_library(ub_metrics STATIC

@@ -1,4 +1,4 @@
-/* bench/metrics/metrics.h: the metrics of unlearnbench (library ub_metrics, prefix mt_).
+/* bench/eval/metrics/metrics.h: the metrics of unlearnbench (library ub_metrics, prefix mt_).
  *
  * Pure functions over arrays: no model code, no I/O, no globals. Double precision throughout.
  *

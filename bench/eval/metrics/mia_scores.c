@@ -1,4 +1,4 @@
-/* bench/metrics/mia_scores.c: membership scores of one text from its per-token log-probabilities:
+/* bench/eval/metrics/mia_scores.c: membership scores of one text from its per-token log-probabilities:
  * Min-K% Prob (Shi et al. 2023), Min-K%++ (Zhang et al. 2024), and the zlib ratio (Carlini et al.
  * 2021). Higher = more likely a member.
  */

@@ -1,4 +1,4 @@
-/* bench/metrics/stats.c: statistics over seeds: Student-t distribution (sf, quantile), mean with
+/* bench/eval/metrics/stats.c: statistics over seeds: Student-t distribution (sf, quantile), mean with
  * a 95% confidence interval, paired and Welch t-tests, and the residual-knowledge ratio.
  *
  * The t tail is P(T > t) = I_x(df/2, 1/2) / 2 with x = df / (df + t^2), I the regularized

@@ -1,4 +1,4 @@
-/* bench/methods/common.c: hyperparameters, batches, the AdamW loop pieces, finiteness checks and
+/* bench/unlearn/methods/common.c: hyperparameters, batches, the AdamW loop pieces, finiteness checks and
  * cost accounting that the method files share (ul_private.h). */
 #include "ul_private.h"
 

@@ -1,4 +1,4 @@
-/* bench/methods/finetune.c: continue training on the retained posts only.
+/* bench/unlearn/methods/finetune.c: continue training on the retained posts only.
  *
  * Objective: min_theta E_{x in R} [L(x; theta)] (mean next-token cross-entropy), from the
  * original. The cheapest baseline: F is never looked at, so F's influence only fades as far as

@@ -1,4 +1,4 @@
-/* bench/methods/gradient_ascent.c: ascend the language-model loss on F's posts (Jang et al.
+/* bench/unlearn/methods/gradient_ascent.c: ascend the language-model loss on F's posts (Jang et al.
  * 2023, "Knowledge Unlearning for Mitigating Privacy Risks in Language Models").
  *
  * Objective: max_theta E_{x in F} [L(x; theta)], i.e. descent on -L. Unbounded: the loss on F

@@ -1,4 +1,4 @@
-/* bench/methods/gradient_difference.c: ascent on F plus descent on the retained posts (Liu et
+/* bench/unlearn/methods/gradient_difference.c: ascent on F plus descent on the retained posts (Liu et
  * al. 2022, "Continual Learning and Private Unlearning"; TOFU's "grad diff").
  *
  * Objective: min_theta  -forget_weight * E_F[L] + retain_weight * E_R[L], one F batch and one

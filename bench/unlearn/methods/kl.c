@@ -1,4 +1,4 @@
-/* bench/methods/kl.c: ascent on F plus a KL anchor to the original on the retained posts
+/* bench/unlearn/methods/kl.c: ascent on F plus a KL anchor to the original on the retained posts
  * (TOFU's "KL" method, Maini et al. 2024).
  *
  * Objective: min_theta  -forget_weight * E_F[L(x; theta)]

@@ -1,12 +1,12 @@
-/* bench/methods/methods.h: approximate unlearning methods (library ub_methods, prefix ul_).
+/* bench/unlearn/methods/methods.h: approximate unlearning methods (library ub_methods, prefix ul_).
  *
  * A method turns a copy of the original model (trained on all members, F included) into an
  * "unlearned" model, seeing only what a deployer has at deletion time: the original model, the
  * forget set F's training posts, and the retained members' training posts. The exact methods
- * (retrain, SISA) and continued training are trainings and live in the run (bench/run.c).
+ * (retrain, SISA) and continued training are trainings (bench/engine/, bench/unlearn/).
  *
- * Adding a method: one file bench/methods/NAME.c that defines `const ul_method ul_NAME`, and
- * one line in bench/methods/registry.c. Hyperparameters are key=value pairs with documented
+ * Adding a method: one file bench/unlearn/methods/NAME.c that defines `const ul_method ul_NAME`, and
+ * one line in bench/unlearn/methods/registry.c. Hyperparameters are key=value pairs with documented
  * defaults (ul_method.params); `unlearnbench run --help` lists them.
  */
 #ifndef UB_METHODS_H

@@ -1,4 +1,4 @@
-/* bench/methods/newton.c: one influence-function / Newton removal step (Koh and Liang 2017,
+/* bench/unlearn/methods/newton.c: one influence-function / Newton removal step (Koh and Liang 2017,
  * "Understanding Black-box Predictions via Influence Functions"; Guo et al. 2020, "Certified
  * Data Removal from Machine Learning Models").
  *

@@ -1,4 +1,4 @@
-/* bench/methods/npo.c: Negative Preference Optimization (Zhang et al. 2024, "Negative
+/* bench/unlearn/methods/npo.c: Negative Preference Optimization (Zhang et al. 2024, "Negative
  * Preference Optimization: From Catastrophic Collapse to Effective Unlearning").
  *
  * Objective, over windows y of F (sequence log-likelihoods log p(y) summed over the window):

@@ -1,4 +1,4 @@
-/* bench/methods/registry.c: the registered methods, in report order. */
+/* bench/unlearn/methods/registry.c: the registered methods, in report order. */
 #include "ul_private.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* bench/methods/relabel.c: train on F's inputs with replaced targets ("relabeling"; the
+/* bench/unlearn/methods/relabel.c: train on F's inputs with replaced targets ("relabeling"; the
  * "I don't know" target of TOFU's IDK variant, Maini et al. 2024, and random labels as in
  * Graves et al. 2021's amnesiac unlearning).
  *

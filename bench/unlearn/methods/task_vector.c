@@ -1,4 +1,4 @@
-/* bench/methods/task_vector.c: task-arithmetic negation (Ilharco et al. 2023, "Editing Models
+/* bench/unlearn/methods/task_vector.c: task-arithmetic negation (Ilharco et al. 2023, "Editing Models
  * with Task Arithmetic").
  *
  *   theta_ft = the original fine-tuned on F's posts (descent, `steps` AdamW steps)

@@ -1,4 +1,4 @@
-/* bench/methods/ul_private.h: what the method files share (bench/methods/common.c); not part of
+/* bench/unlearn/methods/ul_private.h: what the method files share (bench/unlearn/methods/common.c); not part of
  * the public API.
  *
  * Legend: B windows per batch, T window length (tokens predicted per window), V vocab_size.
