@@ -38,7 +38,8 @@ ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);
 /* mkdir -p. */
 ub_status run_mkdir_p(const char *dir, ub_err *e);
-/* Generate the configuration's corpus into path. */
-ub_status run_generate_corpus(const ub_run_cfg *cfg, const char *path, ub_err *e);
+/* Generate the corpus of src (its profile and seed) into path. */
+ub_status run_generate_corpus(const ub_source_cfg *src, int threads, const char *path,
+                              ub_err *e);
 
 #endif

@@ -122,7 +122,7 @@ ub_status ub_grid(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_obser
     if (cfg->source.corpus) snprintf(corpus, sizeof corpus, "%s", cfg->source.corpus);
     else snprintf(corpus, sizeof corpus, "%s/corpus.h5", cfg->out_dir);
     if (!st && !cfg->source.corpus && (!mpi || rank == 0) && !file_exists(corpus))
-        st = run_generate_corpus(cfg, corpus, e);
+        st = run_generate_corpus(&cfg->source, cfg->threads, corpus, e);
 #ifdef UB_HAVE_MPI
     if (mpi) { /* everyone learns whether rank 0 made the corpus */
         int bad = st != UB_OK, any = 0;

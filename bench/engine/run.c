@@ -26,14 +26,15 @@ ub_status run_mkdir_p(const char *dir, ub_err *e) {
     return UB_OK;
 }
 
-ub_status run_generate_corpus(const ub_run_cfg *cfg, const char *path, ub_err *e) {
+ub_status run_generate_corpus(const ub_source_cfg *src, int threads, const char *path,
+                              ub_err *e) {
     corpus gc;
     corpus_gen_cfg g;
     corpus_init(&gc);
-    ub_status st = corpus_gen_defaults(&g, cfg->source.gen_profile, e);
-    g.seed = cfg->source.corpus_seed;
+    ub_status st = corpus_gen_defaults(&g, src->gen_profile, e);
+    g.seed = src->corpus_seed;
     if (!st) st = corpus_generate(&gc, &g, e);
-    if (!st) st = corpus_save(&gc, path, 258, cfg->threads, e);
+    if (!st) st = corpus_save(&gc, path, 258, threads, e);
     corpus_free(&gc);
     return st;
 }
@@ -65,7 +66,7 @@ static ub_status open_corpus(run_state *rs, ub_err *e) {
     else if (cfg->source.generated) snprintf(path, sizeof path, "%s", cfg->source.generated);
     else {
         snprintf(path, sizeof path, "%s/corpus.h5", cfg->out_dir);
-        st = run_generate_corpus(cfg, path, e);
+        st = run_generate_corpus(&cfg->source, cfg->threads, path, e);
     }
     if (!st)
         st = run_corpus_open(&rs->rc, path, !strcmp(cfg->scenario.post_format, "author"),

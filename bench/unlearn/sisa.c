@@ -18,7 +18,6 @@ struct ul_sisa_ckpt {
     float *p, *m, *v; /* (n_params) each */
     long adam_step;
 };
-typedef ul_sisa_ckpt sisa_ckpt;
 
 static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_scenario *sc,
                                 const int *shard, const int *slice, int k, int r,
@@ -40,7 +39,7 @@ static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_sc
 /* Train shard model m through stages [r0, R) (m holds the state after stage r0-1). */
 static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scenario *sc,
                              const int *shard, const int *slice, int k, int r0, int R,
-                             int drop_forget, const gpt_train_cfg *base, sisa_ckpt *ck,
+                             int drop_forget, const gpt_train_cfg *base, ul_sisa_ckpt *ck,
                              long *steps_done, ub_err *e) {
     ub_status st = UB_OK;
     for (int r = r0; !st && r < R; r++) {
@@ -66,7 +65,7 @@ static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scena
         gpt_train_state_free(&s);
         run_set_free(&set);
         if (!st && ck) { /* checkpoint after stage r */
-            sisa_ckpt *q = &ck[r];
+            ul_sisa_ckpt *q = &ck[r];
             size_t nb = m->n_params * sizeof(float);
             q->p = q->p ? q->p : malloc(nb);
             q->m = q->m ? q->m : malloc(nb);
@@ -98,7 +97,7 @@ ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc
     int64_t *mem = ub_calloc(nu + 1, sizeof(int64_t), "sisa", e);
     s->ms = ub_calloc((size_t)S, sizeof(gpt_model), "sisa", e);
     s->ens = ub_calloc((size_t)S, sizeof(gpt_model *), "sisa", e);
-    s->ck = ub_calloc((size_t)S * R, sizeof(sisa_ckpt), "sisa", e);
+    s->ck = ub_calloc((size_t)S * R, sizeof(ul_sisa_ckpt), "sisa", e);
     ub_status st = s->shard && s->slice && mem && s->ms && s->ens && s->ck ? UB_OK : UB_ENOMEM;
     int64_t nm = 0;
     for (size_t u = 0; !st && u < nu; u++)
@@ -170,7 +169,7 @@ ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *m
             if (m->v_mem) memset(m->v_mem, 0, m->n_params * sizeof(float));
             m->adam_step = 0;
         } else {
-            const sisa_ckpt *q = &s->ck[(size_t)k * R + r0 - 1];
+            const ul_sisa_ckpt *q = &s->ck[(size_t)k * R + r0 - 1];
             size_t nb = m->n_params * sizeof(float);
             memcpy(m->params_mem, q->p, nb);
             if (m->m_mem) memcpy(m->m_mem, q->m, nb); /* else q's moments are zeros */
