@@ -109,4 +109,24 @@ printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.
   && ok || bad "--help lists the methods and metrics"
 "$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
   && ok || bad "unknown post format"
+# the kernel tunables: --tune is checked like train's, recorded in the configuration, and
+# UB_THREADS sets the thread count when --threads is not given
+expect 2 "unknown tunable 'bogus'" -- "$ub" run --tune bogus=1 --out "$tmp/e"
+UB_THREADS=1 "$ub" run --seeds 1 --model micro --steps 4 --continued-steps 4 --candidates 4 --eval-posts 8 \
+  --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods none --tune pass_rows=512 --quiet --no-plots \
+  --out "$tmp/u" >/dev/null 2>"$tmp/err" && ok || { bad "run with --tune and UB_THREADS"; cat "$tmp/err"; }
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/u/results.h5" "$tmp/help" <<'PY' && ok || bad "threads, tune or the metric list"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+assert f.attrs["threads"] == 1, f.attrs["threads"]
+assert "tune = pass_rows=512\n" in f.attrs["config"], f.attrs["config"]
+# --help, results.h5 and the report's glossary list the same metrics, from the metric table
+help_text = open(sys.argv[2]).read()
+names = list(f["metric_names"].asstr()[...])
+assert len(names) == f["metrics"].shape[2] == len(f["metric_docs"])
+missing = [n for n in names if "  " + n + " " not in help_text]
+assert not missing, missing
+PY
+fi
 finish
