@@ -6,7 +6,8 @@
 Every dataset and attribute of either file must exist in both with the same dtype, shape and
 values (NaN equals NaN). Metric tables are compared by metric name, not position: a metric that
 only one file has is listed (an added metric is expected there), and every metric both have must
-hold identical values. Exit 0 when nothing differs but the listed new metrics, 1 otherwise."""
+hold identical values. Exit 0 when nothing differs but the listed new metrics, 1 otherwise,
+2 when a file cannot be read."""
 import argparse
 import sys
 
@@ -46,6 +47,12 @@ def main():
     ap.add_argument("new")
     ap.add_argument("--ignore-attr", action="append", default=["version"])
     a = ap.parse_args()
+    for path in (a.old, a.new):
+        try:
+            h5py.File(path, "r").close()
+        except OSError as err:
+            print(f"compare_results: cannot read {path}: {err}", file=sys.stderr)
+            return 2
     problems, added, checked = [], set(), 0
     with h5py.File(a.old, "r") as fo, h5py.File(a.new, "r") as fn:
         mo, mn = names(fo["metric_names"]), names(fn["metric_names"])

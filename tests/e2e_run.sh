@@ -128,5 +128,11 @@ assert len(names) == f["metrics"].shape[2] == len(f["metric_docs"])
 missing = [n for n in names if "  " + n + " " not in help_text]
 assert not missing, missing
 PY
+  # scripts/compare_results.py: identical runs compare equal, different runs do not
+  cmpr="$(dirname "$0")/../scripts/compare_results.py"
+  /usr/bin/python3 "$cmpr" "$tmp/a/results.h5" "$tmp/b/results.h5" >"$tmp/cmp" && grep -q " 0 differences" "$tmp/cmp" \
+    && ok || { bad "compare_results on identical runs"; cat "$tmp/cmp"; }
+  /usr/bin/python3 "$cmpr" "$tmp/t/results.h5" "$tmp/u/results.h5" >"$tmp/cmp"; [[ $? -eq 1 ]] && grep -q "^DIFF" "$tmp/cmp" \
+    && ok || { bad "compare_results on different runs"; cat "$tmp/cmp"; }
 fi
 finish
