@@ -81,7 +81,10 @@ static void check_measure(void) {
     UB_CHECK(o[M("auc_user_ref")] == 1.0);       /* 2 users of F against 4 non-members */
     UB_CHECK(t[M("auc_loss")] == 0.5);           /* retrain: F and non-members alike */
     UB_CHECK(o[M("ppl_retain_rel")] == 1.0);     /* derived: relative to original itself */
+    /* the sign conventions: ours is positive for a model that keeps F, MUSE's near -100 */
     UB_CHECK_CLOSE(o[M("privleak")], 100.0, 1e-12, 0);
+    UB_CHECK_CLOSE(o[M("privleak_muse")], -100.0, 1e-12, 0);
+    UB_CHECK(t[M("privleak")] == 0.0 && t[M("privleak_muse")] == 0.0);
     UB_CHECK(o[M("residual_auc_loss")] == 1.0 && t[M("residual_auc_loss")] == 0.0);
     UB_CHECK_CLOSE(o[M("kl_forget_excess")], 0.30 - 0.10, 1e-12, 0);
     UB_CHECK(q[M("kl_forget_excess")] == 0.0);

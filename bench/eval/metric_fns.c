@@ -223,6 +223,16 @@ ub_status ev_fn_privleak(const ev_ctx *c, const ev_metric *m, double *out, ub_er
     return UB_OK;
 }
 
+/* PrivLeak in MUSE's published convention: their AUC ranks the holdout set above the forget
+ * set (forget is the negative class), i.e. 1 - ours, so a model that keeps F scores near -100%
+ * where ours is positive. */
+ub_status ev_fn_privleak_muse(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    double x, o, t;
+    src_values(c, m, &x, &o, &t);
+    *out = mt_privleak(1.0 - x, 1.0 - t);
+    return UB_OK;
+}
+
 /* Residual influence: (x - retrain) / (original - retrain). */
 ub_status ev_fn_residual(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
     double x, o, t;

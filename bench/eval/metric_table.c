@@ -60,8 +60,15 @@ const ev_metric ev_metrics[] = {
      "retrain_ref itself)",
      ev_fn_tpr, .attack = EV_A_REF, .a = S_F, .b = S_N, .arg = 0.01},
     {"privleak",
-     "MUSE PrivLeak of the LOSS attack: (AUC - AUC_retrain) / AUC_retrain x 100",
+     "PrivLeak of the LOSS attack in our sign: (AUC - AUC_retrain) / AUC_retrain x 100; > 0 "
+     "under-unlearning (F easier to detect than after retraining), < 0 over-unlearning",
      ev_fn_privleak, .src = "auc_loss"},
+    {"privleak_muse",
+     "PrivLeak as MUSE (Shi et al. 2024) publishes it, to compare with their tables: the "
+     "Min-K% Prob attack, AUC with F as the negative class (1 - auc_mink), so (AUC' - "
+     "AUC'_retrain) / AUC'_retrain x 100 is near -100 for a model that keeps F fully "
+     "detectable and > 0 for over-unlearning",
+     ev_fn_privleak_muse, .src = "auc_mink"},
     {"auc_user_fresh",
      "user inference AUC: F's fresh posts vs non-members' fresh posts, LOSS attack per "
      "post (uncalibrated)",

@@ -115,19 +115,23 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
                "where original and retrain are close). KL to retrain is partly seed noise: "
                "`retrain_ref`, an exact retrain itself, has a KL of its own, and the column "
-               "beside it subtracts that floor. PrivLeak (MUSE) < 0 means "
-               "under-unlearning, > 0 over-unlearning.\n\n");
-    const char *mc[] = {"auc_loss", "tpr_at_1pct_fpr", "privleak", "residual_auc_loss", "auc_ref",
+               "beside it subtracts that floor. PrivLeak in our sign is "
+               "> 0 for under-unlearning (F easier to detect than after retraining) and < 0 for "
+               "over-unlearning; MUSE publishes the opposite sign with the Min-K%% attack "
+               "(`privleak_muse`: about -100 for a model that keeps F).\n\n");
+    const char *mc[] = {"auc_loss", "tpr_at_1pct_fpr", "privleak", "privleak_muse",
+                        "residual_auc_loss", "auc_ref",
                         "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16", "es_forget",
                         "know_rank", "ks_p", "kl_forget", "kl_forget_excess", "ppl_retain_rel",
                         "ppl_nonmember_rel", "cost_rel_retrain"};
-    const char *mh[] = {"AUC (LOSS)", "TPR@1% (LOSS)", "PrivLeak %", "residual (AUC)",
+    const char *mh[] = {"AUC (LOSS)", "TPR@1% (LOSS)", "PrivLeak %", "PrivLeak % (MUSE)",
+                        "residual (AUC)",
                         "AUC (reference)", "TPR@1% (reference)", "user AUC", "exposure 16x",
                         "extraction strength", "knowledge rank", "KS p (forget quality)",
                         "KL to retrain on F", "KL above retrain_ref's", "ppl retained / original",
                         "ppl unseen / original", "FLOPs / retrain"};
-    const int mp[] = {3, 3, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
-    table(o, r, NULL, r->M, mc, mh, mp, 16);
+    const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
+    table(o, r, NULL, r->M, mc, mh, mp, 17);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     enum { NATT = 11 };
