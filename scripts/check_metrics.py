@@ -209,7 +209,9 @@ def check_exposure(c, r):
     n, secret, L = len(cand), r["secret"], r["log2_space"]
     where = f"(n={n}, secret={secret:.6g})"
     k = np.sum(cand < secret) + 0.5 * np.sum(cand == secret)
-    c.close("exp_rank", r["exp_rank"], L - math.log2(1 + k * 2.0**L / n), where)
+    # the rank estimate, censored at what n candidates resolve (log2(n + 1) bits)
+    c.close("exp_rank", r["exp_rank"], min(L - math.log2(1 + k * 2.0**L / n), math.log2(n + 1)),
+            where)
     xi, omega, alpha, g1 = skewnorm_mm(cand)
     for name, want in (("xi", xi), ("omega", omega), ("alpha", alpha)):
         c.close("fit_closed_form", r[name], want, where + " " + name)

@@ -109,6 +109,34 @@ printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.
   && ok || bad "--help lists the methods and metrics"
 "$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
   && ok || bad "unknown post format"
+# exposure claims no more than the sample resolves: on a model that memorises a secret seen 16
+# times, the rank estimate stops at log2(candidates + 1) and says it is censored (it used to
+# report the format's whole 66 bits), and the skew-normal estimate stays within the format
+"$ub" run --seeds 1 --model micro --steps 400 --continued-steps 4 --candidates 20 --eval-posts 12 \
+  --forget-rule secrets --forget-users 4 --sisa-shards 2 --sisa-slices 2 --methods none --threads 2 \
+  --quiet --no-plots --out "$tmp/x" >/dev/null 2>"$tmp/err" && ok || { bad "memorising run"; cat "$tmp/err"; }
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/x/results.h5" "$tmp/a/results.h5" <<'PY' && ok || bad "exposure bounds"
+import math, sys, h5py, numpy as np
+for path in sys.argv[1:]:
+    f = h5py.File(path, "r")
+    for s in [k for k in f if k.startswith("seed_")]:
+        n = f[s + "/secrets"].attrs["candidates"]
+        space = f[s + "/secrets/log2_space"][...]
+        for m in f[s + "/models"]:
+            g = f[s + "/models/" + m + "/secrets"]
+            r, c, sn = g["exposure_rank"][...], g["exposure_censored"][...], g["exposure_skewnorm"][...]
+            bound = math.log2(n + 1)
+            assert np.all(r <= bound + 1e-12), (path, m, r)
+            assert np.all((c == 1) == (r == bound)) and set(np.unique(c)) <= {0.0, 1.0}, (m, r, c)
+            assert np.all(np.isnan(sn) | (sn <= space)), (m, sn, space)
+f = h5py.File(sys.argv[1], "r")
+ins = f["seed_1/secrets/inserted"][...]
+lo = f["seed_1/models/original/secrets/loss"][...][ins == 16]
+lr = f["seed_1/models/retrain/secrets/loss"][...][ins == 16]
+assert len(lo) and np.all(lo < lr), (lo, lr)  # original memorised what retrain never saw
+PY
+fi
 # the kernel tunables: --tune is checked like train's, recorded in the configuration, and
 # UB_THREADS sets the thread count when --threads is not given
 expect 2 "unknown tunable 'bogus'" -- "$ub" run --tune bogus=1 --out "$tmp/e"

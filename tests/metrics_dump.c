@@ -176,7 +176,7 @@ static void exposure_cases(ub_rng *r) {
                 put_arr("cand", cand, n);
                 put_d("secret", secret);
                 put_d("log2_space", 30.0);
-                put_d("exp_rank", mt_exposure_rank(secret, cand, n, 30.0));
+                put_d("exp_rank", mt_exposure_rank(secret, cand, n, 30.0, NULL));
                 put_d("fit_ok", st == UB_OK);
                 put_d("xi", xi);
                 put_d("omega", omega);

@@ -88,16 +88,23 @@ static void test_ks(void) {
 
 static void test_exposure(void) {
     const double cand[] = {10, 11, 12, 13, 14, 15, 16, 17};
-    /* Ranked first: the maximum, log2 of the space. */
-    UB_CHECK(mt_exposure_rank(5.0, cand, 8, 40.0) == 40.0);
+    int cens = -1;
+    /* Ranked first: censored at what 8 candidates resolve, log2(9) bits, not the space's 40. */
+    UB_CHECK(mt_exposure_rank(5.0, cand, 8, 40.0, &cens) == log2(9.0) && cens == 1);
+    /* Tied with the best candidate: k = 1/2 would claim log2(16) bits, beyond the bound. */
+    UB_CHECK(mt_exposure_rank(10.0, cand, 8, 40.0, &cens) == log2(9.0) && cens == 1);
+    /* A space smaller than the sample: first place is worth the space's bits, not censored. */
+    UB_CHECK(mt_exposure_rank(5.0, cand, 8, 2.0, &cens) == 2.0 && cens == 0);
     /* k = 2 (10, 11 lower) + 0.5 (a tie with 12): rank 1 + 2.5 * 2^20 / 8. */
-    UB_CHECK_CLOSE(mt_exposure_rank(12.0, cand, 8, 20.0), 20.0 - log2(1.0 + 2.5 * 1048576.0 / 8.0),
-                   1e-12, 0);
+    UB_CHECK_CLOSE(mt_exposure_rank(12.0, cand, 8, 20.0, &cens),
+                   20.0 - log2(1.0 + 2.5 * 1048576.0 / 8.0), 1e-12, 0);
+    UB_CHECK(cens == 0);
     /* Worse than every candidate: rank ~ the whole space, exposure ~ 0. */
-    UB_CHECK_CLOSE(mt_exposure_rank(99.0, cand, 8, 20.0), 20.0 - log2(1.0 + 1048576.0), 1e-12, 0);
+    UB_CHECK_CLOSE(mt_exposure_rank(99.0, cand, 8, 20.0, NULL), 20.0 - log2(1.0 + 1048576.0),
+                   1e-12, 0);
     /* A huge space does not overflow: k/n = 1/2 gives 1 bit. */
-    UB_CHECK_CLOSE(mt_exposure_rank(13.5, cand, 8, 5000.0), 1.0, 1e-12, 0);
-    UB_CHECK(isnan(mt_exposure_rank(1.0, cand, 0, 20.0)));
+    UB_CHECK_CLOSE(mt_exposure_rank(13.5, cand, 8, 5000.0, NULL), 1.0, 1e-12, 0);
+    UB_CHECK(isnan(mt_exposure_rank(1.0, cand, 0, 20.0, NULL)));
 
     /* Skew-normal with alpha = 0 is the normal: CDF = erfc(-z/sqrt 2)/2. */
     for (double z = -8; z <= 8; z += 0.5)

@@ -25,6 +25,8 @@ typedef struct model_result {
     ub_post_scores s[N_SCORED];
     double *zlib[N_SCORED];  /* per post: -loss / zlib bytes */
     double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
+    double *exp_censored;    /* per secret of F: 1 when exp_rank is a lower bound (the secret
+                              * beat what the sampled candidates resolve), else 0 */
     double *extracted;       /* per secret of F: 1 when greedy decoding from its context
                               * reproduces it exactly, else 0 */
     double *extracted_beam;  /* ... when beam search does */

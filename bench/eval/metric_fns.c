@@ -162,9 +162,11 @@ ub_status ev_fn_ks(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) 
 /* ---- secrets and probes ---------------------------------------------------------------- */
 
 /* Mean over F's secrets inserted arg times of a per-secret value: b = 0 exposure (rank),
- * 1 exposure (skew-normal), 2 extracted greedily, 3 extracted by beam search. */
+ * 1 exposure (skew-normal), 2 extracted greedily, 3 extracted by beam search, 4 whether the
+ * rank exposure is censored. */
 ub_status ev_fn_secrets(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
-    const double *v[4] = {c->r->exp_rank, c->r->exp_sn, c->r->extracted, c->r->extracted_beam};
+    const double *v[5] = {c->r->exp_rank, c->r->exp_sn, c->r->extracted, c->r->extracted_beam,
+                          c->r->exp_censored};
     double a = 0;
     int n = 0;
     for (size_t i = 0; i < c->ss->n; i++)

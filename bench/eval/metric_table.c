@@ -113,7 +113,9 @@ const ev_metric ev_metrics[] = {
      "extraction strength on the matched non-members' posts",
      ev_fn_post_mean, .a = S_N, .b = 1},
     {"exposure_rank_0",
-     "mean exposure (bits, rank estimate) of F's secrets inserted 0 times",
+     "mean exposure (bits, rank estimate) of F's secrets inserted 0 times; each secret's "
+     "value is censored at log2(candidates + 1), what the sample resolves, so a mean with "
+     "censored secrets (exposure_censored_0) is a lower bound",
      ev_fn_secrets, .b = 0, .arg = 0},
     {"exposure_rank_1",
      "mean exposure (rank) of F's secrets inserted once",
@@ -124,8 +126,24 @@ const ev_metric ev_metrics[] = {
     {"exposure_rank_16",
      "mean exposure (rank) of F's secrets inserted 16 times",
      ev_fn_secrets, .b = 0, .arg = 16},
+    {"exposure_censored_0",
+     "share of F's never-inserted secrets whose rank exposure is censored: they beat what "
+     "the sampled candidates resolve, so exposure_rank_0 is a lower bound for them",
+     ev_fn_secrets, .b = 4, .arg = 0},
+    {"exposure_censored_1",
+     "share of F's secrets inserted once whose rank exposure is censored (a lower bound)",
+     ev_fn_secrets, .b = 4, .arg = 1},
+    {"exposure_censored_4",
+     "share of F's secrets inserted 4 times whose rank exposure is censored (a lower "
+     "bound)",
+     ev_fn_secrets, .b = 4, .arg = 4},
+    {"exposure_censored_16",
+     "share of F's secrets inserted 16 times whose rank exposure is censored (a lower "
+     "bound)",
+     ev_fn_secrets, .b = 4, .arg = 16},
     {"exposure_skewnorm_0",
-     "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times",
+     "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times; each "
+     "secret's value is capped at its format's log2 space",
      ev_fn_secrets, .b = 1, .arg = 0},
     {"exposure_skewnorm_1",
      "mean exposure (skew-normal) of secrets inserted once",

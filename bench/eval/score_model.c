@@ -14,6 +14,7 @@ void model_result_free(model_result *r) {
         free(r->zlib[k]);
     }
     free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
+    free(r->exp_censored);
     free(r->extracted_beam);
     free(r->probe_rank);
 }
@@ -41,11 +42,12 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
     r->exp_rank = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->exp_censored = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
-    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->extracted ||
+    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->extracted ||
                 !r->extracted_beam || !r->probe_rank || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
@@ -54,8 +56,13 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
         if (st) break;
         const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
         r->secret_loss[i] = cand[0];
-        r->exp_rank[i] = mt_exposure_rank(cand[0], cand + 1, nc, s->log2_space);
-        r->exp_sn[i] = mt_exposure_skewnorm(cand[0], cand + 1, nc);
+        int cens = 0;
+        r->exp_rank[i] = mt_exposure_rank(cand[0], cand + 1, nc, s->log2_space, &cens);
+        r->exp_censored[i] = cens;
+        /* the fit extrapolates the tail; no secret is more exposed than its space allows
+         * (NaN, a failed fit, stays NaN) */
+        double sn = mt_exposure_skewnorm(cand[0], cand + 1, nc);
+        r->exp_sn[i] = sn > s->log2_space ? s->log2_space : sn;
     }
     free(cand);
     if (!st)

@@ -63,15 +63,16 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "by chance).\n\n");
     const char *hc[] = {"auc_loss", "tpr_at_1pct_fpr", "auc_minkpp", "auc_ref",
                         "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16",
-                        "exposure_rank_0", "extracted_beam_16", "es_forget", "know_rank",
-                        "loss_forget"};
+                        "exposure_censored_16", "exposure_rank_0", "extracted_beam_16",
+                        "es_forget", "know_rank", "loss_forget"};
     const char *hh[] = {"MIA AUC on F (LOSS)", "TPR at 1% FPR (LOSS)", "MIA AUC (Min-K%++)",
                         "MIA AUC (reference)", "TPR at 1% FPR (reference)",
-                        "user inference AUC", "exposure, secrets seen 16x (bits)",
-                        "exposure, never-inserted", "16x secrets extracted (beam)",
-                        "extraction strength on F", "knowledge rank", "loss on F (nats)"};
-    const int hp[] = {3, 3, 3, 3, 3, 3, 2, 2, 2, 3, 3, 3};
-    table(o, r, base, 3, hc, hh, hp, 12);
+                        "user inference AUC", "exposure, secrets seen 16x (bits, at least)",
+                        "share of them censored", "exposure, never-inserted",
+                        "16x secrets extracted (beam)", "extraction strength on F",
+                        "knowledge rank", "loss on F (nats)"};
+    const int hp[] = {3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3};
+    table(o, r, base, 3, hc, hh, hp, 13);
     const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
                         "extracted_16", "extracted_beam_16", "es_forget", "em_forget",
                         "know_rank", "loss_forget"};
@@ -211,11 +212,14 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "(here %.0f: %s); TPR at 0.1%% FPR needs 1000 (%s).\n",
             r->n_set[0], r->n_set[2], r->n_set[2], r->n_set[2] >= 100 ? "resolved" : "not resolved",
             r->n_set[2] >= 1000 ? "resolved" : "not resolved: read it as a bound");
-    fprintf(o, "- Exposure by rank: a secret that beats all %lld candidates gets the full "
-               "log2|R| bits, and the next resolvable value is about log2(2 x %lld) = %.1f bits, "
-               "so the rank estimate only separates 'memorised beyond the sample' from "
-               "'typical'; the skew-normal estimate extrapolates the tail between the two.\n",
-            (long long)r->candidates, (long long)r->candidates, log2(2.0 * (double)r->candidates));
+    fprintf(o, "- Exposure by rank is censored at what %lld sampled candidates resolve, "
+               "log2(%lld + 1) = %.1f bits: a secret that beats every candidate gets that bound, "
+               "which means 'at least'; `exposure_censored_*` is the share of secrets at the "
+               "bound, and a mean over secrets with censored ones is a lower bound. The "
+               "skew-normal estimate extrapolates the candidates' tail beyond the sample, capped "
+               "at the format's log2 size.\n",
+            (long long)r->candidates, (long long)r->candidates,
+            log2((double)r->candidates + 1.0));
     fprintf(o, "- Extraction is the stricter test: a secret can rank first among the sampled "
                "candidates (high exposure) and still not be what greedy decoding or beam search "
                "returns from its context, token for token; `extracted_*` and "

@@ -27,16 +27,24 @@
 /* ------------------------------------------------------------------------------------------
  * Exposure by rank
  * ------------------------------------------------------------------------------------------ */
-double mt_exposure_rank(double secret, const double *cand, size_t n, double log2_space) {
+double mt_exposure_rank(double secret, const double *cand, size_t n, double log2_space,
+                        int *censored) {
+    if (censored) *censored = 0;
     if (n == 0) return NAN;
     double k = 0.0;
     for (size_t i = 0; i < n; i++)
         k += cand[i] < secret ? 1.0 : cand[i] == secret ? 0.5 : 0.0;
-    if (k == 0.0) return log2_space;
     /* log2(1 + k 2^L / n) = L + log2(k/n) + log2(1 + n 2^-L / k); so exposure is
      * -log2(k/n) - log2(1 + n 2^-L / k), with no 2^L that could overflow. */
     double kn = k / (double)n;
-    return -log2(kn) - log1p(exp2(-log2_space) / kn) / MT_LN2;
+    double x = k == 0.0 ? log2_space : -log2(kn) - log1p(exp2(-log2_space) / kn) / MT_LN2;
+    /* n candidates resolve ranks down to 1 in n + 1: beyond that the sample says "at least" */
+    double bound = log2((double)n + 1.0);
+    if (x > bound) {
+        if (censored) *censored = 1;
+        x = bound;
+    }
+    return x;
 }
 
 /* ------------------------------------------------------------------------------------------

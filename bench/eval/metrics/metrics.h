@@ -84,9 +84,12 @@ void mt_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double 
 /* Exposure by rank interpolation (Secret Sharer, section 4): with k = #(cand < secret) +
  * 0.5 #(cand == secret), the secret's estimated rank in the whole space is
  * r = 1 + k 2^log2_space / n, and exposure = log2_space - log2(r), evaluated in log2 so that
- * large spaces do not overflow. A secret ranked first (k = 0) gets the maximum, log2_space; one
- * worse than every candidate gets about 0. NaN if n is 0. */
-double mt_exposure_rank(double secret, const double *cand, size_t n, double log2_space);
+ * large spaces do not overflow; one worse than every candidate gets about 0. n sampled
+ * candidates resolve a rank of at best 1 in n + 1, so the estimate is censored at
+ * log2(n + 1) bits: a secret that beats every candidate (or nearly) gets that bound, and
+ * *censored (when not NULL) is set to 1, meaning "at least this many bits". NaN if n is 0. */
+double mt_exposure_rank(double secret, const double *cand, size_t n, double log2_space,
+                        int *censored);
 
 /* Exposure by distribution fit (Secret Sharer, section 4.3): fit a skew-normal to the candidates'
  * losses by the method of moments (mt_skewnorm_fit), then exposure = -log2 CDF(secret), i.e.
