@@ -59,6 +59,19 @@ const ev_metric ev_metrics[] = {
      "TPR at 1% FPR of the reference attack (resolution 1/#non-member posts; NaN for "
      "retrain_ref itself)",
      ev_fn_tpr, .attack = EV_A_REF, .a = S_F, .b = S_N, .arg = 0.01},
+    {"tpr_at_1pct_fpr_zlib",
+     "TPR at 1% FPR of the zlib attack (resolution 1/#non-member posts)",
+     ev_fn_tpr, .attack = EV_A_ZLIB, .a = S_F, .b = S_N, .arg = 0.01},
+    {"tpr_at_1pct_fpr_mink",
+     "TPR at 1% FPR of the Min-K% Prob attack (resolution 1/#non-member posts)",
+     ev_fn_tpr, .attack = EV_A_MINK, .a = S_F, .b = S_N, .arg = 0.01},
+    {"tpr_at_1pct_fpr_minkpp",
+     "TPR at 1% FPR of the Min-K%++ attack (resolution 1/#non-member posts)",
+     ev_fn_tpr, .attack = EV_A_MINKPP, .a = S_F, .b = S_N, .arg = 0.01},
+    {"tpr_at_0.1pct_fpr_ref",
+     "TPR at 0.1% FPR of the reference attack (needs 1000 non-member posts to be resolved; "
+     "NaN for retrain_ref itself)",
+     ev_fn_tpr, .attack = EV_A_REF, .a = S_F, .b = S_N, .arg = 0.001},
     {"privleak",
      "PrivLeak of the LOSS attack in our sign: (AUC - AUC_retrain) / AUC_retrain x 100; > 0 "
      "under-unlearning (F easier to detect than after retraining), < 0 over-unlearning",

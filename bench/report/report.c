@@ -133,6 +133,18 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                         "ppl unseen / original", "FLOPs / retrain"};
     const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
     table(o, r, NULL, r->M, mc, mh, mp, 17);
+    fprintf(o, "### Membership at low false-positive rates\n\nTPR of each attack at 1%% and "
+               "0.1%% FPR, F's posts against %.0f non-member posts per seed: a TPR at 1%% FPR "
+               "is %s, at 0.1%% FPR %s.\n\n",
+            r->n_set[S_N], r->n_set[S_N] >= 100 ? "resolved" : "not resolved (under 100 posts)",
+            r->n_set[S_N] >= 1000 ? "resolved" : "not resolved (under 1000 posts): read it as a bound");
+    const char *tc[] = {"tpr_at_1pct_fpr", "tpr_at_1pct_fpr_zlib", "tpr_at_1pct_fpr_mink",
+                        "tpr_at_1pct_fpr_minkpp", "tpr_at_1pct_fpr_ref", "tpr_at_0.1pct_fpr",
+                        "tpr_at_0.1pct_fpr_ref"};
+    const char *th[] = {"LOSS 1%", "zlib 1%", "Min-K% 1%", "Min-K%++ 1%", "reference 1%",
+                        "LOSS 0.1%", "reference 0.1%"};
+    const int tp[] = {3, 3, 3, 3, 3, 3, 3};
+    table(o, r, NULL, r->M, tc, th, tp, 7);
     fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
                "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
     enum { NATT = 11 };
