@@ -31,6 +31,21 @@ static void table(FILE *o, const res_file *r, const int *ms, int n, const char *
     fprintf(o, "\n");
 }
 
+/* What a TPR at this FPR rests on with n non-member posts: the threshold may pass at most
+ * floor(fpr n) of them, so a handful of posts decide it. */
+static const char *fpr_note(double n, double fpr, char *buf, size_t cap) {
+    long k = (long)floor(fpr * n + 1e-9);
+    if (k == 0)
+        snprintf(buf, cap, "not resolved with %.0f non-member posts (it is the TPR at zero false "
+                 "positives: read it as a bound)", n);
+    else if (k < 5)
+        snprintf(buf, cap, "the threshold may pass only %ld of the %.0f non-member posts, so "
+                 "that many posts decide it: read it as noisy (at least 500 posts give 5)", k, n);
+    else
+        snprintf(buf, cap, "resolved (the threshold may pass %ld of %.0f non-member posts)", k, n);
+    return buf;
+}
+
 static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *config = r->config;
     fprintf(o, "# unlearnbench report\n\n");
@@ -133,11 +148,12 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                         "ppl unseen / original", "FLOPs / retrain"};
     const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
     table(o, r, NULL, r->M, mc, mh, mp, 17);
+    char f1[160], f01[160];
     fprintf(o, "### Membership at low false-positive rates\n\nTPR of each attack at 1%% and "
-               "0.1%% FPR, F's posts against %.0f non-member posts per seed: a TPR at 1%% FPR "
-               "is %s, at 0.1%% FPR %s.\n\n",
-            r->n_set[S_N], r->n_set[S_N] >= 100 ? "resolved" : "not resolved (under 100 posts)",
-            r->n_set[S_N] >= 1000 ? "resolved" : "not resolved (under 1000 posts): read it as a bound");
+               "0.1%% FPR, F's posts against %.0f non-member posts per seed. At 1%% FPR %s; at "
+               "0.1%% FPR %s.\n\n",
+            r->n_set[S_N], fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),
+            fpr_note(r->n_set[S_N], 0.001, f01, sizeof f01));
     const char *tc[] = {"tpr_at_1pct_fpr", "tpr_at_1pct_fpr_zlib", "tpr_at_1pct_fpr_mink",
                         "tpr_at_1pct_fpr_minkpp", "tpr_at_1pct_fpr_ref", "tpr_at_0.1pct_fpr",
                         "tpr_at_0.1pct_fpr_ref"};
@@ -220,10 +236,9 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                    "its context window after the handle.\n",
                 r->n_probes);
     fprintf(o, "- An AUC rests on %.0f x %.0f post pairs per seed; its spread across seeds is "
-               "in the intervals above. TPR at 1%% FPR needs at least 100 non-member posts "
-               "(here %.0f: %s); TPR at 0.1%% FPR needs 1000 (%s).\n",
-            r->n_set[0], r->n_set[2], r->n_set[2], r->n_set[2] >= 100 ? "resolved" : "not resolved",
-            r->n_set[2] >= 1000 ? "resolved" : "not resolved: read it as a bound");
+               "in the intervals above. A TPR at 1%% FPR: %s; at 0.1%% FPR: %s.\n",
+            r->n_set[S_F], r->n_set[S_N], fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),
+            fpr_note(r->n_set[S_N], 0.001, f01, sizeof f01));
     fprintf(o, "- Exposure by rank is censored at what %lld sampled candidates resolve, "
                "log2(%lld + 1) = %.1f bits: a secret that beats every candidate gets that bound, "
                "which means 'at least'; `exposure_censored_*` is the share of secrets at the "
