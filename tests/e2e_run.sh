@@ -36,7 +36,8 @@ done
 ls "$tmp/a/models/" | grep -q "^original-s1-.*\.h5$" && ls "$tmp/a/models/" | grep -q "^retrain-s2-" \
   && ok || bad "checkpoints of original and retrain"
 grep -q "## Deletion from the corpus only" "$tmp/a/report.md" && grep -q "| npo |" "$tmp/a/report.md" \
-  && grep -q "2 seeds" "$tmp/a/report.md" && ok || bad "report content"
+  && grep -q "2 seeds" "$tmp/a/report.md" && grep -q "Secrets of F per seed by how often" "$tmp/a/report.md" \
+  && ok || bad "report content"
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"

@@ -46,6 +46,13 @@ static const char *fpr_note(double n, double fpr, char *buf, size_t cap) {
     return buf;
 }
 
+/* F's secrets per seed inserted `times` times (0 when there are none). */
+static double secrets_inserted(const res_file *r, int64_t times) {
+    for (int j = 0; j < r->n_ins; j++)
+        if (r->ins[j] == times) return r->n_secrets_ins[j];
+    return 0.0;
+}
+
 static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *config = r->config;
     fprintf(o, "# unlearnbench report\n\n");
@@ -116,9 +123,12 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
             continue;
         }
         int sig = fabs(d) > h;
-        fprintf(o, "- %s: original - retrain = %.3f ± %.3f (paired over %d seeds): %s.\n", what[i],
-                d, h, n, sig ? "the deployed model differs from retraining"
-                             : "not distinguishable at this seed count");
+        char per[96] = "";
+        if (strstr(what[i], "16x")) /* these rest on few secrets: say how few */
+            snprintf(per, sizeof per, ", about %.1f secrets per seed", secrets_inserted(r, 16));
+        fprintf(o, "- %s: original - retrain = %.3f ± %.3f (paired over %d seeds%s): %s.\n",
+                what[i], d, h, n, per, sig ? "the deployed model differs from retraining"
+                                           : "not distinguishable at this seed count");
     }
     double ma, ha;
     if (kauc >= 0 && rp_stat(r, kr, kauc, &ma, &ha) >= 2)
@@ -223,6 +233,13 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "candidates each.\n\n",
             r->n_set[0], r->n_set[2], r->n_set[3], r->n_set[4], r->n_set[1], r->n_secrets,
             (long long)r->candidates);
+    if (r->n_ins > 0) {
+        fprintf(o, "- Secrets of F per seed by how often they are in the corpus:");
+        for (int j = 0; j < r->n_ins; j++)
+            fprintf(o, "%s %lldx: %.1f", j ? "," : "", (long long)r->ins[j], r->n_secrets_ins[j]);
+        fprintf(o, ". Every exposure or extraction figure of one insertion count rests on that "
+                   "many secrets per seed, and a share moves in steps of one secret.\n");
+    }
     fprintf(o, "- User inference compares users, not posts: its AUC rests on about %.0f users of "
                "F against the matched non-members with fresh posts, so it is coarse (steps of "
                "1/(#F x #non-members)) and its interval wide.\n",

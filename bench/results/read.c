@@ -33,6 +33,28 @@ static void names_free(char **s, int n) {
     free(s);
 }
 
+/* Add 1/S for each of n secrets of one seed to the count of its insertion count. */
+static ub_status count_insertions(hid_t f, const char *name, const char *path, size_t n,
+                                  res_file *r, ub_err *e) {
+    int64_t *v = calloc(n + 1, sizeof(int64_t));
+    hsize_t dn = n;
+    ub_status st = v ? ub_h5_read(f, name, path, H5T_NATIVE_INT64, v, 1, &dn, e)
+                     : ub_fail(e, UB_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < n; i++) {
+        int j = 0;
+        while (j < r->n_ins && r->ins[j] < v[i]) j++;
+        if (j == r->n_ins || r->ins[j] != v[i]) { /* a new count: insert it in order */
+            if (r->n_ins == 8) continue;          /* more kinds than the report lists */
+            for (int k = r->n_ins; k > j; k--)
+                r->ins[k] = r->ins[k - 1], r->n_secrets_ins[k] = r->n_secrets_ins[k - 1];
+            r->ins[j] = v[i], r->n_secrets_ins[j] = 0, r->n_ins++;
+        }
+        r->n_secrets_ins[j] += 1.0 / r->S;
+    }
+    free(v);
+    return st;
+}
+
 /* Mean sizes of the scored sets, secrets, probes and F over the seeds (from the shapes). */
 static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) {
     char name[128];
@@ -51,6 +73,8 @@ static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) 
         snprintf(name, sizeof name, "seed_%lld/secrets/secret", seed);
         if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
         if (!st) r->n_secrets += (double)d[0] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/secrets/inserted", seed);
+        if (!st) st = count_insertions(f, name, path, (size_t)d[0], r, e);
         snprintf(name, sizeof name, "seed_%lld/probes/user", seed);
         if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
         if (!st) r->n_probes += (double)d[0] / r->S;

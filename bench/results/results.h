@@ -46,6 +46,9 @@ typedef struct res_file {
     /* per seed, on average: */
     double n_set[N_SCORED];     /* posts of each scored set */
     double n_secrets, n_probes; /* F's secrets, knowledge probes */
+    int n_ins;                  /* distinct insertion counts of F's secrets (at most 8) */
+    int64_t ins[8];             /* those counts, ascending */
+    double n_secrets_ins[8];    /* F's secrets inserted ins[i] times */
     double n_users_f;           /* users of F */
     int64_t candidates;         /* sampled candidates per secret */
 } res_file;
