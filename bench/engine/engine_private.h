@@ -10,6 +10,13 @@
 enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_SISA_FULL = 6,
        RUN_SISA = 7, RUN_FIRST_METHOD = 8, RUN_MAX_MODELS = 64 };
 
+/* Steps of continued training after which slot RUN_CONTINUED + k (k = 0, 1, 2) is scored:
+ * 1/4, 1/2 and all of the budget, at least one. */
+static inline long run_continued_steps(long budget, int k) {
+    long s = budget * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
+    return s < 1 ? 1 : s;
+}
+
 typedef struct run_state {
     const ub_run_cfg *cfg;
     const ub_run_observer *obs;

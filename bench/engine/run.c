@@ -46,10 +46,9 @@ static void name_models(run_state *rs) {
     snprintf(rs->names[RUN_ORIG], 48, "original");
     snprintf(rs->names[RUN_RET], 48, "retrain");
     snprintf(rs->names[RUN_REF], 48, "retrain_ref");
-    for (int k = 0; k < 3; k++) {
-        long s = cfg->train.continued_steps * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
-        snprintf(rs->names[RUN_CONTINUED + k], 48, "continued_%ld", s < 1 ? 1 : s);
-    }
+    for (int k = 0; k < 3; k++)
+        snprintf(rs->names[RUN_CONTINUED + k], 48, "continued_%ld",
+                 run_continued_steps(cfg->train.continued_steps, k));
     snprintf(rs->names[RUN_SISA_FULL], 48, "sisa_full");
     snprintf(rs->names[RUN_SISA], 48, "sisa");
     for (int k = 0; k < rs->n_methods; k++)

@@ -33,8 +33,7 @@ static ub_status continued(seed_ctx *x, const gpt_model *orig, ub_err *e) {
     ul_continued c;
     ub_status st = ul_continued_begin(&c, orig, &x->sc.set[RUN_RETAIN], &x->tc, budget, e);
     for (int k = 0; !st && k < 3; k++) {
-        long steps = budget * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
-        st = ul_continued_to(&c, steps < 1 ? 1 : steps, e);
+        st = ul_continued_to(&c, run_continued_steps(budget, k), e);
         model_result *r = &x->res[RUN_CONTINUED + k];
         r->seconds = c.seconds;
         r->flops = gpt_train_flops(&x->mc, orig->n_params, x->tc.ctx,
