@@ -30,6 +30,8 @@ typedef struct run_state {
     double *metrics;           /* (seeds, n_models, ev_n_metrics) */
     double *seconds;           /* (seeds, n_models) wall time: timings.h5, apart from the
                                 * byte-reproducible results.h5 */
+    double score_seconds;      /* wall time spent scoring and measuring, all seeds: the run
+                                * prints its share of the total */
 } run_state;
 
 /* The recipe's schedule for a model of mc trained with seed (engine/train_cache.c). */

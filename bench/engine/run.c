@@ -132,8 +132,11 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     snprintf(path, sizeof path, "%s/timings.h5", cfg->out_dir);
     if (!st)
         st = res_write_timings(path, rs.seconds, cfg->seeds, rs.n_models, ub_now() - t_start, e);
-    if (!st)
-        ub_logf(rs.log, "run finished in %.0f s: %s/results.h5", ub_now() - t_start, cfg->out_dir);
+    if (!st) {
+        double wall = ub_now() - t_start;
+        ub_logf(rs.log, "run finished in %.0f s (scoring and metrics %.0f s, %.0f%%): %s/results.h5",
+                wall, rs.score_seconds, 100 * rs.score_seconds / wall, cfg->out_dir);
+    }
     free(rs.methods);
     free(rs.metrics);
     free(rs.seconds);

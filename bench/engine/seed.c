@@ -23,8 +23,11 @@ typedef struct seed_ctx {
 
 /* Scores of models ms[0..nm) into slot k (ref: retrain, except for retrain itself). */
 static ub_status score(seed_ctx *x, int k, gpt_model **ms, int nm, ub_err *e) {
-    return ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->ret, &x->rs->rc, &x->sc,
-                          &x->ss, &x->ps, &x->rs->cfg->score, e);
+    double t0 = ub_now();
+    ub_status st = ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->ret, &x->rs->rc,
+                                  &x->sc, &x->ss, &x->ps, &x->rs->cfg->score, e);
+    x->rs->score_seconds += ub_now() - t0;
+    return st;
 }
 
 /* The deployed model trained on without F, scored after 1/4, 1/2 and all of its budget. */
@@ -153,9 +156,11 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     if (!st) st = continued(&x, &orig, e);
     if (!st) st = sisa(&x, e);
     if (!st) st = methods(&x, &orig, seed, e);
+    double t0 = ub_now();
     if (!st)
         st = ev_measure(x.res, rs->n_models, RUN_ORIG, RUN_RET, RUN_REF, &rs->rc, &x.sc, &x.ss,
                         &x.ps, e);
+    rs->score_seconds += ub_now() - t0;
     for (int k = 0; !st && k < rs->n_models; k++) {
         size_t at = (size_t)si * rs->n_models + k;
         memcpy(rs->metrics + at * ev_n_metrics, x.res[k].metric, ev_n_metrics * sizeof(double));
