@@ -205,7 +205,8 @@ typedef struct corpus_gen_cfg {
     double sensitive_rate;       /* share of such a user's posts that mention it */
     int64_t start_time, cutoff_time, end_time; /* posts in [start, end); cut-off between */
 } corpus_gen_cfg;
-/* Documented defaults of a profile: "tiny" (tests), "default", "large" (1M posts). */
+/* Documented defaults of a profile: "tiny" (tests), "quick" (tiny with 400 users: the quick
+ * preset's), "default", "large" (1M posts). */
 ub_status corpus_gen_defaults(corpus_gen_cfg *g, const char *profile, ub_err *e);
 ub_status corpus_gen_check(const corpus_gen_cfg *g, ub_err *e);
 /* Fill an empty corpus. Deterministic in g (same config and seed, same corpus, any thread

@@ -226,8 +226,28 @@ static void test_stats(void) {
     UB_CHECK(isnan(mt_residual(0.7, 1.0, 1.0)));
 }
 
+static void test_decay(void) {
+    /* exact exponential with half-life 300 at log-spaced steps: recovered */
+    const double st[] = {62, 125, 250, 500, 1000, 2000};
+    double r[6];
+    for (int i = 0; i < 6; i++) r[i] = exp(-log(2.0) * st[i] / 300.0);
+    UB_CHECK_CLOSE(mt_decay_half_life(st, r, 6, 8000), 300.0, 0, 1e-6);
+    /* noise around it (fixed): close, not exact */
+    const double noise[] = {0.03, -0.02, 0.04, -0.03, 0.01, 0.02};
+    for (int i = 0; i < 6; i++) r[i] += noise[i];
+    double h = mt_decay_half_life(st, r, 6, 8000);
+    UB_CHECK_MSG(h > 250 && h < 360, "half-life %g", h);
+    /* no decay within the horizon: censored (INFINITY), not a made-up number */
+    const double flat[] = {1.0, 0.99, 1.01, 1.0, 0.98, 1.0};
+    UB_CHECK(isinf(mt_decay_half_life(st, flat, 6, 8000)));
+    /* NaN points are skipped; none at all gives NaN */
+    const double nan6[] = {NAN, NAN, NAN, NAN, NAN, NAN};
+    UB_CHECK(isnan(mt_decay_half_life(st, nan6, 6, 8000)));
+}
+
 int main(void) {
     test_auc();
+    test_decay();
     test_ks();
     test_exposure();
     test_mia();

@@ -17,7 +17,7 @@ static int mkdir_p(const char *dir, ub_err *e) {
 }
 
 static const char gen_usage[] =
-    "corpus generate --out FILE.h5 [--seed S] [--profile tiny|default|large] [--users N]\n"
+    "corpus generate --out FILE.h5 [--seed S] [--profile tiny|quick|default|large] [--users N]\n"
     "                [--vocab V] [--threads N]\n\n"
     "Generate a synthetic social-media corpus with per-user ground truth (personas, planted\n"
     "secrets, special-category attributes, consent fields, held-apart fresh posts), train a\n"
@@ -41,7 +41,7 @@ static int cmd_generate(int argc, char **argv) {
     ub_opt opts[] = {
         {"out", OPT_STR, &out, "FILE", "corpus file to write (required)"},
         {"seed", OPT_U64, &seed, "S", "generator seed (default 1)"},
-        {"profile", OPT_STR, &profile, "NAME", "tiny, default or large (datasets/generate.c)"},
+        {"profile", OPT_STR, &profile, "NAME", "tiny, quick, default or large (datasets/gen_config.c)"},
         {"users", OPT_INT, &users, "N", "override the profile's number of users"},
         {"vocab", OPT_INT, &vocab, "V", "tokenizer ids incl. 2 specials (default 2048)"},
         {"threads", OPT_INT, &threads, "N", "threads for tokenizing (default: all cores)"},

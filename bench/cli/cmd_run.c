@@ -100,14 +100,14 @@ int ub_cmd_run(int argc, char **argv) {
          "grid: run tasks I, I+N, ... of the grid only (Slurm arrays; mpirun sets it)"},
         {"task-count", OPT_INT, &c.grid.task_count, "N",
          "grid: processes sharing the tasks; re-run without it to merge"},
-        {"nonmember-frac", OPT_DOUBLE, &c.scenario.nonmember_frac, "F", "share of users held out (0.2)"},
+        {"nonmember-frac", OPT_DOUBLE, &c.scenario.nonmember_frac, "F", "share of users held out (quick 0.6, paper 0.2)"},
         {"all-posts", OPT_FLAG, &c.scenario.all_posts, NULL, "no policy: every corpus-proper post counts"},
         {"post-format", OPT_STR, &c.scenario.post_format, "F",
          "author: posts as \"HANDLE: text\" (default; knowledge probes need it), text: alone"},
         {"methods", OPT_STR, &c.methods, "LIST", "approximate methods: all, none, or a,b,c"},
         {"method-params", OPT_LIST, &c.method_params, "SPEC",
          "hyperparameters, e.g. \"npo:steps=20,lr=1e-4;kl:steps=10\" (may be repeated)"},
-        {"seeds", OPT_INT, &c.seeds, "N", "repetitions (quick 3, paper 5)"},
+        {"seeds", OPT_INT, &c.seeds, "N", "repetitions (quick 5, paper 5)"},
         {"seed", OPT_U64, &c.seed0, "S", "first seed (1)"},
         {"split-seed", OPT_U64, &c.scenario.split_seed, "S",
          "one split (F, non-members) for every seed: seeds then vary the training only"},
@@ -119,12 +119,19 @@ int ub_cmd_run(int argc, char **argv) {
         {"batch", OPT_INT, &c.train.batch, "B", "windows per step"},
         {"lr", OPT_DOUBLE, &c.train.lr, "X", "peak learning rate"},
         {"min-lr", OPT_DOUBLE, &c.train.min_lr, "X", "final learning rate"},
-        {"continued-steps", OPT_LONG, &c.train.continued_steps, "N", "budget of continued"},
+        {"continued-steps", OPT_LONG, &c.train.continued_steps, "N",
+         "budget of continued (quick 200, paper 4000: the original's own)"},
+        {"continued-points", OPT_INT, &c.train.continued_points, "P",
+         "continued is scored after budget/2^(P-1), ..., budget/2, budget steps (quick 3, "
+         "paper 7)"},
         {"sisa-shards", OPT_INT, &c.sisa.shards, "S", "SISA shards (4)"},
         {"sisa-slices", OPT_INT, &c.sisa.slices, "R", "SISA slices per shard (4)"},
         {"sisa-check", OPT_FLAG, &c.sisa.check, NULL,
          "verify: SISA after deletion == SISA trained without F"},
-        {"eval-posts", OPT_INT, &c.scenario.eval_posts, "N", "cap on scored retained/non-member posts"},
+        {"eval-posts", OPT_INT, &c.scenario.eval_posts, "N",
+         "cap on scored retained posts and non-members' fresh posts (quick 200)"},
+        {"nonmember-posts", OPT_INT, &c.scenario.nonmember_posts, "N",
+         "cap on scored non-member posts (quick 500; default: --eval-posts when that is given)"},
         {"candidates", OPT_INT, &c.scenario.candidates, "N", "sampled candidates per secret (exposure)"},
         {"mink-k", OPT_DOUBLE, &c.score.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
         {"beam-width", OPT_INT, &c.score.beam_width, "W", "beam search width of the extraction attack (5)"},
@@ -150,6 +157,9 @@ int ub_cmd_run(int argc, char **argv) {
                         "exclude each other\n");
         return UB_EXIT_USAGE;
     }
+    /* --eval-posts alone caps the non-members too, as it did before they had their own cap */
+    if (ub_opt_given(opts, "eval-posts") && !ub_opt_given(opts, "nonmember-posts"))
+        c.scenario.nonmember_posts = c.scenario.eval_posts;
     if (one_size) c.grid.forget_sizes = NULL; /* one size given: not the preset's grid */
     kn_tune tune;
     if ((rc = ub_cli_tune(&tune, c.threads, c.tune))) return rc;

@@ -7,7 +7,7 @@
 
 ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     memset(c, 0, sizeof *c);
-    c->source.gen_profile = "tiny";
+    c->source.gen_profile = "quick";
     c->source.corpus_seed = 1;
     c->scenario.forget_rule = "random";
     c->scenario.forget_frac = 0.1;
@@ -27,10 +27,15 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->score.beam_width = 5;
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
-        c->seeds = 3;
+        c->seeds = 5;
         c->train.steps = 1000;
         c->train.continued_steps = 200;
-        c->scenario.eval_posts = 400;
+        c->train.continued_points = 3;
+        /* 400 users, 60% of the eligible ones held out: about 126 members as in the tiny
+         * corpus, and 500 non-member posts scored, so that 1% FPR is decided by 5 posts */
+        c->scenario.nonmember_frac = 0.6;
+        c->scenario.eval_posts = 200;
+        c->scenario.nonmember_posts = 500;
     } else if (!strcmp(preset, "paper")) {
         c->preset = "paper";
         c->source.gen_profile = "default";
@@ -40,8 +45,12 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         c->train.batch = 32;
         c->train.lr = 1e-3;
         c->train.min_lr = 1e-4;
-        c->train.continued_steps = 800;
+        /* to the horizon: as many steps as the original's own training, 7 log-spaced points
+         * (62 .. 4000), so that the report can fit the influence's half-life */
+        c->train.continued_steps = 4000;
+        c->train.continued_points = 7;
         c->scenario.eval_posts = 2000;
+        c->scenario.nonmember_posts = 2000;
         c->scenario.candidates = 1000;
         c->grid.forget_sizes = "1,1%,5%,10%";
     } else {
@@ -53,17 +62,20 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
 ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
     const ub_scenario_cfg *s = &c->scenario;
     if (c->seeds < 1 || c->train.steps < 1 || c->train.continued_steps < 1 ||
-        s->candidates < 2 || s->eval_posts < 1 || c->sisa.shards < 1 || c->sisa.slices < 1 ||
+        s->candidates < 2 || s->eval_posts < 1 || s->nonmember_posts < 1 || c->sisa.shards < 1 || c->sisa.slices < 1 ||
         !(c->score.mink_k > 0 && c->score.mink_k <= 1) ||
         !(s->forget_frac > 0 && s->forget_frac < 1) ||
         !(s->nonmember_frac > 0 && s->nonmember_frac < 1) || s->forget_users < 0)
-        return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts >= 1, "
+        return ub_fail(e, UB_EARG, "run: need seeds, steps, continued-steps, eval-posts, nonmember-posts >= 1, "
                        "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
     if (c->score.beam_width < 1 || c->score.beam_width > 64)
         return ub_fail(e, UB_EARG, "run: beam-width must be in 1..64");
-    if (c->train.continued_steps < 4)
-        return ub_fail(e, UB_EARG, "run: continued-steps must be at least 4 (continued is "
-                       "scored after 1/4, 1/2 and all of them)");
+    if (c->train.continued_points < 1 || c->train.continued_points > 16)
+        return ub_fail(e, UB_EARG, "run: continued-points must be in 1..16");
+    if (c->train.continued_steps < (1L << (c->train.continued_points - 1)))
+        return ub_fail(e, UB_EARG, "run: continued-steps must be at least 2^(continued-points "
+                       "- 1) = %ld (continued is scored after budget/2^(P-1), ..., budget/2, "
+                       "budget steps)", 1L << (c->train.continued_points - 1));
     if (!s->post_format || (strcmp(s->post_format, "author") && strcmp(s->post_format, "text")))
         return ub_fail(e, UB_EARG, "unknown post format '%s' (author, text)",
                        s->post_format ? s->post_format : "");
@@ -89,6 +101,11 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
         if (len) n += (size_t)snprintf(mp + n, sizeof mp - n, "method-params = %.*s\n", (int)len, p);
         p += len + (p[len] == ';');
     }
+    /* continued's points only when not the 3 that every run had before the option existed,
+     * so that older configs and their results read back unchanged */
+    char cp[64] = "";
+    if (t->continued_points != 3)
+        snprintf(cp, sizeof cp, "continued-points = %d\n", t->continued_points);
     /* the kernel tunables only when given: they change the arithmetic's order, not the design */
     char tune[512] = "";
     if (c->tune) snprintf(tune, sizeof tune, "tune = %s\n", c->tune);
@@ -97,15 +114,15 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"
              "all-posts = %d\nmethods = %s\n%sseeds = %d\nseed = %llu\n"
              "threads = %d\nmodel = %s\n"
-             "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
-             "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
+             "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n%s"
+             "eval-posts = %d\nnonmember-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
              "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n%s",
              c->preset, c->source.corpus ? "corpus = " : "; corpus: generated from ",
              c->source.corpus ? c->source.corpus : "profile and corpus-seed",
              c->source.gen_profile, (unsigned long long)c->source.corpus_seed, s->forget_rule, fsz,
              s->nonmember_frac, s->all_posts, c->methods, mp, c->seeds,
              (unsigned long long)c->seed0, c->threads, t->model, t->steps, t->batch, t->lr,
-             t->min_lr, t->continued_steps, s->eval_posts, s->candidates, c->score.mink_k,
+             t->min_lr, t->continued_steps, cp, s->eval_posts, s->nonmember_posts, s->candidates, c->score.mink_k,
              c->sisa.shards, c->sisa.slices, (unsigned long long)s->split_seed, s->post_format,
              c->score.beam_width, tune);
 }

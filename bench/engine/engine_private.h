@@ -6,14 +6,14 @@
 
 /* Model slots: original, retrain, retrain_ref (retrain with another training seed: the
  * reference model of the reference attacks, and the noise floor between two exact retrains),
- * continued x3, sisa_full, sisa, then the methods. */
-enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_SISA_FULL = 6,
-       RUN_SISA = 7, RUN_FIRST_METHOD = 8, RUN_MAX_MODELS = 64 };
+ * continued at P points (run_slot_*), sisa_full, sisa, then the methods. */
+enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_MAX_MODELS = 64 };
 
-/* Steps of continued training after which slot RUN_CONTINUED + k (k = 0, 1, 2) is scored:
- * 1/4, 1/2 and all of the budget, at least one. */
-static inline long run_continued_steps(long budget, int k) {
-    long s = budget * (k == 0 ? 1 : k == 1 ? 2 : 4) / 4;
+/* Steps of continued training after which slot RUN_CONTINUED + k (k = 0 .. points-1) is
+ * scored: log-spaced by factors of 2 up to the whole budget (3 points: 1/4, 1/2, all of it),
+ * at least one step. */
+static inline long run_continued_steps(long budget, int points, int k) {
+    long s = budget >> (points - 1 - k);
     return s < 1 ? 1 : s;
 }
 
@@ -26,6 +26,7 @@ typedef struct run_state {
     const ul_method **methods;
     int n_methods;
     int n_models;              /* the slots above */
+    int n_cont;                /* continued's points (cfg->train.continued_points) */
     char names[RUN_MAX_MODELS][48];
     double *metrics;           /* (seeds, n_models, ev_n_metrics) */
     double *seconds;           /* (seeds, n_models) wall time: timings.h5, apart from the
@@ -33,6 +34,12 @@ typedef struct run_state {
     double score_seconds;      /* wall time spent scoring and measuring, all seeds: the run
                                 * prints its share of the total */
 } run_state;
+
+static inline int run_slot_sisa_full(const run_state *rs) { return RUN_CONTINUED + rs->n_cont; }
+static inline int run_slot_sisa(const run_state *rs) { return RUN_CONTINUED + rs->n_cont + 1; }
+static inline int run_slot_method(const run_state *rs, int k) {
+    return RUN_CONTINUED + rs->n_cont + 2 + k;
+}
 
 /* The recipe's schedule for a model of mc trained with seed (engine/train_cache.c). */
 void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed,

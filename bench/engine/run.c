@@ -42,17 +42,18 @@ ub_status run_generate_corpus(const ub_source_cfg *src, int threads, const char 
 /* The model slots' names (engine_private.h). */
 static void name_models(run_state *rs) {
     const ub_run_cfg *cfg = rs->cfg;
-    rs->n_models = RUN_FIRST_METHOD + rs->n_methods;
+    rs->n_cont = cfg->train.continued_points;
+    rs->n_models = run_slot_method(rs, rs->n_methods);
     snprintf(rs->names[RUN_ORIG], 48, "original");
     snprintf(rs->names[RUN_RET], 48, "retrain");
     snprintf(rs->names[RUN_REF], 48, "retrain_ref");
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < rs->n_cont; k++)
         snprintf(rs->names[RUN_CONTINUED + k], 48, "continued_%ld",
-                 run_continued_steps(cfg->train.continued_steps, k));
-    snprintf(rs->names[RUN_SISA_FULL], 48, "sisa_full");
-    snprintf(rs->names[RUN_SISA], 48, "sisa");
+                 run_continued_steps(cfg->train.continued_steps, rs->n_cont, k));
+    snprintf(rs->names[run_slot_sisa_full(rs)], 48, "sisa_full");
+    snprintf(rs->names[run_slot_sisa(rs)], 48, "sisa");
     for (int k = 0; k < rs->n_methods; k++)
-        snprintf(rs->names[RUN_FIRST_METHOD + k], 48, "%s", rs->methods[k]->name);
+        snprintf(rs->names[run_slot_method(rs, k)], 48, "%s", rs->methods[k]->name);
 }
 
 /* The corpus: given, generated once for a grid, or generated into DIR (deterministic, so a
@@ -81,7 +82,8 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
     const char *mn[RUN_MAX_MODELS], *mp[RUN_MAX_MODELS];
     for (int k = 0; k < rs->n_models; k++) {
         mn[k] = rs->names[k];
-        mp[k] = k < RUN_FIRST_METHOD ? "" : rs->methods[k - RUN_FIRST_METHOD]->params;
+        int first = run_slot_method(rs, 0);
+        mp[k] = k < first ? "" : rs->methods[k - first]->params;
     }
     int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
     if (!seeds) return UB_ENOMEM;
@@ -110,7 +112,8 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     rs.methods = ub_calloc((size_t)ul_n_methods + 1, sizeof *rs.methods, "methods", e);
     if (!st && !rs.methods) st = UB_ENOMEM;
     if (!st) st = ul_select(cfg->methods, rs.methods, &rs.n_methods, e);
-    if (!st && RUN_FIRST_METHOD + rs.n_methods > RUN_MAX_MODELS)
+    rs.n_cont = cfg->train.continued_points;
+    if (!st && run_slot_method(&rs, rs.n_methods) > RUN_MAX_MODELS)
         st = ub_fail(e, UB_EARG, "run: more than %d models", RUN_MAX_MODELS);
     if (!st) st = open_corpus(&rs, e);
     if (!st) {

@@ -29,7 +29,8 @@ typedef struct ub_train_recipe {
     long steps;              /* training steps of original and retrain */
     int batch;
     double lr, min_lr;
-    long continued_steps;    /* budget of `continued` */
+    long continued_steps;    /* budget of `continued` (the paper preset: the original's own) */
+    int continued_points;    /* scored after budget/2^(P-1), ..., budget/2, budget steps */
 } ub_train_recipe;
 
 /* A grid of forget-set sizes x seeds (engine/grid.c). */

@@ -35,8 +35,9 @@ static ub_status continued(seed_ctx *x, const gpt_model *orig, ub_err *e) {
     long budget = x->rs->cfg->train.continued_steps;
     ul_continued c;
     ub_status st = ul_continued_begin(&c, orig, &x->sc.set[RUN_RETAIN], &x->tc, budget, e);
-    for (int k = 0; !st && k < 3; k++) {
-        st = ul_continued_to(&c, run_continued_steps(budget, k), e);
+    int np = x->rs->n_cont;
+    for (int k = 0; !st && k < np; k++) {
+        st = ul_continued_to(&c, run_continued_steps(budget, np, k), e);
         model_result *r = &x->res[RUN_CONTINUED + k];
         r->seconds = c.seconds;
         r->flops = gpt_train_flops(&x->mc, orig->n_params, x->tc.ctx,
@@ -56,17 +57,18 @@ static ub_status sisa(seed_ctx *x, ub_err *e) {
     ul_sisa s;
     ub_status st = ul_sisa_train(&s, &cfg->sisa, &x->rs->rc, &x->sc, &x->mc, &x->tc,
                                  &x->rs->tune, x->rs->log, e);
-    model_result *full = &x->res[RUN_SISA_FULL], *del = &x->res[RUN_SISA];
+    int kf = run_slot_sisa_full(x->rs), kd = run_slot_sisa(x->rs);
+    model_result *full = &x->res[kf], *del = &x->res[kd];
     full->seconds = s.seconds_full;
     full->flops = s.flops_full;
     full->extra_bytes = s.extra_bytes;
-    if (!st) st = score(x, RUN_SISA_FULL, s.ens, s.S, e);
+    if (!st) st = score(x, kf, s.ens, s.S, e);
     if (!st) st = ul_sisa_delete(&s, &cfg->sisa, &x->mc, &x->rs->tune, x->rs->log, e);
     del->seconds = s.seconds_del;
     del->flops = s.flops_del;
     del->extra_bytes = s.extra_bytes;
     del->flops_one_user = s.flops_one_user;
-    if (!st) st = score(x, RUN_SISA, s.ens, s.S, e);
+    if (!st) st = score(x, kd, s.ens, s.S, e);
     ul_sisa_free(&s);
     return st;
 }
@@ -77,7 +79,8 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
     ub_status st = UB_OK;
     for (int k = 0; !st && k < rs->n_methods; k++) {
         const ul_method *um = rs->methods[k];
-        model_result *r = &x->res[RUN_FIRST_METHOD + k];
+        int slot = run_slot_method(rs, k);
+        model_result *r = &x->res[slot];
         ub_logf(rs->log, "  %s ...", um->name);
         gpt_model work = {0};
         st = ul_copy_model(&work, orig, e);
@@ -92,7 +95,7 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         r->flops = cost.flops;
         r->extra_bytes = cost.extra_bytes;
         gpt_model *m = &work;
-        if (!st) st = score(x, RUN_FIRST_METHOD + k, &m, 1, e);
+        if (!st) st = score(x, slot, &m, 1, e);
         gpt_free(&work);
     }
     return st;

@@ -56,6 +56,8 @@ static double secrets_inserted(const res_file *r, int64_t times) {
 static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *config = r->config;
     fprintf(o, "# unlearnbench report\n\n");
+    rp_verdict(o, r);
+    fprintf(o, "## How this was measured\n\n");
     const char *ss = strstr(config, "\nsplit-seed = ");
     unsigned long long split = ss ? strtoull(ss + 14, NULL, 10) : 0;
     char design[160];
@@ -193,8 +195,8 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
         }
         fprintf(o, "\n");
     }
-    fprintf(o, "\n## Influence decay under continued training\n\nThe `continued_N` rows above: "
-               "the deployed model trained N more steps on the corpus without F.\n\n");
+    fprintf(o, "\n");
+    rp_decay(o, r);
     fprintf(o, "## Cost\n\nFLOPs are estimated (6 x params x trained tokens + attention; "
                "forward-only tokens a third of that). For SISA, the cost of this deletion request "
                "and, next to it, the mean cost of deleting one of F's users alone.\n\n"

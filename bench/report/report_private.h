@@ -14,6 +14,12 @@ int rp_stat(const res_file *r, int m, int k, double *mean, double *half);
 /* Paired difference model m - model b of metric k over the seeds where both have a value. */
 int rp_diff(const res_file *r, int m, int b, int k, double *mean, double *half);
 /* "mean ± half" of metric k of model m into buf ("n/a" when it has no value). */
+/* The verdict that opens report.md: plain language, every claim chosen by a paired CI
+ * (report/verdict.c). */
+void rp_verdict(FILE *o, const res_file *r);
+/* The section on continued training: residual influence per point and its fitted half-life
+ * (report/decay.c). */
+void rp_decay(FILE *o, const res_file *r);
 const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
 
 #endif

@@ -228,7 +228,7 @@ ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_sce
             case RUN_RETAIN: take[i] = el && member && !f; break;
             case RUN_FORGET: take[i] = el && member && f; break;
             case RUN_RETAIN_EVAL: take[i] = el && member && !f, cap = (size_t)cfg->eval_posts; break;
-            case RUN_NONMEMBER: take[i] = el && non && sc->matched[p->user], cap = (size_t)cfg->eval_posts; break;
+            case RUN_NONMEMBER: take[i] = el && non && sc->matched[p->user], cap = (size_t)cfg->nonmember_posts; break;
             case RUN_FORGET_FRESH: take[i] = p->fresh && member && f; break;
             case RUN_NONMEMBER_FRESH:
                 take[i] = p->fresh && non && sc->matched[p->user], cap = (size_t)cfg->eval_posts;

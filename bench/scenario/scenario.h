@@ -21,7 +21,10 @@ typedef struct ub_scenario_cfg {
                                 * "text": the post's text alone */
     uint64_t split_seed;       /* 0: each seed draws its own F and non-members; else this split
                                 * for every seed (then seeds vary the training only) */
-    int eval_posts;            /* cap on retained / non-member posts scored per seed */
+    int eval_posts;            /* cap on retained posts and non-members' fresh posts scored
+                                * per seed */
+    int nonmember_posts;       /* cap on non-member posts scored per seed: the membership
+                                * attacks' negatives (at least 500 resolve a 1% FPR) */
     int candidates;            /* sampled candidates per secret for exposure */
 } ub_scenario_cfg;
 

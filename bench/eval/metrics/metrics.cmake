@@ -4,6 +4,7 @@
 find_package(ZLIB REQUIRED)
 add_library(ub_metrics STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/auc.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/decay.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/ks.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/exposure.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/mia_scores.c

@@ -185,4 +185,11 @@ double mt_welch_p(const double *a, size_t na, const double *b, size_t nb);
  * |v_original - v_retrain| < 1e-12 (the metric cannot tell the two references apart). */
 double mt_residual(double v_method, double v_retrain, double v_original);
 
+/* Half-life in steps of an influence that decays as r(s) = exp(-lambda s), fitted by least
+ * squares to the finite points (s_i > 0, r_i) (residual influences after s_i steps of continued
+ * training; r = 1 at s = 0 by construction). INFINITY when the fit's half-life reaches bound
+ * (the data show no decay the horizon resolves; use a few times the longest s_i); NaN without
+ * points. */
+double mt_decay_half_life(const double *s, const double *r, size_t n, double bound);
+
 #endif
