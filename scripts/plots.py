@@ -36,6 +36,14 @@ def mean_ci(x):
     return x.mean(), t * x.std(ddof=1) / np.sqrt(len(x))
 
 
+def yerr_in(mc, lo=-np.inf, hi=np.inf):
+    """Asymmetric error bars of (mean, half) pairs, clipped to the metric's range [lo, hi]
+    (an exposure has no bar below 0 bits, an AUC none above 1)."""
+    down = [0 if np.isnan(b) else a - max(a - b, lo) for a, b in mc]
+    up = [0 if np.isnan(b) else min(a + b, hi) - a for a, b in mc]
+    return [down, up]
+
+
 def roc(pos, neg):
     """ROC points of scores (higher = member), every threshold."""
     s = np.concatenate([pos, neg])
@@ -90,8 +98,7 @@ def main(d):
 
     fig, ax = plt.subplots(figsize=(8, 4))
     mc = [mean_ci(m[:, i, k("exposure_rank_16")]) for i in range(len(models))]
-    ax.bar(range(len(models)), [a for a, _ in mc], yerr=[0 if np.isnan(b) else b for _, b in mc],
-           capsize=3)
+    ax.bar(range(len(models)), [a for a, _ in mc], yerr=yerr_in(mc, 0.0), capsize=3)
     base = mean_ci(m[:, :, k("exposure_rank_0")].ravel())[0]
     if np.isfinite(base):
         ax.axhline(base, color="grey", ls=":", label="secrets never inserted (all models)")
@@ -106,7 +113,8 @@ def main(d):
     for i, name in enumerate(models):
         x, xe = mean_ci(m[:, i, k("ppl_retain_rel")])
         y, ye = mean_ci(m[:, i, k("auc_loss")])
-        ax.errorbar(x, y, xerr=None if np.isnan(xe) else xe, yerr=None if np.isnan(ye) else ye,
+        ax.errorbar(x, y, xerr=None if np.isnan(xe) else xe,
+                    yerr=None if np.isnan(ye) else np.array(yerr_in([(y, ye)], 0.0, 1.0)),
                     fmt="o", capsize=3, label=name)
     ax.set_xlabel("perplexity on retained posts / original (utility cost)")
     ax.set_ylabel("MIA AUC on F (LOSS)")
@@ -120,8 +128,10 @@ def main(d):
         for ax, metric in zip(axs, ("auc_loss", "loss_forget")):
             xs = [0] + [c for c, _ in cont]
             ys = [mean_ci(m[:, 0, k(metric)])] + [mean_ci(m[:, i, k(metric)]) for _, i in cont]
-            ax.errorbar(xs, [a for a, _ in ys], yerr=[0 if np.isnan(b) else b for _, b in ys],
+            rng = (0.0, 1.0) if metric.startswith("auc") else (0.0, np.inf)
+            ax.errorbar(xs, [a for a, _ in ys], yerr=yerr_in(ys, *rng),
                         fmt="o-", capsize=3, label="original + continued")
+            ax.set_xscale("symlog", linthresh=max(1, min(c for c, _ in cont)))
             r, re = mean_ci(m[:, 1, k(metric)])
             ax.axhline(r, color="grey", ls="--", label="retrain")
             ax.set_xlabel("extra training steps without F")
