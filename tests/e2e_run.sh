@@ -18,9 +18,14 @@ args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --ev
   && ok || { bad "SISA after deletion differs from SISA without F"; cat "$tmp/err"; }
 # SISA with fewer steps per shard than slices: some stages have no steps of their own, and the
 # deletion can never cost more than training the shards
-"$ub" run --seeds 1 --model micro --steps 4 --continued-steps 4 --candidates 4 --eval-posts 8 --forget-users 3 \
+# (also: continued scored at 2 points, non-members capped apart from the retained posts)
+"$ub" run --seeds 1 --model micro --steps 4 --continued-steps 4 --continued-points 2 --candidates 4 --eval-posts 8 \
+  --nonmember-posts 5 --forget-users 3 \
   --sisa-shards 2 --sisa-slices 4 --threads 2 --methods none --quiet --no-plots --out "$tmp/t" >/dev/null 2>"$tmp/err" \
   && ok || { bad "SISA with short stages"; cat "$tmp/err"; }
+"$ub" run --seeds 1 --model micro --steps 4 --continued-steps 3 --continued-points 3 --quiet --no-plots \
+  --out "$tmp/u" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -qF "continued-steps must be at least 2^(continued-points - 1) = 4" "$tmp/err" \
+  && ok || bad "continued-points needs 2^(P-1) steps"
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
   /usr/bin/python3 - "$tmp/t/results.h5" <<'PY' && ok || bad "SISA costs more than its full training"
 import sys, h5py
@@ -28,6 +33,8 @@ f = h5py.File(sys.argv[1], "r")
 models, names = list(f["model_names"].asstr()[...]), list(f["metric_names"].asstr()[...])
 c = f["metrics"][0, :, names.index("cost_gflop")]
 assert c[models.index("sisa")] <= c[models.index("sisa_full")] <= c[models.index("retrain")] * 1.0001, c
+assert [m for m in models if m.startswith("continued_")] == ["continued_2", "continued_4"], models
+assert len(f["seed_1/sets/nonmember/post"]) == 5 and len(f["seed_1/sets/retain_eval/post"]) == 8
 PY
 fi
 for f in results.h5 timings.h5 report.md corpus.h5; do
@@ -38,6 +45,10 @@ ls "$tmp/a/models/" | grep -q "^original-s1-.*\.h5$" && ls "$tmp/a/models/" | gr
 grep -q "## Deletion from the corpus only" "$tmp/a/report.md" && grep -q "| npo |" "$tmp/a/report.md" \
   && grep -q "2 seeds" "$tmp/a/report.md" && grep -q "Secrets of F per seed by how often" "$tmp/a/report.md" \
   && ok || bad "report content"
+# the verdict opens the report (the first section), and the decay section has its half-life
+[[ "$(grep -m1 '^## ' "$tmp/a/report.md")" == "## Verdict" ]] \
+  && grep -q '^\*\*Deletion from the corpus alone:\*\*' "$tmp/a/report.md" \
+  && grep -q "| half-life (steps) |" "$tmp/a/report.md" && ok || bad "verdict first, decay half-life"
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"
