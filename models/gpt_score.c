@@ -57,23 +57,26 @@ static void fill_batch(const gpt_seqs *q, const window *w, int nb, int T, int *i
 /* The next-token distributions of models ms[0..nm) on a batch, averaged (SISA's aggregation)
  * into avg (nb*T, V); for one model a pointer to its own probs. Per-token log p of the target
  * into lp_out (nb*T): exact (log-sum-exp) for one model, log of the averaged probability for an
- * ensemble. */
-static ub_status forward_avg(gpt_model **ms, int nm, const int *in, const int *tg, int nb, int T,
-                             float *avg, const float **probs, float *lp_out, ub_err *e) {
+ * ensemble. With kvs (nm caches), the batch runs after each model's cached prefix. */
+ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, const int *tg,
+                          int nb, int T, float *avg, const float **probs, float *lp_out,
+                          ub_err *e) {
     int V = ms[0]->cfg.vocab_size;
     size_t n = (size_t)nb * T;
     for (int k = 0; k < nm; k++) {
-        ub_status st = gpt_forward(ms[k], in, tg, nb, T, e);
+        ub_status st = kvs ? gpt_forward_kv(ms[k], &kvs[k], in, tg, nb, T, 0, e)
+                           : gpt_forward(ms[k], in, tg, nb, T, e);
         if (st) return st;
         if (nm == 1) break;
-        const float *p = ms[k]->acts.probs;
+        const float *p = kvs ? kvs[k].probs : ms[k]->acts.probs;
         if (k == 0) memcpy(avg, p, n * V * sizeof(float));
         else
             for (size_t i = 0; i < n * V; i++) avg[i] += p[i];
     }
     if (nm == 1) {
-        *probs = ms[0]->acts.probs;
-        for (size_t i = 0; i < n; i++) lp_out[i] = tg[i] >= 0 ? -ms[0]->acts.losses[i] : 0.0f;
+        *probs = kvs ? kvs[0].probs : ms[0]->acts.probs;
+        const float *loss = kvs ? kvs[0].losses : ms[0]->acts.losses;
+        for (size_t i = 0; i < n; i++) lp_out[i] = tg[i] >= 0 ? -loss[i] : 0.0f;
         return UB_OK;
     }
     float inv = 1.0f / (float)nm;
@@ -146,7 +149,7 @@ ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seq
             if (st) break;
             memcpy(refp, ref->acts.probs, (size_t)nb * T * V * sizeof(float));
         }
-        st = forward_avg(ms, nm, in, tg, nb, T, avg, &probs, blp, e);
+        st = gpt_forward_avg(ms, nm, NULL, in, tg, nb, T, avg, &probs, blp, e);
         if (st) break;
         for (int b = 0; b < nb; b++)
             for (int j = 0; j < T; j++) {
@@ -160,53 +163,5 @@ ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seq
     free(w), free(in), free(tg), free(refp), free(avg), free(blp);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_token_scores_free(out);
-    return st;
-}
-
-ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context, int n_context,
-                                  const gpt_seqs *values, double *loss, ub_err *e) {
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
-    const int32_t *ids = values->ids;
-    const size_t *off = values->off;
-    size_t n = values->n;
-    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
-    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
-    float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "candidate batch", e);
-    float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
-    const float *probs;
-    ub_status st = in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
-    for (size_t c0 = 0; !st && c0 < n; c0 += SCORE_BATCH) {
-        int nb = n - c0 < SCORE_BATCH ? (int)(n - c0) : SCORE_BATCH;
-        /* rows as long as the batch's longest sequence needs (candidates are short: a secret
-         * or a value after its context), not the full n_ctx */
-        int Tb = 1;
-        for (int b = 0; b < nb; b++) {
-            int len = n_context + (int)(off[c0 + b + 1] - off[c0 + b]);
-            if (len - 1 > Tb) Tb = len - 1;
-        }
-        if (Tb > T) Tb = T;
-        for (int b = 0; b < nb; b++) {
-            /* the sequence context ++ value, its last Tb+1 tokens if longer */
-            const int32_t *v = ids + off[c0 + b];
-            int nv = (int)(off[c0 + b + 1] - off[c0 + b]), len = n_context + nv;
-            int skip = len > Tb + 1 ? len - (Tb + 1) : 0;
-            for (int j = 0; j < Tb; j++) {
-                int pos = skip + j, ok = pos + 1 < len;
-                int x = pos < n_context ? context[pos] : pos < len ? v[pos - n_context] : 0;
-                int y = ok ? (pos + 1 < n_context ? context[pos + 1] : v[pos + 1 - n_context]) : 0;
-                in[b * Tb + j] = pos < len ? x : 0;
-                tg[b * Tb + j] = ok && pos + 1 >= n_context ? y : -1;
-            }
-        }
-        st = forward_avg(ms, nm, in, tg, nb, Tb, avg, &probs, blp, e);
-        for (int b = 0; !st && b < nb; b++) {
-            double s = 0;
-            for (int j = 0; j < Tb; j++)
-                if (tg[b * Tb + j] >= 0) s -= blp[b * Tb + j];
-            loss[c0 + b] = s;
-        }
-    }
-    free(in), free(tg), free(blp), free(avg);
-    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     return st;
 }
