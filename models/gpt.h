@@ -264,10 +264,24 @@ typedef struct gpt_token_scores {
     float *kl;    /* (N+1) KL(p_ref || p) in nats, or NULL without a reference model */
     uint8_t *hit; /* (N+1) 1 where the token is the argmax (ties: lowest id) */
 } gpt_token_scores;
+/* A reference model's next-token distributions at every token of q that gpt_score_tokens
+ * scores (the same windows and batches), with their logs: what KL(p_ref || p) needs, computed
+ * once and reused for every model scored against the same reference. Entries are indexed like
+ * gpt_token_scores; those of each sequence's first token are zero. */
+typedef struct gpt_ref_dists {
+    size_t n;     /* q->off[q->n] + 1 */
+    int V;
+    float *p;     /* (n, V) p_ref */
+    double *logp; /* (n, V) log p_ref (0 where p_ref = 0) */
+} gpt_ref_dists;
+ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e);
+void gpt_ref_dists_free(gpt_ref_dists *r);
+
 /* Scores of every token of q but each sequence's first: sliding windows of n_ctx with stride
  * n_ctx/2, so every token is scored once, with at least n_ctx/2 tokens of context after the
- * first window. With ref != NULL, also KL(p_ref || p) per token. N = q->off[q->n]. */
-ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
+ * first window. With ref != NULL (built on the same q), also KL(p_ref || p) per token.
+ * N = q->off[q->n]. */
+ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
                            gpt_token_scores *out, ub_err *e);
 void gpt_token_scores_free(gpt_token_scores *t);
 

@@ -1,6 +1,7 @@
 /* models/gpt_score.c: per-token scores of a set of sequences under a model or an ensemble
- * (sliding windows), and the loss of candidate continuations after a context. */
+ * (sliding windows), and the reference distributions KL compares them with. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,15 +97,18 @@ void gpt_token_scores_free(gpt_token_scores *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Scores of one target: pr (V) the model's distribution, q (V) the reference's or NULL. */
-static void score_token(const float *pr, const float *q, int V, int target, size_t at,
-                        float lp, gpt_token_scores *out) {
+/* Scores of one target: pr (V) the model's distribution; q, lq (V) the reference's and its
+ * logs, or NULL; lv (V) scratch. Each log p is taken once, for Min-K%++ and KL alike (KL floors
+ * p at 1e-30 as gpt_safe_log does). */
+static void score_token(const float *pr, const float *q, const double *lq, double *lv, int V,
+                        int target, size_t at, float lp, gpt_token_scores *out) {
     double s1 = 0, s2 = 0, d = 0;
     int best = 0;
     for (int v = 0; v < V; v++) {
         if (pr[v] > pr[best]) best = v;
         if (pr[v] <= 0.0f) continue;
         double l = log((double)pr[v]);
+        lv[v] = l;
         s1 += pr[v] * l;
         s2 += pr[v] * l * l;
     }
@@ -113,54 +117,107 @@ static void score_token(const float *pr, const float *q, int V, int target, size
     out->mu[at] = (float)s1;
     out->sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
     if (q) {
+        double lfloor = log(1e-30);
         for (int v = 0; v < V; v++)
-            if (q[v] > 0.0f) d += q[v] * (log((double)q[v]) - gpt_safe_log(pr[v]));
+            if (q[v] > 0.0f) d += q[v] * (lq[v] - (pr[v] > 1e-30f ? lv[v] : lfloor));
         out->kl[at] = (float)d;
     }
 }
 
-ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
-                           gpt_token_scores *out, ub_err *e) {
-    memset(out, 0, sizeof *out);
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
-    size_t nw = 0, ntot = q->off[q->n];
+/* The scored rows of a batch: (row in the batch, entry of the sequences' ids). */
+static int batch_rows(const gpt_seqs *q, const window *w, int nb, int T, const int *tg,
+                      int *row, size_t *at) {
+    int n = 0;
+    for (int b = 0; b < nb; b++)
+        for (int j = 0; j < T; j++)
+            if (tg[b * T + j] >= 0)
+                row[n] = b * T + j, at[n++] = q->off[w[b].seq] + w[b].s + (size_t)j + 1;
+    return n;
+}
+
+void gpt_ref_dists_free(gpt_ref_dists *r) {
+    free(r->p);
+    free(r->logp);
+    memset(r, 0, sizeof *r);
+}
+
+ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e) {
+    memset(r, 0, sizeof *r);
+    int T = ref->cfg.n_ctx, V = ref->cfg.vocab_size, nt = kn_tune_threads(&ref->tune);
+    size_t nw = 0, ntot = q->off[q->n] + 1;
     window *w = make_windows(q, T, &nw, e);
     if (!w) return e->code;
     int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
     int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    r->n = ntot, r->V = V;
+    r->p = ub_calloc(ntot * V, sizeof(float), "reference distributions", e);
+    r->logp = ub_calloc(ntot * V, sizeof(double), "reference distributions", e);
+    ub_status st = in && tg && row && at && r->p && r->logp ? UB_OK : UB_ENOMEM;
+    for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
+        int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
+        fill_batch(q, w + w0, nb, T, in, tg);
+        st = gpt_forward(ref, in, tg, nb, T, e);
+        if (st) break;
+        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
+        const float *probs = ref->acts.probs;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int i = 0; i < n; i++) {
+            const float *src = probs + (size_t)row[i] * V;
+            float *p = r->p + at[i] * V;
+            double *lp = r->logp + at[i] * V;
+            for (int v = 0; v < V; v++) p[v] = src[v], lp[v] = src[v] > 0.0f ? log((double)src[v]) : 0.0;
+        }
+    }
+    free(w), free(in), free(tg), free(row), free(at);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
+    if (st) gpt_ref_dists_free(r);
+    return st;
+}
+
+ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
+                           gpt_token_scores *out, ub_err *e) {
+    memset(out, 0, sizeof *out);
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size, nt = kn_tune_threads(&ms[0]->tune);
+    size_t nw = 0, ntot = q->off[q->n];
+    if (ref && (ref->n != ntot + 1 || ref->V != V))
+        return ub_fail(e, UB_EARG, "reference distributions of another set of sequences");
+    window *w = make_windows(q, T, &nw, e);
+    if (!w) return e->code;
+    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    double *lv = ub_malloc((size_t)nt * V * sizeof(double), "score scratch", e);
     out->logp = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->mu = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->sd = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->kl = ref ? ub_calloc(ntot + 1, sizeof(float), "token scores", e) : NULL;
     out->hit = ub_calloc(ntot + 1, 1, "token scores", e);
-    float *refp = ref ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
     const float *probs = NULL;
-    ub_status st = in && tg && out->logp && out->mu && out->sd && out->hit &&
-                           (!ref || (out->kl && refp)) && (nm == 1 || avg) && blp
+    ub_status st = in && tg && row && at && lv && out->logp && out->mu && out->sd && out->hit &&
+                           (!ref || out->kl) && (nm == 1 || avg) && blp
                        ? UB_OK
                        : UB_ENOMEM;
     for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
         int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
         fill_batch(q, w + w0, nb, T, in, tg);
-        if (ref) {
-            st = gpt_forward(ref, in, tg, nb, T, e);
-            if (st) break;
-            memcpy(refp, ref->acts.probs, (size_t)nb * T * V * sizeof(float));
-        }
         st = gpt_forward_avg(ms, nm, NULL, in, tg, nb, T, avg, &probs, blp, e);
         if (st) break;
-        for (int b = 0; b < nb; b++)
-            for (int j = 0; j < T; j++) {
-                int i = b * T + j;
-                if (tg[i] < 0) continue;
-                size_t at = q->off[w[w0 + b].seq] + w[w0 + b].s + (size_t)j + 1;
-                score_token(probs + (size_t)i * V, ref ? refp + (size_t)i * V : NULL, V, tg[i],
-                            at, blp[i], out);
-            }
+        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
+        /* tokens are independent and each writes its own entries: the same bits on any team */
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int i = 0; i < n; i++) {
+            size_t a = at[i];
+            score_token(probs + (size_t)row[i] * V, ref ? ref->p + a * V : NULL,
+                        ref ? ref->logp + a * V : NULL, lv + (size_t)omp_get_thread_num() * V, V,
+                        tg[row[i]], a, blp[row[i]], out);
+        }
     }
-    free(w), free(in), free(tg), free(refp), free(avg), free(blp);
+    free(w), free(in), free(tg), free(row), free(at), free(lv), free(avg), free(blp);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_token_scores_free(out);
     return st;
