@@ -480,7 +480,8 @@ void kn_attention_kv_forward(float *out, float *att, const float *qkv, const flo
                              const float *vpre, size_t pstride, int B, int Tn, int P, int C,
                              int NH, const kn_tune *tune) {
     int hs = C / NH, nbh = B * NH, Tf = P + Tn;
-    int nt = kn_tune_threads(tune);
+    /* a decoding step (a few rows) is microseconds of work: no team for it */
+    int nt = kn_par_threads(tune, (size_t)B * Tn * Tf * C);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nbh > 1)
     for (int bh = 0; bh < nbh; bh++) {
         int b = bh / NH, h = bh % NH;
