@@ -345,6 +345,96 @@ static int attn_fwd_loops(int T, int hs) { return hs <= AT_MAXHS && T <= AT_FWD_
 static int attn_bwd_loops(int T, int hs) { return hs <= AT_MAXHS && T <= AT_BWD_LOOPS_MAXT; }
 
 /* ------------------------------------------------------------------------------------------
+ * After a cached prefix (KV cache, inference only)
+ * ------------------------------------------------------------------------------------------ */
+/* Key/value row j of a head whose first P rows are cached (pre, row stride ldp) and the rest
+ * are the new rows (cur, row stride ldc). */
+static inline const float *kv_row(const float *pre, int ldp, const float *cur, int ldc, int P,
+                                  int j) {
+    return j < P ? pre + (size_t)j * ldp : cur + (size_t)(j - P) * ldc;
+}
+
+/* One head of kn_attention_kv_forward, the loop path with the same micro-kernels in the same
+ * order as attn_forward_head_loops over the whole sequence, so that a row gets the same bits as
+ * there when T = P + Tn: key tiles at the same global offsets, entries past a row's diagonal
+ * zero. out_bh (Tn,hs) stride C; S (Tn,Tf) workspace, Tf = P+Tn; qkv_b (Tn,3C); kp, vp (P,hs)
+ * stride C: the prefix's keys and values of head h. */
+static void attn_kv_head_loops(float *out_bh, float *S, const float *qkv_b, const float *kp,
+                               const float *vp, int h, int Tn, int P, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C, Tf = P + Tn;
+    float scale = 1.0f / sqrtf((float)hs);
+    const float *q = qkv_b + h * hs, *k = q + C, *v = q + 2 * C; /* (Tn,hs) stride 3C */
+    float kt[AT_KT * AT_MAXHS];
+    float c[8 * AT_KT];
+    for (int s0 = 0; s0 < Tf; s0 += AT_KT) {
+        int nk = imin(AT_KT, Tf - s0);
+        for (int j = 0; j < nk; j++) { /* transposed tile of keys s0.. */
+            const float *r = kv_row(kp, C, k, C3, P, s0 + j);
+            for (int d = 0; d < hs; d++) kt[d * AT_KT + j] = r[d];
+        }
+        for (int d = 0; d < hs; d++)
+            for (int j = nk; j < AT_KT; j++) kt[d * AT_KT + j] = 0.0f;
+        for (int t = s0 > P ? s0 - P : 0; t < Tn; t += 8) { /* rows that reach the tile */
+            const float *a[8];
+            for (int r = 0; r < 8; r++) a[r] = q + (size_t)imin(t + r, Tn - 1) * C3;
+            scores8(c, a, kt, hs);
+            for (int r = 0; r < 8 && t + r < Tn; r++) {
+                int n = imin(nk, P + t + r + 1 - s0);
+                float *row = S + (size_t)(t + r) * Tf + s0;
+                const float *cr = c + r * AT_KT;
+#pragma omp simd
+                for (int j = 0; j < n; j++) row[j] = scale * cr[j];
+            }
+        }
+    }
+    for (int t = 0; t < Tn; t++) {
+        softmax_causal(S + (size_t)t * Tf, P + t, Tf);
+        memset(out_bh + (size_t)t * C, 0, sizeof(float) * hs);
+    }
+    wsum_ws ws;
+    for (int m0 = 0; m0 < Tf; m0 += AT_KT) { /* out = P V, by tiles of value rows */
+        int nk = imin(AT_KT, Tf - m0);
+        for (int m = 0; m < nk; m++) {
+            const float *x = kv_row(vp, C, v, C3, P, m0 + m);
+            for (int i = 0; i < hs; i++) ws.xb[m * AT_MAXHS + i] = x[i];
+        }
+        for (int t = m0 > P ? m0 - P : 0; t < Tn; t += 8) {
+            float *g[8];
+            const float *w[8];
+            for (int r = 0; r < 8; r++) {
+                g[r] = t + r < Tn ? out_bh + (size_t)(t + r) * C : ws.junk + r * AT_MAXHS;
+                w[r] = S + (size_t)imin(t + r, Tn - 1) * Tf + m0;
+            }
+            acc8(g, 1.0f, w, ws.xb, imin(nk, P + t + 8 - m0), hs);
+        }
+    }
+}
+
+/* The same for heads too large for the loop path's tiles: plain loops, one row at a time. */
+static void attn_kv_head_plain(float *out_bh, float *S, const float *qkv_b, const float *kp,
+                               const float *vp, int h, int Tn, int P, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C, Tf = P + Tn;
+    float scale = 1.0f / sqrtf((float)hs);
+    const float *q = qkv_b + h * hs, *k = q + C, *v = q + 2 * C;
+    for (int t = 0; t < Tn; t++) {
+        float *row = S + (size_t)t * Tf, *o = out_bh + (size_t)t * C;
+        const float *qt = q + (size_t)t * C3;
+        for (int j = 0; j <= P + t; j++) {
+            const float *kr = kv_row(kp, C, k, C3, P, j);
+            float s = 0.0f;
+            for (int d = 0; d < hs; d++) s += qt[d] * kr[d];
+            row[j] = scale * s;
+        }
+        softmax_causal(row, P + t, Tf);
+        memset(o, 0, sizeof(float) * hs);
+        for (int j = 0; j <= P + t; j++) {
+            const float *vr = kv_row(vp, C, v, C3, P, j);
+            for (int d = 0; d < hs; d++) o[d] += row[j] * vr[d];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
  * Entry points
  * ------------------------------------------------------------------------------------------ */
 /* out (B,T,C); att (B,NH,T,T); qkv (B,T,3C) */
@@ -382,5 +472,25 @@ void kn_attention_backward(float *dqkv, float *scratch, const float *dout, const
             attn_backward_head_loops(dqkv + o3, s, d, qkv + o3, a, h, T, C, NH);
         else
             attn_backward_head_gemm(dqkv + o3, s, d, qkv + o3, a, h, T, C, NH, tune->attn_ts);
+    }
+}
+
+/* out (B,Tn,C); att (B,NH,Tn,P+Tn) workspace; qkv (B,Tn,3C); kpre, vpre (P,C) at + b*pstride */
+void kn_attention_kv_forward(float *out, float *att, const float *qkv, const float *kpre,
+                             const float *vpre, size_t pstride, int B, int Tn, int P, int C,
+                             int NH, const kn_tune *tune) {
+    int hs = C / NH, nbh = B * NH, Tf = P + Tn;
+    /* a decoding step (a few rows) is microseconds of work: no team for it */
+    int nt = kn_par_threads(tune, (size_t)B * Tn * Tf * C);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nbh > 1)
+    for (int bh = 0; bh < nbh; bh++) {
+        int b = bh / NH, h = bh % NH;
+        float *o = out + (size_t)b * Tn * C + h * hs, *a = att + (size_t)bh * Tn * Tf;
+        const float *x = qkv + (size_t)b * Tn * 3 * C;
+        const float *kp = kpre + b * pstride + h * hs, *vp = vpre + b * pstride + h * hs;
+        if (hs <= AT_MAXHS)
+            attn_kv_head_loops(o, a, x, kp, vp, h, Tn, P, C, NH);
+        else
+            attn_kv_head_plain(o, a, x, kp, vp, h, Tn, P, C, NH);
     }
 }

@@ -237,7 +237,7 @@ ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_trai
                    gpt_train_state *s, int *has_train, ub_err *e);
 
 /* --------------------------------------------------------------------------------------------
- * Scoring (gpt_score in gpt_train.c, the rest in gpt_score.c)
+ * Scoring (gpt_score in gpt_train.c, continuations in gpt_cont.c, the rest in gpt_score.c)
  * -------------------------------------------------------------------------------------------- */
 /* loss (N, T) = per-token loss of each window (N, T+1): predicting token t+1 from 0..t.
  * Runs in batches of `batch` windows. */
@@ -264,10 +264,24 @@ typedef struct gpt_token_scores {
     float *kl;    /* (N+1) KL(p_ref || p) in nats, or NULL without a reference model */
     uint8_t *hit; /* (N+1) 1 where the token is the argmax (ties: lowest id) */
 } gpt_token_scores;
+/* A reference model's next-token distributions at every token of q that gpt_score_tokens
+ * scores (the same windows and batches), with their logs: what KL(p_ref || p) needs, computed
+ * once and reused for every model scored against the same reference. Entries are indexed like
+ * gpt_token_scores; those of each sequence's first token are zero. */
+typedef struct gpt_ref_dists {
+    size_t n;     /* q->off[q->n] + 1 */
+    int V;
+    float *p;     /* (n, V) p_ref */
+    double *logp; /* (n, V) log p_ref (0 where p_ref = 0) */
+} gpt_ref_dists;
+ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e);
+void gpt_ref_dists_free(gpt_ref_dists *r);
+
 /* Scores of every token of q but each sequence's first: sliding windows of n_ctx with stride
  * n_ctx/2, so every token is scored once, with at least n_ctx/2 tokens of context after the
- * first window. With ref != NULL, also KL(p_ref || p) per token. N = q->off[q->n]. */
-ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
+ * first window. With ref != NULL (built on the same q), also KL(p_ref || p) per token.
+ * N = q->off[q->n]. */
+ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
                            gpt_token_scores *out, ub_err *e);
 void gpt_token_scores_free(gpt_token_scores *t);
 
@@ -275,6 +289,43 @@ void gpt_token_scores_free(gpt_token_scores *t);
  * e.g. the candidates of a secret; context ++ value longer than n_ctx+1 keeps its last n_ctx+1. */
 ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context, int n_context,
                                   const gpt_seqs *values, double *loss, ub_err *e);
+/* The same by whole forward passes over context ++ value (no KV cache): the reference of the
+ * tests, and the path taken when a candidate outgrows n_ctx. */
+ub_status gpt_score_continuations_full(gpt_model **ms, int nm, const int32_t *context,
+                                       int n_context, const gpt_seqs *values, double *loss,
+                                       ub_err *e);
+
+/* --------------------------------------------------------------------------------------------
+ * KV cache (gpt_kv.c): the keys and values of the positions already run, per layer, so that a
+ * forward pass runs only new tokens. Scoring candidates after one context and decoding use it.
+ * -------------------------------------------------------------------------------------------- */
+typedef struct gpt_kv {
+    int L, C, S, cap;       /* layers, channels, sequences, positions per sequence (n_ctx) */
+    int len;                /* positions cached, the same for every sequence */
+    float *k, *v;           /* (L, S, cap, C) */
+    float *probs;           /* (B, T, V) of the last gpt_forward_kv: probabilities with targets,
+                             * logits without */
+    float *losses;          /* (B, T) per-token loss where targets were given */
+    float *tmp;             /* (2, L, S, cap, C) for gpt_kv_select, allocated on first use */
+    float *work;            /* the forward's work space (work_n floats), views below */
+    size_t work_n;
+    float *w_x, *w_ln, *w_qkv, *w_atty, *w_proj, *w_res, *w_fch, *w_fchg, *w_mean, *w_rstd,
+        *w_att;
+} gpt_kv;
+/* An empty cache of S sequences for models of config cfg. */
+ub_status gpt_kv_build(gpt_kv *kv, const gpt_config *cfg, int S, ub_err *e);
+void gpt_kv_free(gpt_kv *kv);
+/* Sequences 0..B) of the cache = the keys and values of m's last gpt_forward (B, T); len = T. */
+ub_status gpt_kv_fill(gpt_kv *kv, const gpt_model *m, ub_err *e);
+/* Sequence q of the cache becomes a copy of sequence parent[q], q < n (beam search). */
+ub_status gpt_kv_select(gpt_kv *kv, const int *parent, int n, ub_err *e);
+/* Forward of inputs (B, T) at positions len .. len+T-1 after the cached prefix: row b attends
+ * to cache sequence b (or to sequence 0 when the cache holds one: a prefix shared by all rows)
+ * and causally to its own new tokens. With targets (or NULL), like gpt_forward into kv->probs
+ * and kv->losses; the same values as gpt_forward over prefix ++ inputs (the same bits for the
+ * kernels' loop path of attention). append (B <= S): keep the new keys and values, len += T. */
+ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int *targets, int B,
+                         int T, int append, ub_err *e);
 
 /* --------------------------------------------------------------------------------------------
  * Decoding (gpt_decode.c); the context window slides when the sequence outgrows n_ctx
@@ -288,5 +339,8 @@ ub_status gpt_greedy(gpt_model **ms, int nm, const int32_t *context, int n_conte
  * lower token id; width 1 is greedy decoding. */
 ub_status gpt_beam(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
                    int width, int32_t *out, double *logp, ub_err *e);
+/* The same, rerunning the whole window for every new token (no KV cache): the reference. */
+ub_status gpt_beam_full(gpt_model **ms, int nm, const int32_t *context, int n_context, int n_new,
+                        int width, int32_t *out, double *logp, ub_err *e);
 
 #endif

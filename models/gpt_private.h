@@ -11,6 +11,13 @@ ub_status gpt_ensure_grads(gpt_model *m, ub_err *e);
 /* Free the data-parallel replicas (their activations and gradients, not the shared params). */
 void gpt_free_replicas(gpt_model *m);
 
+/* Models ms[0..nm) (one or an averaged ensemble) on a batch in (nb, T) with targets tg; with
+ * kvs (nm caches) after each one's cached prefix. probs: the (averaged) distributions, avg or
+ * the model's own buffer; lp_out (nb*T) log p of each target (0 where tg < 0). gpt_score.c. */
+ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, const int *tg,
+                          int nb, int T, float *avg, const float **probs, float *lp_out,
+                          ub_err *e);
+
 /* log p with p floored at 1e-30 (an averaged probability can underflow to 0). */
 static inline double gpt_safe_log(float p) { return log(p > 1e-30f ? (double)p : 1e-30); }
 

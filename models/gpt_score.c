@@ -1,6 +1,7 @@
 /* models/gpt_score.c: per-token scores of a set of sequences under a model or an ensemble
- * (sliding windows), and the loss of candidate continuations after a context. */
+ * (sliding windows), and the reference distributions KL compares them with. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,23 +58,26 @@ static void fill_batch(const gpt_seqs *q, const window *w, int nb, int T, int *i
 /* The next-token distributions of models ms[0..nm) on a batch, averaged (SISA's aggregation)
  * into avg (nb*T, V); for one model a pointer to its own probs. Per-token log p of the target
  * into lp_out (nb*T): exact (log-sum-exp) for one model, log of the averaged probability for an
- * ensemble. */
-static ub_status forward_avg(gpt_model **ms, int nm, const int *in, const int *tg, int nb, int T,
-                             float *avg, const float **probs, float *lp_out, ub_err *e) {
+ * ensemble. With kvs (nm caches), the batch runs after each model's cached prefix. */
+ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, const int *tg,
+                          int nb, int T, float *avg, const float **probs, float *lp_out,
+                          ub_err *e) {
     int V = ms[0]->cfg.vocab_size;
     size_t n = (size_t)nb * T;
     for (int k = 0; k < nm; k++) {
-        ub_status st = gpt_forward(ms[k], in, tg, nb, T, e);
+        ub_status st = kvs ? gpt_forward_kv(ms[k], &kvs[k], in, tg, nb, T, 0, e)
+                           : gpt_forward(ms[k], in, tg, nb, T, e);
         if (st) return st;
         if (nm == 1) break;
-        const float *p = ms[k]->acts.probs;
+        const float *p = kvs ? kvs[k].probs : ms[k]->acts.probs;
         if (k == 0) memcpy(avg, p, n * V * sizeof(float));
         else
             for (size_t i = 0; i < n * V; i++) avg[i] += p[i];
     }
     if (nm == 1) {
-        *probs = ms[0]->acts.probs;
-        for (size_t i = 0; i < n; i++) lp_out[i] = tg[i] >= 0 ? -ms[0]->acts.losses[i] : 0.0f;
+        *probs = kvs ? kvs[0].probs : ms[0]->acts.probs;
+        const float *loss = kvs ? kvs[0].losses : ms[0]->acts.losses;
+        for (size_t i = 0; i < n; i++) lp_out[i] = tg[i] >= 0 ? -loss[i] : 0.0f;
         return UB_OK;
     }
     float inv = 1.0f / (float)nm;
@@ -93,15 +97,18 @@ void gpt_token_scores_free(gpt_token_scores *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* Scores of one target: pr (V) the model's distribution, q (V) the reference's or NULL. */
-static void score_token(const float *pr, const float *q, int V, int target, size_t at,
-                        float lp, gpt_token_scores *out) {
+/* Scores of one target: pr (V) the model's distribution; q, lq (V) the reference's and its
+ * logs, or NULL; lv (V) scratch. Each log p is taken once, for Min-K%++ and KL alike (KL floors
+ * p at 1e-30 as gpt_safe_log does). */
+static void score_token(const float *pr, const float *q, const double *lq, double *lv, int V,
+                        int target, size_t at, float lp, gpt_token_scores *out) {
     double s1 = 0, s2 = 0, d = 0;
     int best = 0;
     for (int v = 0; v < V; v++) {
         if (pr[v] > pr[best]) best = v;
         if (pr[v] <= 0.0f) continue;
         double l = log((double)pr[v]);
+        lv[v] = l;
         s1 += pr[v] * l;
         s2 += pr[v] * l * l;
     }
@@ -110,103 +117,108 @@ static void score_token(const float *pr, const float *q, int V, int target, size
     out->mu[at] = (float)s1;
     out->sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
     if (q) {
+        double lfloor = log(1e-30);
         for (int v = 0; v < V; v++)
-            if (q[v] > 0.0f) d += q[v] * (log((double)q[v]) - gpt_safe_log(pr[v]));
+            if (q[v] > 0.0f) d += q[v] * (lq[v] - (pr[v] > 1e-30f ? lv[v] : lfloor));
         out->kl[at] = (float)d;
     }
 }
 
-ub_status gpt_score_tokens(gpt_model **ms, int nm, gpt_model *ref, const gpt_seqs *q,
-                           gpt_token_scores *out, ub_err *e) {
-    memset(out, 0, sizeof *out);
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
-    size_t nw = 0, ntot = q->off[q->n];
+/* The scored rows of a batch: (row in the batch, entry of the sequences' ids). */
+static int batch_rows(const gpt_seqs *q, const window *w, int nb, int T, const int *tg,
+                      int *row, size_t *at) {
+    int n = 0;
+    for (int b = 0; b < nb; b++)
+        for (int j = 0; j < T; j++)
+            if (tg[b * T + j] >= 0)
+                row[n] = b * T + j, at[n++] = q->off[w[b].seq] + w[b].s + (size_t)j + 1;
+    return n;
+}
+
+void gpt_ref_dists_free(gpt_ref_dists *r) {
+    free(r->p);
+    free(r->logp);
+    memset(r, 0, sizeof *r);
+}
+
+ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e) {
+    memset(r, 0, sizeof *r);
+    int T = ref->cfg.n_ctx, V = ref->cfg.vocab_size, nt = kn_tune_threads(&ref->tune);
+    size_t nw = 0, ntot = q->off[q->n] + 1;
     window *w = make_windows(q, T, &nw, e);
     if (!w) return e->code;
     int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
     int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    r->n = ntot, r->V = V;
+    r->p = ub_calloc(ntot * V, sizeof(float), "reference distributions", e);
+    r->logp = ub_calloc(ntot * V, sizeof(double), "reference distributions", e);
+    ub_status st = in && tg && row && at && r->p && r->logp ? UB_OK : UB_ENOMEM;
+    for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
+        int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
+        fill_batch(q, w + w0, nb, T, in, tg);
+        st = gpt_forward(ref, in, tg, nb, T, e);
+        if (st) break;
+        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
+        const float *probs = ref->acts.probs;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int i = 0; i < n; i++) {
+            const float *src = probs + (size_t)row[i] * V;
+            float *p = r->p + at[i] * V;
+            double *lp = r->logp + at[i] * V;
+            for (int v = 0; v < V; v++) p[v] = src[v], lp[v] = src[v] > 0.0f ? log((double)src[v]) : 0.0;
+        }
+    }
+    free(w), free(in), free(tg), free(row), free(at);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
+    if (st) gpt_ref_dists_free(r);
+    return st;
+}
+
+ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
+                           gpt_token_scores *out, ub_err *e) {
+    memset(out, 0, sizeof *out);
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size, nt = kn_tune_threads(&ms[0]->tune);
+    size_t nw = 0, ntot = q->off[q->n];
+    if (ref && (ref->n != ntot + 1 || ref->V != V))
+        return ub_fail(e, UB_EARG, "reference distributions of another set of sequences");
+    window *w = make_windows(q, T, &nw, e);
+    if (!w) return e->code;
+    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    double *lv = ub_malloc((size_t)nt * V * sizeof(double), "score scratch", e);
     out->logp = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->mu = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->sd = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->kl = ref ? ub_calloc(ntot + 1, sizeof(float), "token scores", e) : NULL;
     out->hit = ub_calloc(ntot + 1, 1, "token scores", e);
-    float *refp = ref ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
     const float *probs = NULL;
-    ub_status st = in && tg && out->logp && out->mu && out->sd && out->hit &&
-                           (!ref || (out->kl && refp)) && (nm == 1 || avg) && blp
+    ub_status st = in && tg && row && at && lv && out->logp && out->mu && out->sd && out->hit &&
+                           (!ref || out->kl) && (nm == 1 || avg) && blp
                        ? UB_OK
                        : UB_ENOMEM;
     for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
         int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
         fill_batch(q, w + w0, nb, T, in, tg);
-        if (ref) {
-            st = gpt_forward(ref, in, tg, nb, T, e);
-            if (st) break;
-            memcpy(refp, ref->acts.probs, (size_t)nb * T * V * sizeof(float));
-        }
-        st = forward_avg(ms, nm, in, tg, nb, T, avg, &probs, blp, e);
+        st = gpt_forward_avg(ms, nm, NULL, in, tg, nb, T, avg, &probs, blp, e);
         if (st) break;
-        for (int b = 0; b < nb; b++)
-            for (int j = 0; j < T; j++) {
-                int i = b * T + j;
-                if (tg[i] < 0) continue;
-                size_t at = q->off[w[w0 + b].seq] + w[w0 + b].s + (size_t)j + 1;
-                score_token(probs + (size_t)i * V, ref ? refp + (size_t)i * V : NULL, V, tg[i],
-                            at, blp[i], out);
-            }
+        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
+        /* tokens are independent and each writes its own entries: the same bits on any team */
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int i = 0; i < n; i++) {
+            size_t a = at[i];
+            score_token(probs + (size_t)row[i] * V, ref ? ref->p + a * V : NULL,
+                        ref ? ref->logp + a * V : NULL, lv + (size_t)omp_get_thread_num() * V, V,
+                        tg[row[i]], a, blp[row[i]], out);
+        }
     }
-    free(w), free(in), free(tg), free(refp), free(avg), free(blp);
+    free(w), free(in), free(tg), free(row), free(at), free(lv), free(avg), free(blp);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_token_scores_free(out);
-    return st;
-}
-
-ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context, int n_context,
-                                  const gpt_seqs *values, double *loss, ub_err *e) {
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
-    const int32_t *ids = values->ids;
-    const size_t *off = values->off;
-    size_t n = values->n;
-    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
-    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "candidate batch", e);
-    float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "candidate batch", e);
-    float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
-    const float *probs;
-    ub_status st = in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
-    for (size_t c0 = 0; !st && c0 < n; c0 += SCORE_BATCH) {
-        int nb = n - c0 < SCORE_BATCH ? (int)(n - c0) : SCORE_BATCH;
-        /* rows as long as the batch's longest sequence needs (candidates are short: a secret
-         * or a value after its context), not the full n_ctx */
-        int Tb = 1;
-        for (int b = 0; b < nb; b++) {
-            int len = n_context + (int)(off[c0 + b + 1] - off[c0 + b]);
-            if (len - 1 > Tb) Tb = len - 1;
-        }
-        if (Tb > T) Tb = T;
-        for (int b = 0; b < nb; b++) {
-            /* the sequence context ++ value, its last Tb+1 tokens if longer */
-            const int32_t *v = ids + off[c0 + b];
-            int nv = (int)(off[c0 + b + 1] - off[c0 + b]), len = n_context + nv;
-            int skip = len > Tb + 1 ? len - (Tb + 1) : 0;
-            for (int j = 0; j < Tb; j++) {
-                int pos = skip + j, ok = pos + 1 < len;
-                int x = pos < n_context ? context[pos] : pos < len ? v[pos - n_context] : 0;
-                int y = ok ? (pos + 1 < n_context ? context[pos + 1] : v[pos + 1 - n_context]) : 0;
-                in[b * Tb + j] = pos < len ? x : 0;
-                tg[b * Tb + j] = ok && pos + 1 >= n_context ? y : -1;
-            }
-        }
-        st = forward_avg(ms, nm, in, tg, nb, Tb, avg, &probs, blp, e);
-        for (int b = 0; !st && b < nb; b++) {
-            double s = 0;
-            for (int j = 0; j < Tb; j++)
-                if (tg[b * Tb + j] >= 0) s -= blp[b * Tb + j];
-            loss[c0 + b] = s;
-        }
-    }
-    free(in), free(tg), free(blp), free(avg);
-    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     return st;
 }

@@ -598,6 +598,63 @@ static void test_attention_shapes(void) {
     attention_shape(1, 260, 24, 2, 300); /* sgemm fallback (T > 256), hs = 12 */
 }
 
+/* Attention after a cached prefix: the last Tn rows of kn_attention_forward over P+Tn rows,
+ * bit for bit where the loop path runs (hs <= 128), to rounding otherwise; for a prefix shared
+ * by every sequence (pstride 0) and per-sequence prefixes; P = 0, and 1 vs 2 threads. */
+static void attention_kv_shape(int b_, int P, int tn, int c_, int nh) {
+    kn_tune tu = tune_with(2, KN_GEMM_OMP_PANELS), t1 = single(tu);
+    int tf = P + tn;
+    size_t n3 = (size_t)b_ * tf * 3 * c_, nc = (size_t)b_ * tf * c_;
+    float *qkv = rnd(n3, 0.7), *out = zeros(nc), *att = zeros((size_t)b_ * nh * tf * tf);
+    kn_attention_forward(out, att, qkv, b_, tf, c_, nh, &t1);
+    /* per-sequence prefixes (P,C) and the new rows' qkv (b,tn,3C) */
+    float *kp = zeros((size_t)b_ * P * c_ + 1), *vp = zeros((size_t)b_ * P * c_ + 1);
+    float *q2 = zeros((size_t)b_ * tn * 3 * c_), *o2 = zeros((size_t)b_ * tn * c_);
+    float *o1 = zeros((size_t)b_ * tn * c_), *a2 = rnd((size_t)b_ * nh * tn * tf, 1);
+    for (int b = 0; b < b_; b++) {
+        for (int t = 0; t < P; t++)
+            for (int i = 0; i < c_; i++) {
+                const float *r = qkv + ((size_t)b * tf + t) * 3 * c_;
+                kp[((size_t)b * P + t) * c_ + i] = r[c_ + i];
+                vp[((size_t)b * P + t) * c_ + i] = r[2 * c_ + i];
+            }
+        memcpy(q2 + (size_t)b * tn * 3 * c_, qkv + ((size_t)b * tf + P) * 3 * c_,
+               sizeof(float) * tn * 3 * c_);
+    }
+    size_t no = (size_t)tn * c_;
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, (size_t)P * c_, b_, tn, P, c_, nh, &tu);
+    kn_attention_kv_forward(o1, a2, q2, kp, vp, (size_t)P * c_, b_, tn, P, c_, nh, &t1);
+    UB_CHECK_MSG(same_bits(o1, o2, (size_t)b_ * no), "attention kv P=%d: 1 vs 2 threads differ", P);
+    double worst = 0.0;
+    int exact = 1;
+    for (int b = 0; b < b_; b++) {
+        const float *want = out + ((size_t)b * tf + P) * c_;
+        worst = fmax(worst, maxabsdiff(o2 + (size_t)b * no, want, no));
+        exact &= same_bits(o2 + (size_t)b * no, want, no);
+    }
+    printf("  attention kv B=%d P=%-3d Tn=%-2d hs=%-3d max |diff| %.2e%s\n", b_, P, tn, c_ / nh,
+           worst, exact ? " (same bits)" : "");
+    UB_CHECK_MSG(worst < 1e-6, "attention kv P=%d Tn=%d: %.3g", P, tn, worst);
+    if (c_ / nh <= 128) UB_CHECK_MSG(exact, "attention kv P=%d Tn=%d: bits differ", P, tn);
+    /* one prefix for all: sequence 0's, against sequence 0's rows */
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, b_, tn, P, c_, nh, &tu);
+    for (int b = 0; b < b_; b++)
+        memcpy(q2 + (size_t)b * tn * 3 * c_, q2, sizeof(float) * tn * 3 * c_);
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, b_, tn, P, c_, nh, &tu);
+    int shared = 1;
+    for (int b = 0; b < b_; b++)
+        shared &= maxabsdiff(o2 + (size_t)b * no, out + (size_t)P * c_, no) < 1e-6;
+    UB_CHECK_MSG(shared, "attention kv P=%d: shared prefix", P);
+    free(qkv), free(out), free(att), free(kp), free(vp), free(q2), free(o2), free(o1), free(a2);
+}
+static void test_attention_kv(void) {
+    attention_kv_shape(3, 37, 5, 36, 3); /* ragged tiles, hs = 12 */
+    attention_kv_shape(2, 60, 1, 64, 2); /* one new row: decoding */
+    attention_kv_shape(2, 0, 9, 32, 4);  /* no prefix */
+    attention_kv_shape(2, 33, 40, 16, 1);
+    attention_kv_shape(1, 20, 3, 272, 2); /* hs = 136: plain loops */
+}
+
 /* ---------------------------------------------------------------- cross-entropy */
 typedef struct {
     float *losses, *probs, *logits, *dlosses;
@@ -872,6 +929,7 @@ int main(void) {
     RUN(test_elementwise);
     RUN(test_attention);
     RUN(test_attention_shapes);
+    RUN(test_attention_kv);
     RUN(test_crossentropy);
     RUN(test_crossentropy_soft);
     RUN(test_optim);

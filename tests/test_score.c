@@ -104,7 +104,10 @@ static void check_tokens(gpt_model **ms, int nm, gpt_model *ref, int ref_self,
     gpt_seqs q = {ids, off, NP + 3};
     gpt_token_scores t;
     ub_err e = {0};
-    UB_CHECK_MSG(gpt_score_tokens(ms, nm, ref, &q, &t, &e) == UB_OK, "%s", e.msg);
+    gpt_ref_dists rd = {0};
+    if (ref) UB_CHECK_MSG(gpt_ref_dists_build(&rd, ref, &q, &e) == UB_OK, "%s", e.msg);
+    UB_CHECK_MSG(gpt_score_tokens(ms, nm, ref ? &rd : NULL, &q, &t, &e) == UB_OK, "%s", e.msg);
+    gpt_ref_dists_free(&rd);
     gpt_model *m = ms[0];
     int T = m->cfg.n_ctx, h = T / 2;
     int in[64], tg[64], hit_diff = 0;

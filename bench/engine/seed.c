@@ -15,7 +15,8 @@ typedef struct seed_ctx {
     secret_set ss;
     probe_set ps;
     model_result *res;   /* (rs->n_models) */
-    gpt_model ret;       /* retrain: the reference of KL (score with ref = &ret) */
+    gpt_model ret;       /* retrain: the reference of KL */
+    ev_ref kl;           /* retrain's distributions for KL, built by the first score() */
     gpt_config mc;
     gpt_train_cfg tc;
     double step_tokens;  /* tokens per optimizer step */
@@ -24,7 +25,7 @@ typedef struct seed_ctx {
 /* Scores of models ms[0..nm) into slot k (ref: retrain, except for retrain itself). */
 static ub_status score(seed_ctx *x, int k, gpt_model **ms, int nm, ub_err *e) {
     double t0 = ub_now();
-    ub_status st = ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->ret, &x->rs->rc,
+    ub_status st = ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->kl, &x->rs->rc,
                                   &x->sc, &x->ss, &x->ps, &x->rs->cfg->score, e);
     x->rs->score_seconds += ub_now() - t0;
     return st;
@@ -133,6 +134,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     const ub_run_cfg *cfg = rs->cfg;
     uint64_t seed = cfg->seed0 + (uint64_t)si;
     seed_ctx x = {.rs = rs};
+    x.kl.model = &x.ret;
     gpt_model orig = {0};
     x.res = ub_calloc((size_t)rs->n_models, sizeof *x.res, "results", e);
     if (!x.res) return UB_ENOMEM;
@@ -178,6 +180,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     for (int k = 0; k < rs->n_models; k++) model_result_free(&x.res[k]);
     free(x.res);
     gpt_free(&orig);
+    ev_ref_free(&x.kl);
     gpt_free(&x.ret);
     secret_set_free(&x.ss);
     run_probes_free(&x.ps);

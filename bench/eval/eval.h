@@ -38,9 +38,18 @@ typedef struct model_result {
 } model_result;
 void model_result_free(model_result *r);
 
+/* KL's reference: retrain, and its next-token distributions on F and on the retained posts,
+ * computed on first use and kept for the seed (every model is scored against them). */
+typedef struct ev_ref {
+    gpt_model *model;              /* retrain */
+    int built;
+    gpt_ref_dists d[N_SCORED];     /* [S_F], [S_R] */
+} ev_ref;
+void ev_ref_free(ev_ref *r);
+
 /* Scores of models ms[0..nm) (averaged probabilities when nm > 1) on the seed's sets, secrets
- * and probes; ref = retrain (KL on F and retained posts), or NULL for retrain itself. */
-ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
+ * and probes; ref: retrain's (KL on F and retained posts), or NULL for retrain itself. */
+ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e);
 /* Rank of the true value of each probe (ties count half) by the summed loss of the candidates. */

@@ -18,13 +18,13 @@ void ub_post_scores_free(ub_post_scores *s) {
     memset(s, 0, sizeof *s);
 }
 
-ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double mink_k,
-                         ub_post_scores *out, ub_err *e) {
+ub_status ub_score_posts(gpt_model *m, const gpt_ref_dists *ref, const ul_posts *p,
+                         double mink_k, ub_post_scores *out, ub_err *e) {
     return ub_score_posts_ens(&m, 1, ref, p, mink_k, out, e);
 }
 
-ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_posts *p,
-                             double mink_k, ub_post_scores *out, ub_err *e) {
+ub_status ub_score_posts_ens(gpt_model **ms, int nm, const gpt_ref_dists *ref,
+                             const ul_posts *p, double mink_k, ub_post_scores *out, ub_err *e) {
     memset(out, 0, sizeof *out);
     gpt_seqs q = {p->ids, p->off, p->n};
     gpt_token_scores t;

@@ -10,7 +10,8 @@
 
 /* Per-post scores of a model on a set of posts (sliding windows of n_ctx with stride n_ctx/2:
  * every target token is scored once, with at least n_ctx/2 tokens of context after the first
- * window). With ref != NULL, also the mean KL(p_ref || p_model) per scored token. */
+ * window). With ref != NULL (the reference's distributions on the same posts,
+ * gpt_ref_dists_build), also the mean KL(p_ref || p_model) per scored token. */
 typedef struct ub_post_scores {
     size_t n;
     double *loss;   /* (n) summed loss of the post's scored tokens, nats */
@@ -23,11 +24,11 @@ typedef struct ub_post_scores {
     double *es;     /* (n) extraction strength: 1 - k/n for the smallest k such that greedy
                      * decoding from the first k scored tokens reproduces the rest exactly */
 } ub_post_scores;
-ub_status ub_score_posts(gpt_model *m, gpt_model *ref, const ul_posts *p, double mink_k,
-                         ub_post_scores *out, ub_err *e);
+ub_status ub_score_posts(gpt_model *m, const gpt_ref_dists *ref, const ul_posts *p,
+                         double mink_k, ub_post_scores *out, ub_err *e);
 /* The same for an ensemble of nm models whose next-token probabilities are averaged (SISA). */
-ub_status ub_score_posts_ens(gpt_model **ms, int nm, gpt_model *ref, const ul_posts *p,
-                             double mink_k, ub_post_scores *out, ub_err *e);
+ub_status ub_score_posts_ens(gpt_model **ms, int nm, const gpt_ref_dists *ref,
+                             const ul_posts *p, double mink_k, ub_post_scores *out, ub_err *e);
 void ub_post_scores_free(ub_post_scores *s);
 
 #endif

@@ -19,15 +19,31 @@ void model_result_free(model_result *r) {
     free(r->probe_rank);
 }
 
-ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
+void ev_ref_free(ev_ref *r) {
+    for (int k = 0; k < N_SCORED; k++) gpt_ref_dists_free(&r->d[k]);
+    r->built = 0;
+}
+
+/* KL to retrain is reported on F and on retained posts only: retrain runs on those sets once. */
+static ub_status ref_build(ev_ref *ref, const run_scenario *sc, ub_err *e) {
+    ub_status st = UB_OK;
+    for (int k = S_F; !st && k <= S_R; k++) {
+        const ul_posts *v = &sc->set[ev_scored_set[k]].view;
+        gpt_seqs q = {v->ids, v->off, v->n};
+        st = gpt_ref_dists_build(&ref->d[k], ref->model, &q, e);
+    }
+    ref->built = !st;
+    if (st) ev_ref_free(ref);
+    return st;
+}
+
+ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e) {
-    ub_status st = UB_OK;
+    ub_status st = ref && !ref->built ? ref_build(ref, sc, e) : UB_OK;
     for (int k = 0; !st && k < N_SCORED; k++) {
         const run_set *set = &sc->set[ev_scored_set[k]];
-        /* KL to retrain is reported on F and on retained posts only: the reference's forward
-         * passes are skipped on the other sets */
-        gpt_model *kref = k == S_F || k == S_R ? ref : NULL;
+        const gpt_ref_dists *kref = ref && (k == S_F || k == S_R) ? &ref->d[k] : NULL;
         st = ub_score_posts_ens(ms, nm, kref, &set->view, cfg->mink_k, &r->s[k], e);
         if (st) break;
         if (!ref)

@@ -10,6 +10,8 @@
  *   attention         fwd 4*B*T*T*C (QK^T and PV over the full T x T);  bwd 8*B*T*T*C
  *                     (dP, dV, dQ, dK). The causal tiles skip up to half of it, so the
  *                     figure is "full-square equivalent", comparable with the matmuls.
+ *   attention kv      fwd 4*B*T*C: one new row per sequence after T-1 cached positions
+ *                     (decoding; not part of a training step)
  *   kn_expf           ~20 (reduction, degree-6 polynomial, scaling)
  *   encoder           fwd 1/elt, bwd 2/elt        layernorm  fwd 8/elt, bwd 17/elt
  *   gelu              fwd 30/elt, bwd 40/elt      residual   fwd 1/elt, bwd 2/elt
@@ -95,7 +97,7 @@ double ub_bench_sgemm(int M, int N, int K, int transB, const kn_tune *tune, doub
 
 /* ------------------------------------------------------------------------------ kernels */
 typedef enum {
-    K_ENC_F, K_ENC_B, K_LN_F, K_LN_B, K_MM_F, K_MM_B, K_MMNT_F, K_MMNT_B, K_ATT_F, K_ATT_B,
+    K_ENC_F, K_ENC_B, K_LN_F, K_LN_B, K_MM_F, K_MM_B, K_MMNT_F, K_MMNT_B, K_ATT_F, K_ATT_B, K_ATT_KV,
     K_GELU_F, K_GELU_B, K_RES_F, K_RES_B, K_CE_F, K_CE_B, K_ADAMW, K_CLIP
 } kernel_id;
 
@@ -134,6 +136,10 @@ static void run_kernel(void *ctx) {
                               k->tune);
         break;
     case K_ATT_F: kn_attention_forward(k->y, k->att, k->qkv, k->B, k->T, k->C, k->NH, k->tune); break;
+    case K_ATT_KV: /* one new row per sequence after T-1 cached positions (x, dx hold them) */
+        kn_attention_kv_forward(k->y, k->att, k->qkv, k->x, k->dx, (size_t)(k->T - 1) * k->C, k->B,
+                                1, k->T - 1, k->C, k->NH, k->tune);
+        break;
     case K_ATT_B:
         kn_attention_backward(k->dqkv, k->scratch, k->dy, k->qkv, k->att, k->B, k->T, k->C, k->NH,
                               k->tune);
@@ -289,6 +295,8 @@ static int bench_preset(const preset *ps, const kn_tune *tune, double secs) {
     layer += bench_row(&k, K_ATT_F, "attention", "fwd", sha, af, (4 * nc + na) * 4, secs);
     printf("\n");
     layer += bench_row(&k, K_ATT_B, "attention", "bwd", sha, 2 * af, (10 * nc + 3 * na) * 4, secs);
+    printf("\n");
+    bench_row(&k, K_ATT_KV, "attention kv", "fwd", sha, 4.0 * B * T * C, 2 * nc * 4, secs);
     printf("\n");
     layer += bench_matmul(&k, "matmul attproj", N, C, C, 0, tune, secs);
     double res = elt_row(&k, K_RES_F, "residual", "fwd", sh, nc, 1, 3 * nc, secs);
