@@ -35,8 +35,9 @@ static ub_status model_next(void *c, const gpt_seqs *rows, float *lp, float *dis
 
 /* Secret i's exact rank exposure, when its format has at most EV_ENUM_MAX_SPACE values and the
  * sampled candidates (cand[0] the secret, cand[1..nc]) do not predict more better values than
- * the budget resolves (~4 per row: a row at the last placeholder settles up to 10 values, but
- * the prefixes above it cost rows too); then exp_rank is exact and not censored. */
+ * the budget resolves (each better value costs one to two rows: the literal tail after the
+ * last placeholder, as in an email, is scored per value, and the prefixes above it cost rows
+ * too); then exp_rank is exact and not censored. */
 static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
                             const run_corpus *rc, const secret_set *ss, const double *cand,
                             size_t nc, long budget, ub_err *e) {
@@ -44,7 +45,7 @@ static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
     double k = 0;
     for (size_t j = 1; j <= nc; j++) k += cand[j] < cand[0] ? 1.0 : cand[j] == cand[0] ? 0.5 : 0.0;
     if (budget <= 0 || s->log2_space > log2(EV_ENUM_MAX_SPACE) ||
-        k / (double)nc * exp2(s->log2_space) > 4.0 * (double)budget)
+        k / (double)nc * exp2(s->log2_space) > 0.5 * (double)budget)
         return UB_OK;
     /* the lead (" " or "") the value was encoded with: its tokens decoded, less the value */
     const int32_t *ids = ss->ids[i] + ss->off[i][0];

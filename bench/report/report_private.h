@@ -15,5 +15,7 @@ int rp_stat(const res_file *r, int m, int k, double *mean, double *half);
 int rp_diff(const res_file *r, int m, int b, int k, double *mean, double *half);
 /* "mean ± half" of metric k of model m into buf ("n/a" when it has no value). */
 const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
+/* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
+void rp_exposure_section(FILE *o, const res_file *r);
 
 #endif
