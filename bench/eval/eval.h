@@ -32,6 +32,9 @@ typedef struct model_result {
                               * format; 0 not tried (space too large, or the sample predicts
                               * more better values than the budget resolves); -1 tried, over
                               * budget (exp_rank is the sampled estimate) */
+    double *exp_sampled;     /* per secret of F: the sampled (censored) rank estimate, kept
+                              * beside an enumerated exp_rank for comparison */
+    double *enum_rows;       /* per secret of F: forward rows the exact-rank search used */
     double *sn_stat;         /* per secret of F: lower-tail Anderson-Darling statistic of the
                               * skew-normal fit to its candidates */
     double *sn_pass;         /* per secret of F: 1 when the fit passes and the secret is within

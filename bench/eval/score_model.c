@@ -16,7 +16,8 @@ void model_result_free(model_result *r) {
         free(r->zlib[k]);
     }
     free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
-    free(r->exp_censored), free(r->exp_enum), free(r->sn_stat), free(r->sn_pass);
+    free(r->exp_censored), free(r->exp_enum), free(r->exp_sampled), free(r->enum_rows);
+    free(r->sn_stat), free(r->sn_pass);
     free(r->extracted_beam);
     free(r->probe_rank);
 }
@@ -67,6 +68,7 @@ static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
                       model_next, &x, ms[0]->cfg.vocab_size, &res, e);
     if (st) return st;
     r->exp_enum[i] = res.resolved ? 1.0 : -1.0;
+    r->enum_rows[i] = (double)res.rows;
     if (res.resolved) {
         r->exp_rank[i] = s->log2_space - log2(1.0 + res.better);
         r->exp_censored[i] = 0.0;
@@ -99,6 +101,8 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
     r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_censored = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_enum = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->exp_sampled = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->enum_rows = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->sn_stat = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->sn_pass = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
@@ -106,6 +110,7 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
     r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
     if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->exp_enum ||
+                !r->exp_sampled || !r->enum_rows ||
                 !r->sn_stat || !r->sn_pass || !r->extracted ||
                 !r->extracted_beam || !r->probe_rank || !cand))
         st = UB_ENOMEM;
@@ -118,6 +123,7 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
         int cens = 0;
         r->exp_rank[i] = mt_exposure_rank(cand[0], cand + 1, nc, s->log2_space, &cens);
         r->exp_censored[i] = cens;
+        r->exp_sampled[i] = r->exp_rank[i];
         /* the fit extrapolates the tail; no secret is more exposed than its space allows
          * (NaN, a failed fit, stays NaN) */
         int pass = 0;
