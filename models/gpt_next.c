@@ -38,15 +38,19 @@ ub_status gpt_next_logprobs(gpt_model **ms, int nm, const int32_t *context, int 
             if (st || nm == 1) break;
             const float *p = ms[k]->acts.probs;
             size_t n = (size_t)nb * Tb * V;
-            if (k == 0) memcpy(avg, p, n * sizeof(float));
+            if (k == 0)
+                memcpy(avg, p, n * sizeof(float));
             else
-                for (size_t i = 0; i < n; i++) avg[i] += p[i];
+                for (size_t i = 0; i < n; i++)
+                    avg[i] += p[i];
         }
         if (st) break;
-        if (nm == 1) probs = ms[0]->acts.probs;
+        if (nm == 1)
+            probs = ms[0]->acts.probs;
         else {
             float inv = 1.0f / (float)nm;
-            for (size_t i = 0; i < (size_t)nb * Tb * V; i++) avg[i] *= inv;
+            for (size_t i = 0; i < (size_t)nb * Tb * V; i++)
+                avg[i] *= inv;
             probs = avg;
         }
         for (int b = 0; b < nb; b++) {
@@ -54,11 +58,12 @@ ub_status gpt_next_logprobs(gpt_model **ms, int nm, const int32_t *context, int 
             const int32_t *row = rows->ids + o;
             for (int t = 0; t < (int)(rows->off[r + 1] - o); t++) {
                 int at = n_context + t - 1 - s0[b]; /* the input position that predicts it */
-                lp_rows[o + t] = at < 0 ? NAN
-                                        : (float)gpt_safe_log(probs[((size_t)b * Tb + at) * V + row[t]]);
+                lp_rows[o + t] =
+                    at < 0 ? NAN : (float)gpt_safe_log(probs[((size_t)b * Tb + at) * V + row[t]]);
             }
             const float *p = probs + ((size_t)b * Tb + len[b] - s0[b] - 1) * V;
-            for (int v = 0; v < V; v++) dist[r * V + v] = (float)gpt_safe_log(p[v]);
+            for (int v = 0; v < V; v++)
+                dist[r * V + v] = (float)gpt_safe_log(p[v]);
         }
     }
     free(in), free(tg), free(avg);

@@ -24,7 +24,8 @@ static void make_bpe(corpus_bpe *b) {
 /* log p of token t after the row prefix p (n): -(hash mod 700)/64, so losses are exact. */
 static float hash_lp(const int32_t *p, int n, int t) {
     uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < n; i++) h = (h ^ (uint64_t)p[i]) * 1099511628211ull;
+    for (int i = 0; i < n; i++)
+        h = (h ^ (uint64_t)p[i]) * 1099511628211ull;
     h = (h ^ (uint64_t)t) * 1099511628211ull;
     h ^= h >> 29;
     return -(float)(h % 700) / 64.0f;
@@ -39,8 +40,10 @@ static ub_status hash_next(void *c, const gpt_seqs *rows, float *lp, float *dist
     for (size_t r = 0; r < rows->n; r++) {
         const int32_t *x = rows->ids + rows->off[r];
         int n = (int)(rows->off[r + 1] - rows->off[r]);
-        for (int t = 0; t < n; t++) lp[rows->off[r] + t] = hash_lp(x, t, x[t]);
-        for (int v = 0; v < h->V; v++) dist[r * h->V + v] = hash_lp(x, n, v);
+        for (int t = 0; t < n; t++)
+            lp[rows->off[r] + t] = hash_lp(x, t, x[t]);
+        for (int v = 0; v < h->V; v++)
+            dist[r * h->V + v] = hash_lp(x, n, v);
     }
     h->calls++;
     return UB_OK;
@@ -65,7 +68,8 @@ static void fill(char *out, const char *f, long k) {
 static double hash_loss(const corpus_bpe *b, const char *s, int32_t *ids, size_t *nt) {
     corpus_bpe_encode(b, s, strlen(s), ids, nt);
     double l = 0;
-    for (size_t t = 0; t < *nt; t++) l -= hash_lp(ids, (int)t, ids[t]);
+    for (size_t t = 0; t < *nt; t++)
+        l -= hash_lp(ids, (int)t, ids[t]);
     return l;
 }
 
@@ -88,7 +92,8 @@ static void test_hash(void) {
     for (int q = 0; q < 5; q++) {
         fill(s, fmt, picks[q]);
         double L = hash_loss(&b, s, ids, &nt), want = 0;
-        for (long k = 0; k < nv; k++) want += loss[k] < L;
+        for (long k = 0; k < nv; k++)
+            want += loss[k] < L;
         /* the same search, the lead given apart or as part of the format */
         for (int split = 0; split < 2; split++) {
             ev_enum_result r;
@@ -96,8 +101,8 @@ static void test_hash(void) {
             UB_CHECK_MSG(ev_enum_rank(&b, split ? " " : "", split ? fmt + 1 : fmt, ids, (int)nt, L,
                                       1000000, hash_next, &h, b.vocab_size, &r, &e) == UB_OK,
                          "%s", e.msg);
-            UB_CHECK_MSG(r.resolved && r.better == want, "value %s: %g better, brute force %g",
-                         s, r.better, want);
+            UB_CHECK_MSG(r.resolved && r.better == want, "value %s: %g better, brute force %g", s,
+                         r.better, want);
         }
     }
     /* a budget too small for a secret in the middle: unresolved */
@@ -110,7 +115,8 @@ static void test_hash(void) {
     UB_CHECK(!r.resolved && r.rows <= 10);
     /* the best value: found with few rows (pruning works) */
     long best = 0;
-    for (long k = 1; k < nv; k++) best = loss[k] < loss[best] ? k : best;
+    for (long k = 1; k < nv; k++)
+        best = loss[k] < loss[best] ? k : best;
     fill(s, fmt, best);
     L = hash_loss(&b, s, ids, &nt);
     UB_CHECK(ev_enum_rank(&b, "", fmt, ids, (int)nt, L, 1000000, hash_next, &h, b.vocab_size, &r,
@@ -197,7 +203,8 @@ static void test_model(void) {
     for (int q = 0; q < 3; q++) {
         long k = secrets[q];
         double L = loss[k], lo = 0, hi = 0;
-        for (long j = 0; j < nv; j++) lo += loss[j] < L - 1e-3, hi += j != k && loss[j] < L + 1e-3;
+        for (long j = 0; j < nv; j++)
+            lo += loss[j] < L - 1e-3, hi += j != k && loss[j] < L + 1e-3;
         ev_enum_result r;
         UB_CHECK_MSG(ev_enum_rank(&b, "", fmt, ids + off[k], (int)(off[k + 1] - off[k]), L, 100000,
                                   model_next, &mc, V, &r, &e) == UB_OK,

@@ -22,19 +22,19 @@ enum { MAXB = EV_ENUM_MAX_BYTES, BATCH = 32 };
 typedef struct node {
     int32_t parent; /* index in the pool, -1 for the root's children */
     int32_t tok;
-    int pos;        /* bytes of the value covered after this token */
-    double loss;    /* partial loss up to this token (for a pending node: before its forced
-                     * tokens, which the evaluation adds) */
-    int forced;     /* pending: trailing tokens whose log p the evaluation adds */
+    int pos;     /* bytes of the value covered after this token */
+    double loss; /* partial loss up to this token (for a pending node: before its forced
+                  * tokens, which the evaluation adds) */
+    int forced;  /* pending: trailing tokens whose log p the evaluation adds */
 } node;
 
 typedef struct search {
     const corpus_bpe *bpe;
-    int n;                                 /* template bytes */
-    unsigned char lo[MAXB], hi[MAXB];      /* allowed byte range per position */
+    int n;                                      /* template bytes */
+    unsigned char lo[MAXB], hi[MAXB];           /* allowed byte range per position */
     int seg_start[MAXB + 1], seg_end[MAXB + 1]; /* the pre-token around each position */
-    int literal[MAXB + 1];                 /* 1: the pre-token starting here has no placeholder */
-    int32_t *allowed[MAXB];                /* token ids whose bytes fit at each position */
+    int literal[MAXB + 1];  /* 1: the pre-token starting here has no placeholder */
+    int32_t *allowed[MAXB]; /* token ids whose bytes fit at each position */
     int n_allowed[MAXB];
     node *pool;
     size_t n_pool, cap_pool;
@@ -45,32 +45,42 @@ typedef struct search {
     double L, better;
 } search;
 
-static int tok_len(const corpus_bpe *b, int t) { return (int)(b->tok_off[t + 1] - b->tok_off[t]); }
+static int tok_len(const corpus_bpe *b, int t) {
+    return (int)(b->tok_off[t + 1] - b->tok_off[t]);
+}
 
 /* Parse lead + format (D digit, N digit 1-9, \x literal x, anything else literal). */
 static ub_status parse(search *s, const char *lead, const char *f, ub_err *e) {
     char fill[MAXB + 1];
     s->n = 0;
     for (const char *p = lead; *p; p++) {
-        if (s->n == MAXB) return ub_fail(e, UB_EARG, "enumeration: format longer than %d bytes", MAXB);
+        if (s->n == MAXB)
+            return ub_fail(e, UB_EARG, "enumeration: format longer than %d bytes", MAXB);
         s->lo[s->n] = s->hi[s->n] = (unsigned char)*p, s->n++;
     }
     for (; *f; f++) {
-        if (s->n == MAXB) return ub_fail(e, UB_EARG, "enumeration: format longer than %d bytes", MAXB);
+        if (s->n == MAXB)
+            return ub_fail(e, UB_EARG, "enumeration: format longer than %d bytes", MAXB);
         unsigned char lo, hi;
-        if (*f == '\\' && f[1]) lo = hi = (unsigned char)*++f;
-        else if (*f == 'D') lo = '0', hi = '9';
-        else if (*f == 'N') lo = '1', hi = '9';
-        else lo = hi = (unsigned char)*f;
+        if (*f == '\\' && f[1])
+            lo = hi = (unsigned char)*++f;
+        else if (*f == 'D')
+            lo = '0', hi = '9';
+        else if (*f == 'N')
+            lo = '1', hi = '9';
+        else
+            lo = hi = (unsigned char)*f;
         s->lo[s->n] = lo, s->hi[s->n] = hi, s->n++;
     }
     if (s->n == 0) return ub_fail(e, UB_EARG, "enumeration: empty format");
     /* pre-tokens depend on byte classes only, and a placeholder is always a digit: any fill
      * splits like every value */
-    for (int i = 0; i < s->n; i++) fill[i] = (char)s->lo[i];
+    for (int i = 0; i < s->n; i++)
+        fill[i] = (char)s->lo[i];
     for (int a = 0; a < s->n;) {
         int b = a + (int)corpus_bpe_pretoken(fill + a, (size_t)(s->n - a)), lit = 1;
-        for (int i = a; i < b; i++) s->seg_start[i] = a, s->seg_end[i] = b, lit &= s->lo[i] == s->hi[i];
+        for (int i = a; i < b; i++)
+            s->seg_start[i] = a, s->seg_end[i] = b, lit &= s->lo[i] == s->hi[i];
         s->literal[a] = lit;
         a = b;
     }
@@ -85,7 +95,8 @@ static ub_status build_allowed(search *s, ub_err *e) {
         for (int t = 0; t < nt; t++) {
             int k = tok_len(s->bpe, t), ok = k > 0 && pos + k <= s->seg_end[pos];
             const unsigned char *tb = s->bpe->tok_bytes + s->bpe->tok_off[t];
-            for (int j = 0; ok && j < k; j++) ok = tb[j] >= s->lo[pos + j] && tb[j] <= s->hi[pos + j];
+            for (int j = 0; ok && j < k; j++)
+                ok = tb[j] >= s->lo[pos + j] && tb[j] <= s->hi[pos + j];
             if (ok) s->allowed[pos][s->n_allowed[pos]++] = t;
         }
     }
@@ -118,9 +129,11 @@ static ub_status push_pending(search *s, int32_t i, ub_err *e) {
 /* The path's tokens (root first) into out (cap MAXB); returns their count. */
 static int path_of(const search *s, int32_t i, int32_t *out) {
     int n = 0;
-    for (int32_t j = i; j >= 0; j = s->pool[j].parent) n++;
+    for (int32_t j = i; j >= 0; j = s->pool[j].parent)
+        n++;
     int k = n;
-    for (int32_t j = i; j >= 0; j = s->pool[j].parent) out[--k] = s->pool[j].tok;
+    for (int32_t j = i; j >= 0; j = s->pool[j].parent)
+        out[--k] = s->pool[j].tok;
     return n;
 }
 
@@ -129,7 +142,8 @@ static int canonical(const search *s, int32_t i) {
     int a = s->seg_start[s->pool[i].pos - 1], nt = 0, nb = 0;
     int32_t toks[MAXB], enc[MAXB];
     char bytes[MAXB];
-    for (int32_t j = i; j >= 0 && s->pool[j].pos > a; j = s->pool[j].parent) toks[nt++] = s->pool[j].tok;
+    for (int32_t j = i; j >= 0 && s->pool[j].pos > a; j = s->pool[j].parent)
+        toks[nt++] = s->pool[j].tok;
     for (int k = nt - 1; k >= 0; k--) {
         int len = tok_len(s->bpe, toks[k]);
         memcpy(bytes + nb, s->bpe->tok_bytes + s->bpe->tok_off[toks[k]], (size_t)len);
@@ -148,7 +162,8 @@ static void count_leaf(search *s, int32_t i) {
     int32_t p[MAXB];
     int n = path_of(s, i, p);
     int same = n == s->n_secret;
-    for (int k = 0; same && k < n; k++) same = p[k] == s->secret[k];
+    for (int k = 0; same && k < n; k++)
+        same = p[k] == s->secret[k];
     if (!same) s->better += 1.0;
 }
 
@@ -166,7 +181,8 @@ static ub_status settle(search *s, int32_t i, int pos, ub_err *e) {
         char bytes[MAXB];
         int32_t enc[MAXB];
         size_t ne = 0;
-        for (int k = a; k < b; k++) bytes[k - a] = (char)s->lo[k];
+        for (int k = a; k < b; k++)
+            bytes[k - a] = (char)s->lo[k];
         corpus_bpe_encode(s->bpe, bytes, (size_t)(b - a), enc, &ne);
         for (size_t k = 0; k < ne; k++) {
             int at = pos + tok_len(s->bpe, enc[k]);
@@ -215,7 +231,8 @@ ub_status ev_enum_rank(const corpus_bpe *bpe, const char *lead, const char *form
             break;
         }
         int32_t nodes[BATCH];
-        for (int b = 0; b < nb; b++) nodes[b] = s.stack[--s.n_stack];
+        for (int b = 0; b < nb; b++)
+            nodes[b] = s.stack[--s.n_stack];
         make_rows(&s, nodes, nb, ids, off);
         gpt_seqs rows = {ids, off, (size_t)nb};
         st = next(ctx, &rows, lp, dist, e);
@@ -223,7 +240,8 @@ ub_status ev_enum_rank(const corpus_bpe *bpe, const char *lead, const char *form
         for (int b = 0; !st && b < nb; b++) {
             node *nd = &s.pool[nodes[b]];
             double loss = nd->loss;
-            for (int k = 0; k < nd->forced; k++) loss -= lp[off[b + 1] - 1 - (size_t)k];
+            for (int k = 0; k < nd->forced; k++)
+                loss -= lp[off[b + 1] - 1 - (size_t)k];
             nd->loss = loss;
             if (!(loss < s.L)) continue; /* NaN (context cut) is pruned too */
             int pos = nd->pos;
@@ -245,8 +263,10 @@ ub_status ev_enum_rank(const corpus_bpe *bpe, const char *lead, const char *form
     }
     out->better = s.better;
     out->resolved = !st && resolved;
-    for (int pos = 0; pos < MAXB; pos++) free(s.allowed[pos]);
+    for (int pos = 0; pos < MAXB; pos++)
+        free(s.allowed[pos]);
     free(s.pool), free(s.stack), free(ids), free(off), free(lp), free(dist);
-    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory in the exact-rank search");
+    if (st == UB_ENOMEM && !e->code)
+        ub_fail(e, UB_ENOMEM, "out of memory in the exact-rank search");
     return st;
 }
