@@ -327,6 +327,15 @@ ub_status gpt_kv_select(gpt_kv *kv, const int *parent, int n, ub_err *e);
 ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int *targets, int B,
                          int T, int append, ub_err *e);
 
+/* For rows->n rows that each continue context (n_context ids, BOS first; a row may be empty):
+ * lp_rows (rows->off[n]) the log p of each row token given the context and the row before it,
+ * and dist (n, V) the log of the next-token distribution after the whole row (gpt_next.c).
+ * log p is the log of the probability (of the averaged one for an ensemble) floored at 1e-30.
+ * context ++ row longer than n_ctx keeps its last n_ctx ids; row tokens whose predicting
+ * position was cut get NaN. One forward pass per 32 rows. */
+ub_status gpt_next_logprobs(gpt_model **ms, int nm, const int32_t *context, int n_context,
+                            const gpt_seqs *rows, float *lp_rows, float *dist, ub_err *e);
+
 /* --------------------------------------------------------------------------------------------
  * Decoding (gpt_decode.c); the context window slides when the sequence outgrows n_ctx
  * -------------------------------------------------------------------------------------------- */

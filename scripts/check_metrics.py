@@ -43,6 +43,8 @@ TOL = {
     "fit_closed_form": (1e-10, 1e-12),
     "fit_scipy_mm": (1e-6, 1e-9),
     "exp_skewnorm": (1e-6, 1e-9),
+    "ad_lower": (1e-7, 1e-9),
+    "fit_pass": (0.0, 0.0),
     "sn_cdf_scipy": (1e-6, 1e-300),
     "sn_logcdf_mp": (1e-9, 1e-12),
     "owens_t": (1e-10, 1e-300),
@@ -226,6 +228,17 @@ def check_exposure(c, r):
         z = (secret - r["xi"]) / r["omega"]
         want = -sn_logcdf_mp(z, r["alpha"]) / math.log(2)
         c.close("exp_skewnorm", r["exp_skewnorm"], want, where + " mpmath")
+    # the fit's lower-tail Anderson-Darling statistic from scipy's CDF, and the pass rule
+    if "ad_lower" in r and math.isfinite(r["ad_lower"]):
+        x = np.sort(cand)
+        u = scipy.stats.skewnorm.cdf(x, r["alpha"], loc=r["xi"], scale=r["omega"])
+        lu = scipy.stats.skewnorm.logcdf(x, r["alpha"], loc=r["xi"], scale=r["omega"])
+        if np.all(u > 1e-6) or r["alpha"] <= 0:  # scipy's quad branch is loose below 1e-6
+            i = np.arange(1, n + 1)
+            ad = -1.5 * n + 2.0 * u.sum() - np.sum((2 * i - 1) * lu) / n
+            c.close("ad_lower", r["ad_lower"], ad, where)
+        ok = r["ad_lower"] <= 1.0 and r["exp_skewnorm"] <= 2.0 * math.log2(n + 1)
+        c.close("fit_pass", r["fit_pass"], float(ok), where)
 
 
 def check_skewnorm(c, r):

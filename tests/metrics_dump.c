@@ -182,6 +182,11 @@ static void exposure_cases(ub_rng *r) {
                 put_d("omega", omega);
                 put_d("alpha", alpha);
                 put_d("exp_skewnorm", mt_exposure_skewnorm(secret, cand, n));
+                double stat;
+                int pass;
+                mt_exposure_skewnorm_checked(secret, cand, n, &stat, &pass);
+                put_d("ad_lower", stat);
+                put_d("fit_pass", pass);
                 end();
             }
             free(cand);

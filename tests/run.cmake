@@ -14,3 +14,6 @@ ub_c_test(NAME metric_table SOURCE test_metric_table.c LIB ub_bench)
 add_test(NAME layout COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/check_layout.py
          ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
 set_tests_properties(layout PROPERTIES LABELS unit)
+# The exact rank of a secret over its whole format (bench/eval/enumerate.c) against brute force,
+# on a hand-made scorer and on a micro model that memorised a few values.
+ub_c_test(NAME enumerate SOURCE test_enumerate.c LIB ub_bench TIMEOUT 300)

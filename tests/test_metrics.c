@@ -147,6 +147,31 @@ static void test_exposure(void) {
     const double flat[] = {3, 3, 3, 3};
     UB_CHECK(mt_skewnorm_fit(flat, 4, &xi, &omega, &alpha, &e) == UB_EARG);
     UB_CHECK(isnan(mt_exposure_skewnorm(1.0, flat, 4)));
+
+    /* Lower-tail Anderson-Darling against SN(0, 1, 0) = N(0, 1) on {-1, 0, 1}: the closed form
+     * equals n int (F_n - F)^2 / F dF by quadrature (scipy.integrate.quad: 0.0947440272687830). */
+    const double three[] = {1, -1, 0};
+    UB_CHECK_CLOSE(mt_skewnorm_ad_lower(three, 3, 0.0, 1.0, 0.0), 0.09474402726878295, 0, 1e-12);
+    UB_CHECK(isnan(mt_skewnorm_ad_lower(three, 0, 0.0, 1.0, 0.0)));
+    /* The checked exposure: normal candidates pass near the middle, fail far beyond the sample
+     * (more than 2 log2(n + 1) bits), and a two-humped sample fails the test itself. */
+    double nc[200], hump[200], stat;
+    int pass;
+    ub_rng r;
+    ub_rng_init(&r, 11, 0);
+    for (int i = 0; i < 200; i++) {
+        nc[i] = 30.0 + 3.0 * ub_rng_normal(&r);
+        hump[i] = (i % 2 ? 20.0 : 40.0) + ub_rng_normal(&r);
+    }
+    double x = mt_exposure_skewnorm_checked(27.0, nc, 200, &stat, &pass);
+    UB_CHECK(x == mt_exposure_skewnorm(27.0, nc, 200));
+    UB_CHECK(pass == 1 && stat >= 0 && stat < MT_SN_GOF_THRESHOLD);
+    x = mt_exposure_skewnorm_checked(0.0, nc, 200, &stat, &pass);
+    UB_CHECK(pass == 0 && x > 2.0 * log2(201.0) && stat < MT_SN_GOF_THRESHOLD);
+    mt_exposure_skewnorm_checked(27.0, hump, 200, &stat, &pass);
+    UB_CHECK_MSG(pass == 0 && stat > MT_SN_GOF_THRESHOLD, "two humps: AL^2 = %g", stat);
+    x = mt_exposure_skewnorm_checked(1.0, flat, 4, &stat, &pass);
+    UB_CHECK(isnan(x) && isnan(stat) && pass == 0);
 }
 
 static void test_mia(void) {

@@ -11,6 +11,7 @@
 typedef struct ub_score_cfg {
     double mink_k;   /* k of Min-K% and Min-K%++ */
     int beam_width;  /* beam search width of the extraction attack (5) */
+    long enum_budget; /* exact-rank search: forward rows per secret before it gives up (0: off) */
 } ub_score_cfg;
 
 /* The scored sets, in the order of model_result.s, and the scenario set each one is. */
@@ -27,6 +28,17 @@ typedef struct model_result {
     double *exp_rank, *exp_sn, *secret_loss; /* per secret of F */
     double *exp_censored;    /* per secret of F: 1 when exp_rank is a lower bound (the secret
                               * beat what the sampled candidates resolve), else 0 */
+    double *exp_enum;        /* per secret of F: 1 exp_rank is the exact rank over the whole
+                              * format; 0 not tried (space too large, or the sample predicts
+                              * more better values than the budget resolves); -1 tried, over
+                              * budget (exp_rank is the sampled estimate) */
+    double *exp_sampled;     /* per secret of F: the sampled (censored) rank estimate, kept
+                              * beside an enumerated exp_rank for comparison */
+    double *enum_rows;       /* per secret of F: forward rows the exact-rank search used */
+    double *sn_stat;         /* per secret of F: lower-tail Anderson-Darling statistic of the
+                              * skew-normal fit to its candidates */
+    double *sn_pass;         /* per secret of F: 1 when the fit passes and the secret is within
+                              * the fit's extrapolation limit (mt_exposure_skewnorm_checked) */
     double *extracted;       /* per secret of F: 1 when greedy decoding from its context
                               * reproduces it exactly, else 0 */
     double *extracted_beam;  /* ... when beam search does */
@@ -59,6 +71,29 @@ ub_status ev_score_probes(double *rank, gpt_model **ms, int nm, const probe_set 
  * secret's tokens. */
 ub_status ev_extract_secrets(double *greedy, double *beam, int width, gpt_model **ms, int nm,
                              const secret_set *ss, ub_err *e);
+
+/* ---- exact rank (eval/enumerate.c) ----------------------------------------------------
+ * Exposure from the secret's exact rank among all values of its format, by a branch-and-bound
+ * over the format's token tree (Carlini et al. 2019, section 8). */
+enum { EV_ENUM_MAX_BYTES = 128 }; /* longest lead + format */
+#define EV_ENUM_MAX_SPACE 1e7     /* formats with more values keep the sampled estimate */
+/* What the search asks of a model: for each row (the context is the callback's), the log p
+ * of each row token (lp (rows->off[n])) and the log of the next-token distribution after the
+ * row (dist (n, V)), as gpt_next_logprobs. */
+typedef ub_status (*ev_next_fn)(void *ctx, const gpt_seqs *rows, float *lp, float *dist,
+                                ub_err *e);
+typedef struct ev_enum_result {
+    double better; /* values whose loss is below the secret's (exact when resolved) */
+    long rows;     /* rows evaluated (the search's cost: one forward row each) */
+    int resolved;  /* 1: the search finished within its budget */
+} ev_enum_result;
+/* Counts the values of lead + format (D digit, N digit 1-9, \\x literal x; tokenized by bpe as
+ * one text) whose summed token loss is below secret_loss, the secret's (its canonical tokens
+ * secret (n_secret) are not counted). Stops unresolved before evaluating more than budget
+ * rows. V: the row stride of dist (>= bpe->vocab_size). */
+ub_status ev_enum_rank(const corpus_bpe *bpe, const char *lead, const char *format,
+                       const int32_t *secret, int n_secret, double secret_loss, long budget,
+                       ev_next_fn next, void *ctx, int V, ev_enum_result *out, ub_err *e);
 
 /* ---- the metric table ------------------------------------------------------------------
  * One row per metric: its name (in results.h5, the report and --help), its definition, and

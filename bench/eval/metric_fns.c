@@ -162,15 +162,20 @@ ub_status ev_fn_ks(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) 
 /* ---- secrets and probes ---------------------------------------------------------------- */
 
 /* Mean over F's secrets inserted arg times of a per-secret value: b = 0 exposure (rank),
- * 1 exposure (skew-normal), 2 extracted greedily, 3 extracted by beam search, 4 whether the
- * rank exposure is censored. */
+ * 1 exposure (skew-normal; only the secrets whose fit passes), 2 extracted greedily, 3
+ * extracted by beam search, 4 whether the rank exposure is censored, 5 whether it is exact
+ * (enumerated), 6 whether the skew-normal fit passes. NaN when no secret qualifies. */
 ub_status ev_fn_secrets(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
-    const double *v[5] = {c->r->exp_rank, c->r->exp_sn, c->r->extracted, c->r->extracted_beam,
-                          c->r->exp_censored};
+    const model_result *r = c->r;
+    const double *v[7] = {r->exp_rank, r->exp_sn,   r->extracted, r->extracted_beam,
+                          r->exp_censored, r->exp_enum, r->sn_pass};
     double a = 0;
     int n = 0;
-    for (size_t i = 0; i < c->ss->n; i++)
-        if (c->rc->c.secrets[c->ss->secret[i]].inserted == (int)m->arg) a += v[m->b][i], n++;
+    for (size_t i = 0; i < c->ss->n; i++) {
+        if (c->rc->c.secrets[c->ss->secret[i]].inserted != (int)m->arg) continue;
+        if (m->b == 1 && r->sn_pass[i] != 1.0) continue;
+        a += m->b == 5 ? v[5][i] == 1.0 : v[m->b][i], n++;
+    }
     *out = n ? a / n : NAN;
     return UB_OK;
 }

@@ -126,9 +126,10 @@ const ev_metric ev_metrics[] = {
      "extraction strength on the matched non-members' posts",
      ev_fn_post_mean, .a = S_N, .b = 1},
     {"exposure_rank_0",
-     "mean exposure (bits, rank estimate) of F's secrets inserted 0 times; each secret's "
-     "value is censored at log2(candidates + 1), what the sample resolves, so a mean with "
-     "censored secrets (exposure_censored_0) is a lower bound",
+     "mean exposure (bits, rank) of F's secrets inserted 0 times: the exact rank over the "
+     "whole format where it was enumerated (exposure_enumerated_0), else the sampled estimate, "
+     "censored at log2(candidates + 1), so a mean with censored secrets "
+     "(exposure_censored_0) is a lower bound",
      ev_fn_secrets, .b = 0, .arg = 0},
     {"exposure_rank_1",
      "mean exposure (rank) of F's secrets inserted once",
@@ -154,18 +155,45 @@ const ev_metric ev_metrics[] = {
      "share of F's secrets inserted 16 times whose rank exposure is censored (a lower "
      "bound)",
      ev_fn_secrets, .b = 4, .arg = 16},
+    {"exposure_enumerated_0",
+     "share of F's never-inserted secrets whose rank exposure is exact: their format has at "
+     "most 1e7 values and the search over it (enum-budget) counted every better value",
+     ev_fn_secrets, .b = 5, .arg = 0},
+    {"exposure_enumerated_1",
+     "share of F's secrets inserted once whose rank exposure is exact (enumerated)",
+     ev_fn_secrets, .b = 5, .arg = 1},
+    {"exposure_enumerated_4",
+     "share of F's secrets inserted 4 times whose rank exposure is exact (enumerated)",
+     ev_fn_secrets, .b = 5, .arg = 4},
+    {"exposure_enumerated_16",
+     "share of F's secrets inserted 16 times whose rank exposure is exact (enumerated)",
+     ev_fn_secrets, .b = 5, .arg = 16},
+    {"skewnorm_fit_pass_0",
+     "share of F's never-inserted secrets whose skew-normal fit passes: lower-tail "
+     "Anderson-Darling AL^2 <= 1.0 on the candidates and the secret's fitted tail "
+     "probability >= 1/(candidates + 1)^2",
+     ev_fn_secrets, .b = 6, .arg = 0},
+    {"skewnorm_fit_pass_1",
+     "share of F's secrets inserted once whose skew-normal fit passes",
+     ev_fn_secrets, .b = 6, .arg = 1},
+    {"skewnorm_fit_pass_4",
+     "share of F's secrets inserted 4 times whose skew-normal fit passes",
+     ev_fn_secrets, .b = 6, .arg = 4},
+    {"skewnorm_fit_pass_16",
+     "share of F's secrets inserted 16 times whose skew-normal fit passes",
+     ev_fn_secrets, .b = 6, .arg = 16},
     {"exposure_skewnorm_0",
-     "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times; each "
-     "secret's value is capped at its format's log2 space",
+     "mean exposure (bits, skew-normal estimate) of F's secrets inserted 0 times whose fit "
+     "passes (skewnorm_fit_pass_0; NaN if none); each capped at its format's log2 space",
      ev_fn_secrets, .b = 1, .arg = 0},
     {"exposure_skewnorm_1",
-     "mean exposure (skew-normal) of secrets inserted once",
+     "mean exposure (skew-normal) of secrets inserted once whose fit passes",
      ev_fn_secrets, .b = 1, .arg = 1},
     {"exposure_skewnorm_4",
-     "mean exposure (skew-normal) of secrets inserted 4 times",
+     "mean exposure (skew-normal) of secrets inserted 4 times whose fit passes",
      ev_fn_secrets, .b = 1, .arg = 4},
     {"exposure_skewnorm_16",
-     "mean exposure (skew-normal) of secrets inserted 16 times",
+     "mean exposure (skew-normal) of secrets inserted 16 times whose fit passes",
      ev_fn_secrets, .b = 1, .arg = 16},
     {"extracted_0",
      "share of F's never-inserted secrets that greedy decoding from \"HANDLE: \" + prefix "

@@ -1,6 +1,8 @@
 /* bench/eval/score_model.c: one model's (or ensemble's) scores on a seed's scenario: every
  * scored post set, F's secrets among their candidates, the knowledge probes. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eval.h"
 #include "metrics.h"
@@ -14,7 +16,8 @@ void model_result_free(model_result *r) {
         free(r->zlib[k]);
     }
     free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
-    free(r->exp_censored);
+    free(r->exp_censored), free(r->exp_enum), free(r->exp_sampled), free(r->enum_rows);
+    free(r->sn_stat), free(r->sn_pass);
     free(r->extracted_beam);
     free(r->probe_rank);
 }
@@ -35,6 +38,60 @@ static ub_status ref_build(ev_ref *ref, const run_scenario *sc, ub_err *e) {
     ref->built = !st;
     if (st) ev_ref_free(ref);
     return st;
+}
+
+/* The models' next-token distributions after a secret's context (ev_enum_rank's callback). */
+typedef struct next_ctx {
+    gpt_model **ms;
+    int nm;
+    const int32_t *ctx;
+    int n_ctx;
+} next_ctx;
+static ub_status model_next(void *c, const gpt_seqs *rows, float *lp, float *dist, ub_err *e) {
+    const next_ctx *x = c;
+    return gpt_next_logprobs(x->ms, x->nm, x->ctx, x->n_ctx, rows, lp, dist, e);
+}
+
+/* Secret i's exact rank exposure, when its format has at most EV_ENUM_MAX_SPACE values and the
+ * sampled candidates (cand[0] the secret, cand[1..nc]) do not predict more better values than
+ * the budget resolves (each better value costs one to two rows: the literal tail after the
+ * last placeholder, as in an email, is scored per value, and the prefixes above it cost rows
+ * too); then exp_rank is exact and not censored. */
+static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
+                            const run_corpus *rc, const secret_set *ss, const double *cand,
+                            size_t nc, long budget, ub_err *e) {
+    const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
+    double k = 0;
+    for (size_t j = 1; j <= nc; j++) k += cand[j] < cand[0] ? 1.0 : cand[j] == cand[0] ? 0.5 : 0.0;
+    if (budget <= 0 || s->log2_space > log2(EV_ENUM_MAX_SPACE) ||
+        k / (double)nc * exp2(s->log2_space) > 0.5 * (double)budget)
+        return UB_OK;
+    /* the lead (" " or "") the value was encoded with: its tokens decoded, less the value */
+    const int32_t *ids = ss->ids[i] + ss->off[i][0];
+    int n_ids = (int)(ss->off[i][1] - ss->off[i][0]);
+    char text[EV_ENUM_MAX_BYTES + 1], lead[EV_ENUM_MAX_BYTES + 1];
+    size_t nt = 0;
+    const char *value = corpus_s(&rc->c, s->value);
+    size_t nv = strlen(value);
+    ub_status st = corpus_bpe_decode(&rc->bpe, ids, (size_t)n_ids, text, sizeof text - 1, &nt, e);
+    if (st) return st;
+    if (nt < nv || memcmp(text + nt - nv, value, nv))
+        return ub_fail(e, UB_EINTERNAL, "secret %lld: its tokens do not decode to its value",
+                       (long long)ss->secret[i]);
+    memcpy(lead, text, nt - nv);
+    lead[nt - nv] = '\0';
+    next_ctx x = {ms, nm, ss->ctx[i], ss->n_ctx[i]};
+    ev_enum_result res;
+    st = ev_enum_rank(&rc->bpe, lead, corpus_s(&rc->c, s->format), ids, n_ids, cand[0], budget,
+                      model_next, &x, ms[0]->cfg.vocab_size, &res, e);
+    if (st) return st;
+    r->exp_enum[i] = res.resolved ? 1.0 : -1.0;
+    r->enum_rows[i] = (double)res.rows;
+    if (res.resolved) {
+        r->exp_rank[i] = s->log2_space - log2(1.0 + res.better);
+        r->exp_censored[i] = 0.0;
+    }
+    return UB_OK;
 }
 
 ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
@@ -59,11 +116,18 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
     r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->secret_loss = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_censored = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->exp_enum = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->exp_sampled = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->enum_rows = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->sn_stat = ub_calloc(n + 1, sizeof(double), "exposure", e);
+    r->sn_pass = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
-    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->extracted ||
+    if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->exp_enum ||
+                !r->exp_sampled || !r->enum_rows ||
+                !r->sn_stat || !r->sn_pass || !r->extracted ||
                 !r->extracted_beam || !r->probe_rank || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
@@ -75,10 +139,14 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
         int cens = 0;
         r->exp_rank[i] = mt_exposure_rank(cand[0], cand + 1, nc, s->log2_space, &cens);
         r->exp_censored[i] = cens;
+        r->exp_sampled[i] = r->exp_rank[i];
         /* the fit extrapolates the tail; no secret is more exposed than its space allows
          * (NaN, a failed fit, stays NaN) */
-        double sn = mt_exposure_skewnorm(cand[0], cand + 1, nc);
+        int pass = 0;
+        double sn = mt_exposure_skewnorm_checked(cand[0], cand + 1, nc, &r->sn_stat[i], &pass);
         r->exp_sn[i] = sn > s->log2_space ? s->log2_space : sn;
+        r->sn_pass[i] = pass;
+        st = exact_rank(r, i, ms, nm, rc, ss, cand, nc, cfg->enum_budget, e);
     }
     free(cand);
     if (!st)

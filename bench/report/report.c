@@ -196,6 +196,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
         fprintf(o, "\n");
     }
     fprintf(o, "\n");
+    rp_exposure_section(o, r);
     rp_decay(o, r);
     fprintf(o, "## Cost\n\nFLOPs are estimated (6 x params x trained tokens + attention; "
                "forward-only tokens a third of that). For SISA, the cost of this deletion request "
@@ -258,12 +259,14 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "in the intervals above. A TPR at 1%% FPR: %s; at 0.1%% FPR: %s.\n",
             r->n_set[S_F], r->n_set[S_N], fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),
             fpr_note(r->n_set[S_N], 0.001, f01, sizeof f01));
-    fprintf(o, "- Exposure by rank is censored at what %lld sampled candidates resolve, "
-               "log2(%lld + 1) = %.1f bits: a secret that beats every candidate gets that bound, "
-               "which means 'at least'; `exposure_censored_*` is the share of secrets at the "
-               "bound, and a mean over secrets with censored ones is a lower bound. The "
-               "skew-normal estimate extrapolates the candidates' tail beyond the sample, capped "
-               "at the format's log2 size.\n",
+    fprintf(o, "- Exposure by rank is exact for the secrets whose format was enumerated "
+               "(`exposure_enumerated_*`); for the others it is censored at what %lld sampled "
+               "candidates resolve, log2(%lld + 1) = %.1f bits: a secret that beats every "
+               "candidate gets that bound, which means 'at least'; `exposure_censored_*` is the "
+               "share of secrets at the bound, and a mean over secrets with censored ones is a "
+               "lower bound. The skew-normal estimate extrapolates the candidates' tail beyond "
+               "the sample and counts only where its fit passes (see 'How each exposure was "
+               "measured').\n",
             (long long)r->candidates, (long long)r->candidates,
             log2((double)r->candidates + 1.0));
     fprintf(o, "- Extraction is the stricter test: a secret can rank first among the sampled "

@@ -21,5 +21,7 @@ void rp_verdict(FILE *o, const res_file *r);
  * (report/decay.c). */
 void rp_decay(FILE *o, const res_file *r);
 const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
+/* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
+void rp_exposure_section(FILE *o, const res_file *r);
 
 #endif

@@ -111,6 +111,11 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
         if (!st) st = write_f64(q, "exposure_rank", r->exp_rank, ss->n, e);
         if (!st) st = write_f64(q, "exposure_skewnorm", r->exp_sn, ss->n, e);
         if (!st) st = write_f64(q, "exposure_censored", r->exp_censored, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_enumerated", r->exp_enum, ss->n, e);
+        if (!st) st = write_f64(q, "exposure_rank_sampled", r->exp_sampled, ss->n, e);
+        if (!st) st = write_f64(q, "enumeration_rows", r->enum_rows, ss->n, e);
+        if (!st) st = write_f64(q, "skewnorm_fit_stat", r->sn_stat, ss->n, e);
+        if (!st) st = write_f64(q, "skewnorm_fit_pass", r->sn_pass, ss->n, e);
         if (!st) st = write_f64(q, "extracted", r->extracted, ss->n, e);
         if (!st) st = write_f64(q, "extracted_beam", r->extracted_beam, ss->n, e);
         if (q >= 0) H5Gclose(q);

@@ -99,6 +99,25 @@ double mt_exposure_rank(double secret, const double *cand, size_t n, double log2
  * square overflows a double, |z| > 1e154). NaN if the fit fails (n < 3, zero spread). */
 double mt_exposure_skewnorm(double secret, const double *cand, size_t n);
 
+/* Goodness of fit of the skew-normal that mt_exposure_skewnorm extrapolates: the lower-tail
+ * Anderson-Darling statistic (Ahmad, Sinclair and Spurr 1988), n int (F_n - F)^2 / F dF, which
+ * weights the low-loss tail that exposure reads:
+ *   AL^2 = -3n/2 + 2 sum_i F(x_i) - (1/n) sum_i (2i - 1) log F(x_(i))   (x sorted ascending),
+ * with F the fitted SN's CDF (log F exact far in the tail). NaN if n is 0, omega <= 0 or out of
+ * memory. */
+double mt_skewnorm_ad_lower(const double *x, size_t n, double xi, double omega, double alpha);
+/* The pass threshold on AL^2 when the parameters come from the same sample by the method of
+ * moments (scripts/calibrate_skewnorm_gof.py simulates it: under a true SN the 95th percentile
+ * is 0.31-0.43 for |alpha| <= 1 and ~1.0 for alpha 3-10 at n = 200; 2.0 at n = 1000, alpha 10,
+ * where the moment fit itself is loose in the lower tail). */
+#define MT_SN_GOF_THRESHOLD 1.0
+/* mt_exposure_skewnorm with its check: *stat = AL^2 of the fit to cand, *pass = 1 when AL^2 <=
+ * MT_SN_GOF_THRESHOLD and the exposure is at most 2 log2(n + 1) bits (the secret's fitted tail
+ * probability is >= 1/(n+1)^2: beyond that the value is the family's shape, not the data's).
+ * NaN exposure and stat, pass 0, if the fit fails. */
+double mt_exposure_skewnorm_checked(double secret, const double *cand, size_t n, double *stat,
+                                    int *pass);
+
 /* Skew-normal SN(xi, omega, alpha): density 2/omega phi(z) Phi(alpha z), z = (x - xi)/omega
  * (Azzalini 1985; scipy.stats.skewnorm(a=alpha, loc=xi, scale=omega)). */
 /* Method-of-moments fit, as scipy.stats.skewnorm.fit(x, method='mm'): the sample skewness g1
