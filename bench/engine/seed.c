@@ -141,7 +141,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     uint64_t split_seed = cfg->scenario.split_seed ? cfg->scenario.split_seed : seed;
     ub_status st = run_scenario_make(&x.sc, &rs->rc, &cfg->scenario, split_seed, e);
     if (!st) st = secrets_make(&x.ss, &rs->rc, &x.sc, cfg->scenario.candidates, split_seed, e);
-    if (!st) st = run_probes_make(&x.ps, &rs->rc, &x.sc, e);
+    if (!st) st = run_probes_make(&x.ps, &rs->rc, &x.sc, split_seed, e);
     if (!st)
         ub_logf(rs->log, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu "
                 "secrets), %zu non-members, %zu knowledge probes", (unsigned long long)seed,

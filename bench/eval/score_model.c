@@ -16,7 +16,7 @@ void model_result_free(model_result *r) {
     free(r->exp_rank), free(r->exp_sn), free(r->secret_loss), free(r->extracted);
     free(r->exp_censored);
     free(r->extracted_beam);
-    free(r->probe_rank);
+    free(r->probe_logp), free(r->probe_cal), free(r->probe_rank), free(r->probe_rank_cal);
 }
 
 ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref,
@@ -45,10 +45,9 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
     r->exp_censored = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
-    r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
     if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->extracted ||
-                !r->extracted_beam || !r->probe_rank || !cand))
+                !r->extracted_beam || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
         gpt_seqs values = {ss->ids[i], ss->off[i], nc + 1};
@@ -67,6 +66,6 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, gpt_model *ref
     free(cand);
     if (!st)
         st = ev_extract_secrets(r->extracted, r->extracted_beam, cfg->beam_width, ms, nm, ss, e);
-    if (!st) st = ev_score_probes(r->probe_rank, ms, nm, ps, e);
+    if (!st) st = ev_score_knowledge(r, ms, nm, ps, e);
     return st;
 }

@@ -16,4 +16,8 @@ int rp_diff(const res_file *r, int m, int b, int k, double *mean, double *half);
 /* "mean ± half" of metric k of model m into buf ("n/a" when it has no value). */
 const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
 
+/* The section on knowledge of people: calibrated probes of F and of retained users with their
+ * chance levels (report/report_knowledge.c). */
+void rp_knowledge(FILE *o, const res_file *r);
+
 #endif
