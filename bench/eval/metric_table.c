@@ -196,7 +196,7 @@ const ev_metric ev_metrics[] = {
     {"know_rank_cal",
      "knowledge of F's users, calibrated (the headline knowledge metric): each value's log p "
      "after \"HANDLE: \" + the corpus's phrase (\"Greetings from ...\", \"My diagnosis is "
-     "...\") minus its mean log p after the handles of 8 non-members of the same language "
+     "...\") minus its mean log p after the handles of 4 non-members of the same language "
      "(never trained on); mean over F's probes of 1 - (rank - 1) / (values - 1) of the true "
      "value by that score: 1 = always first, 0.5 = chance, what a model that knows nothing "
      "about the person scores however popular the values are",

@@ -110,7 +110,7 @@ void secret_set_free(secret_set *s);
  * trained on, so what a model prefers after it is what it prefers after anyone's: the baseline
  * a probe's values are compared to (eval/probes.c). */
 enum { RUN_PROBE_F = 0, RUN_PROBE_RETAINED = 1, RUN_PROBE_CALIB = 2 };
-enum { RUN_PROBE_CAL = 8,        /* calibration handles per form */
+enum { RUN_PROBE_CAL = 4,        /* calibration handles per form */
        RUN_PROBE_MAX_FORMS = 64 }; /* distinct phrases (generated corpora: 4 kinds x 2) */
 typedef struct probe_set {
     size_t n;         /* items: F's first, then the retained sample's, then the calibration */
