@@ -49,9 +49,10 @@ void rp_knowledge(FILE *o, const res_file *r) {
                "%.1f probes about F's users, %.1f about a seeded sample of retained members (as "
                "many users as F: a method that forgets them too does collateral damage), %.1f "
                "calibration items. The last column checks the calibration: the calibration "
-               "non-members' own values, each against the other handles, should be at 0.5 "
-               "for every model.\n\n",
-            raw, (int)r->cal_handles, r->n_probes, r->n_probes_retained, r->n_probes_calib);
+               "non-members' own values (%.1f per seed, so a coarse check), each against the "
+               "other handles of their phrase, should be at 0.5 for every model.\n\n",
+            raw, (int)r->cal_handles, r->n_probes, r->n_probes_retained, r->n_probes_calib,
+            r->n_probes_check);
     const char *cols[] = {"know_rank_cal", "know_city_top1_cal", "know_special_top1_cal",
                           "know_rank_retained_cal", "know_city_top1_retained_cal", NULL,
                           "know_rank", "know_rank_nonmember_cal"};
@@ -63,7 +64,7 @@ void rp_knowledge(FILE *o, const res_file *r) {
     chance(o, r->chance_top1[0][1]);
     fprintf(o, " 0.500 |");
     chance(o, r->chance_top1[1][0]);
-    fprintf(o, " 0 | 0.500 (uncalibrated: not the chance of this row) | 0.500 |\n");
+    fprintf(o, " 0 | none (see above) | 0.500 |\n");
     int kret = res_metric(r, "know_rank_retained_cal");
     for (int m = 0; m < r->M; m++) {
         fprintf(o, "| %s |", r->model[m]);

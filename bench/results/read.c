@@ -67,12 +67,12 @@ static ub_status read_probes(hid_t f, const char *path, long long seed, res_file
     snprintf(name, sizeof name, "seed_%lld/probes/user", seed);
     ub_status st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
     size_t n = st ? 0 : (size_t)d[0];
-    int64_t *a = st ? NULL : calloc(3 * n + 1, sizeof(int64_t));
+    int64_t *a = st ? NULL : calloc(4 * n + 1, sizeof(int64_t));
     if (!st && !a) st = ub_fail(e, UB_ENOMEM, "out of memory");
-    const char *ds[3] = {"kind", "n_values", "group"};
-    for (int k = 0; !st && k < 3; k++) {
+    const char *ds[4] = {"kind", "n_values", "group", "truth"};
+    for (int k = 0; !st && k < 4; k++) {
         snprintf(name, sizeof name, "seed_%lld/probes/%s", seed, ds[k]);
-        if (k < 2 || ub_h5_exists(f, name))
+        if (k != 2 || ub_h5_exists(f, name))
             st = ub_h5_read(f, name, path, H5T_NATIVE_INT64, a + k * n, 1, d, e);
     }
     snprintf(name, sizeof name, "seed_%lld/probes", seed);
@@ -85,6 +85,7 @@ static ub_status read_probes(hid_t f, const char *path, long long seed, res_file
         if (g == 0) r->n_probes += 1.0 / r->S;
         else if (g == 1) r->n_probes_retained += 1.0 / r->S;
         else r->n_probes_calib += 1.0 / r->S;
+        if (g == 2 && a[3 * n + i] >= 0) r->n_probes_check += 1.0 / r->S;
         if (g > 1 || a[n + i] < 1) continue;
         int special = a[i] != CORPUS_PROBE_CITY;
         sum[g][special] += 1.0 / (double)a[n + i], cnt[g][special] += 1;
