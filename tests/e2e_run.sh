@@ -44,6 +44,8 @@ ls "$tmp/a/models/" | grep -q "^original-s1-.*\.h5$" && ls "$tmp/a/models/" | gr
   && ok || bad "checkpoints of original and retrain"
 grep -q "## Deletion from the corpus only" "$tmp/a/report.md" && grep -q "| npo |" "$tmp/a/report.md" \
   && grep -q "2 seeds" "$tmp/a/report.md" && grep -q "Secrets of F per seed by how often" "$tmp/a/report.md" \
+  && grep -q "## Knowledge of people" "$tmp/a/report.md" && grep -q "^| \*chance\* | 0.500 | 0.042 |" "$tmp/a/report.md" \
+  && grep -q "| \`know_rank_cal\` |" "$tmp/a/report.md" \
   && ok || bad "report content"
 # the verdict opens the report (the first section), and the decay section has its half-life
 [[ "$(grep -m1 '^## ' "$tmp/a/report.md")" == "## Verdict" ]] \
@@ -90,14 +92,33 @@ assert np.all(np.isfinite(m[:, 0, names.index("auc_ref")]))
 em, es = g["em"][...], g["es"][...]
 assert em.shape == es.shape == g["loss"].shape
 assert np.all((em >= 0) & (em <= 1) & (es >= 0) & (es <= 1)) and np.all(es[em == 0] == 0)
-# knowledge probes: one city probe per F user (a generated corpus), ranks within 1..n_values
+# knowledge probes: one city probe per F user (a generated corpus), as many retained users as F
+# (members not in F), calibration users who are non-members; ranks within 1..n_values
 p = f["seed_1/probes"]
-assert len(p["user"]) >= len(f["seed_1/forget_users"])
-assert set(f["seed_1/forget_users"][...]) == set(p["user"][...])
-r = f["seed_1/models/original/probe_rank"][...]
-assert r.shape == p["user"].shape and np.all((r >= 1) & (r <= p["n_values"][...]))
-kr = m[:, :, names.index("know_rank")]
-assert np.all((kr >= 0) & (kr <= 1))
+grp, users = p["group"][...], p["user"][...]
+role, fu = f["seed_1/role"][...], set(f["seed_1/forget_users"][...])
+assert set(users[grp == 0]) == fu and len(grp[grp == 0]) >= len(fu)
+assert len(set(users[grp == 1])) == len(fu) and not set(users[grp == 1]) & fu
+assert np.all(role[users[grp == 1]] == 0) and np.all(role[users[grp == 2]] == 1)
+assert np.all(p["truth"][...][grp < 2] >= 0)
+nv = p["n_values"][...]
+for mdl in ("original", "retrain"):
+    g = f["seed_1/models/" + mdl]
+    for d in ("probe_rank", "probe_rank_cal"):
+        r = g[d][...][grp < 2]
+        assert r.shape == users[grp < 2].shape and np.all((r >= 1) & (r <= nv[grp < 2])), (d, r)
+    assert g["probe_logp"].shape == g["probe_cal"].shape == (nv.sum(),)
+    assert np.all(g["probe_logp"][...] < 0)
+# the calibrated score of an F probe is its log p minus the mean over its form's calibration items
+g, form, o = f["seed_1/models/original"], p["form"][...], np.concatenate([[0], np.cumsum(nv)])
+lp, cal = g["probe_logp"][...], g["probe_cal"][...]
+i = int(np.flatnonzero(grp == 0)[0])
+cs = [j for j in np.flatnonzero((grp == 2) & (form == form[i]))]
+base = np.mean([lp[o[j]:o[j + 1]] for j in cs], axis=0)
+assert np.allclose(cal[o[i]:o[i + 1]], lp[o[i]:o[i + 1]] - base), (cal[o[i]:o[i + 1]], base)
+for k in ("know_rank", "know_rank_cal", "know_rank_retained_cal"):
+    kr = m[:, :, names.index(k)]
+    assert np.all((kr >= 0) & (kr <= 1)), (k, kr)
 x = f["seed_1/models/original/secrets/extracted"][...]
 assert x.shape == f["seed_1/secrets/secret"].shape and set(np.unique(x)) <= {0.0, 1.0}
 xb = f["seed_1/models/original/secrets/extracted_beam"][...]
@@ -117,7 +138,7 @@ head -c 3000 "$tmp/a/corpus.h5" >"$tmp/trunc.h5"
 printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.ini"
 "$ub" run --config "$tmp/long.ini" --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -eq 2 ]] && grep -q "long.ini:1: line longer" "$tmp/err" \
   && ok || { bad "long config line"; cat "$tmp/err"; }
-"$ub" run --help >"$tmp/help" && grep -q "gradient_ascent" "$tmp/help" && grep -q "know_rank" "$tmp/help" \
+"$ub" run --help >"$tmp/help" && grep -q "gradient_ascent" "$tmp/help" && grep -q "know_rank_cal" "$tmp/help" \
   && ok || bad "--help lists the methods and metrics"
 "$ub" run --post-format nonsense --out "$tmp/e" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] && grep -q "post format" "$tmp/err" \
   && ok || bad "unknown post format"

@@ -4,6 +4,9 @@ set_tests_properties(run_cli PROPERTIES LABELS e2e TIMEOUT 900)
 # Scoring: the model's per-token scores, decoding and continuation losses (models/gpt_score.c,
 # gpt_decode.c) and the benchmark's per-post scores and knowledge-probe ranks on them (ub_bench).
 ub_c_test(NAME score SOURCE test_score.c LIB ub_bench TIMEOUT 300)
+# Calibrated knowledge probes on simulated log probabilities: a model without knowledge of the
+# people is at chance, one with knowledge above it; the know_* rows pick their probes.
+ub_c_test(NAME knowledge SOURCE test_knowledge.c LIB ub_bench)
 # The grid of forget-set sizes: merge equals a plain run, tasks by hand and under mpirun.
 add_test(NAME run_grid COMMAND bash ${UB_TEST_DIR}/e2e_grid.sh $<TARGET_FILE:unlearnbench>)
 set_tests_properties(run_grid PROPERTIES LABELS e2e TIMEOUT 900)

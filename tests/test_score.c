@@ -246,14 +246,26 @@ int main(void) {
     int32_t *ctxp = ctx, *cidp = cid;
     size_t *coffp = coff;
     int64_t user = 0;
-    int kind = CORPUS_PROBE_CITY, truth = 0, nv = 4, nctx = 6;
+    int kind = CORPUS_PROBE_CITY, truth = 0, nv = 4, nctx = 6, group = RUN_PROBE_F, form = 0;
     ps.n = 1, ps.user = &user, ps.kind = &kind, ps.truth = &truth, ps.n_values = &nv;
+    ps.group = &group, ps.form = &form, ps.n_forms = 1;
     ps.ctx = &ctxp, ps.n_ctx = &nctx, ps.ids = &cidp, ps.off = &coffp;
-    double rank = 0;
-    UB_CHECK(ev_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    double logp[4], cal[4], rank = 0, rank_cal = 0;
+    UB_CHECK(ev_score_probes(logp, one, 1, &ps, &e) == UB_OK);
+    /* batched after BOS alone, minus the context's own log p: the same as after the context */
+    gpt_seqs cs = {cid, coff, 4};
+    double want[4];
+    UB_CHECK(gpt_score_continuations(one, 1, ctx, 6, &cs, want, &e) == UB_OK);
+    for (int c = 0; c < 4; c++) UB_CHECK_CLOSE(logp[c], -want[c], 1e-4, 1e-5);
+    ev_probe_ranks(&ps, logp, &rank, cal, &rank_cal);
+    /* the copy's rows sit elsewhere in the batch: equal up to float rounding, ahead of the rest */
+    UB_CHECK_MSG(rank == 1.0 || rank == 1.5 || rank == 2.0, "rank %g", rank);
+    logp[3] = logp[0];
+    ev_probe_ranks(&ps, logp, &rank, cal, &rank_cal);
     UB_CHECK_MSG(rank == 1.5, "rank %g: the truth and its copy tie for first", rank);
+    UB_CHECK(isnan(rank_cal) && isnan(cal[0])); /* no calibration handles: no calibrated rank */
     truth = 1; /* now the altered candidate is called true: the memorised ones beat it */
-    UB_CHECK(ev_score_probes(&rank, one, 1, &ps, &e) == UB_OK);
+    ev_probe_ranks(&ps, logp, &rank, cal, &rank_cal);
     UB_CHECK_MSG(rank >= 3.0, "rank %g", rank);
 
     gpt_free(&m);

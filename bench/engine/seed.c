@@ -146,12 +146,15 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     uint64_t split_seed = cfg->scenario.split_seed ? cfg->scenario.split_seed : seed;
     ub_status st = run_scenario_make(&x.sc, &rs->rc, &cfg->scenario, split_seed, e);
     if (!st) st = secrets_make(&x.ss, &rs->rc, &x.sc, cfg->scenario.candidates, split_seed, e);
-    if (!st) st = run_probes_make(&x.ps, &rs->rc, &x.sc, e);
+    if (!st) st = run_probes_make(&x.ps, &rs->rc, &x.sc, split_seed, e);
+    size_t np[3] = {0, 0, 0}; /* knowledge probe items per group */
+    for (size_t i = 0; !st && i < x.ps.n; i++) np[x.ps.group[i]]++;
     if (!st)
         ub_logf(rs->log, "seed %llu (%d/%d): %zu members, F = %zu users (%zu posts, %zu "
-                "secrets), %zu non-members, %zu knowledge probes", (unsigned long long)seed,
-                si + 1, cfg->seeds, x.sc.split.n_members, x.sc.n_forget,
-                x.sc.set[RUN_FORGET].n, x.ss.n, x.sc.split.n_nonmembers, x.ps.n);
+                "secrets), %zu non-members, knowledge probes: %zu of F, %zu of retained users, "
+                "%zu calibration", (unsigned long long)seed, si + 1, cfg->seeds,
+                x.sc.split.n_members, x.sc.n_forget, x.sc.set[RUN_FORGET].n, x.ss.n,
+                x.sc.split.n_nonmembers, np[0], np[1], np[2]);
     int defb;
     if (!st) st = gpt_preset(cfg->train.model, &x.mc, &defb, e);
     x.mc.vocab_size = rs->rc.bpe.vocab_size;

@@ -42,7 +42,13 @@ typedef struct model_result {
     double *extracted;       /* per secret of F: 1 when greedy decoding from its context
                               * reproduces it exactly, else 0 */
     double *extracted_beam;  /* ... when beam search does */
-    double *probe_rank;      /* per knowledge probe: rank of the true value (1 = first) */
+    /* knowledge probes (scenario.h probe_set): per item and value (flattened, item i's values
+     * from the sum of n_values before it), log p of the value after the item's context, and
+     * that minus the mean log p of the value after the calibration handles of its form (the
+     * other handles for a calibration item; NaN without any); per item, the rank of the true
+     * value (1 = first, ties half; NaN without a truth) by log p and by the calibrated score */
+    double *probe_logp, *probe_cal;
+    double *probe_rank, *probe_rank_cal;
     double seconds, flops;
     double flops_one_user;   /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;
@@ -64,8 +70,19 @@ void ev_ref_free(ev_ref *r);
 ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e);
-/* Rank of the true value of each probe (ties count half) by the summed loss of the candidates. */
-ub_status ev_score_probes(double *rank, gpt_model **ms, int nm, const probe_set *ps, ub_err *e);
+/* The knowledge probes' fields of r: ev_score_probes, then ev_probe_ranks. */
+ub_status ev_score_knowledge(model_result *r, gpt_model **ms, int nm, const probe_set *ps,
+                             ub_err *e);
+/* Values of all probe items, summed (the length of model_result.probe_logp). */
+size_t ev_probe_values(const probe_set *ps);
+/* logp (ev_probe_values) = log p of every value of every probe item after its context. */
+ub_status ev_score_probes(double *logp, gpt_model **ms, int nm, const probe_set *ps, ub_err *e);
+/* From logp: cal (ev_probe_values) the calibrated scores, rank and rank_cal (ps->n) the ranks
+ * of the true values (model_result's probe_* fields). A model that knows nothing about a
+ * person prefers the same values after their handle as after the calibration handles, so
+ * their true value's calibrated rank is at chance whatever the values' popularity. */
+void ev_probe_ranks(const probe_set *ps, const double *logp, double *rank, double *cal,
+                    double *rank_cal);
 /* Extraction of each secret from its context, as many tokens as the secret has: greedy[i] /
  * beam[i] = 1 when greedy decoding / beam search of the given width returns exactly the
  * secret's tokens. */

@@ -180,21 +180,38 @@ ub_status ev_fn_secrets(const ev_ctx *c, const ev_metric *m, double *out, ub_err
     return UB_OK;
 }
 
-/* Share of probes whose true value ranks first: b = 0 home city, 1 special category. */
+/* Knowledge rows: probes of group a (RUN_PROBE_*) of the kinds b selects (0 home city, 1 special
+ * category, 2 both), ranked by the calibrated score when arg = 1, by log p when arg = 0. Probes
+ * without a rank (a calibration user without that kind, a phrase without calibration handles)
+ * are left out. */
+static const double *probe_ranks(const ev_ctx *c, const ev_metric *m, size_t i) {
+    const probe_set *ps = c->ps;
+    int city = ps->kind[i] == CORPUS_PROBE_CITY;
+    if (ps->group[i] != m->a || (m->b != 2 && (m->b == 0) != city)) return NULL;
+    const double *r = m->arg ? c->r->probe_rank_cal : c->r->probe_rank;
+    return isfinite(r[i]) ? r + i : NULL;
+}
+
+/* Share of the probes whose true value ranks first (chance: the mean of 1/values). */
 ub_status ev_fn_know_top1(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
     double top = 0, cnt = 0;
-    for (size_t i = 0; i < c->ps->n; i++)
-        if ((c->ps->kind[i] != CORPUS_PROBE_CITY) == m->b) top += c->r->probe_rank[i] == 1.0, cnt++;
+    for (size_t i = 0; i < c->ps->n; i++) {
+        const double *r = probe_ranks(c, m, i);
+        if (r) top += *r == 1.0, cnt++;
+    }
     *out = cnt ? top / cnt : NAN;
     return UB_OK;
 }
 
-/* Mean normalised rank of the true value over all probes (1 = first, 0.5 = chance). */
+/* Mean normalised rank of the true value, 1 - (rank - 1) / (values - 1): 1 = first, 0.5 =
+ * chance. */
 ub_status ev_fn_know_rank(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
-    double nr = 0;
-    for (size_t i = 0; i < c->ps->n; i++)
-        nr += 1.0 - (c->r->probe_rank[i] - 1.0) / (double)(c->ps->n_values[i] - 1);
-    *out = c->ps->n ? nr / (double)c->ps->n : NAN;
+    double nr = 0, cnt = 0;
+    for (size_t i = 0; i < c->ps->n; i++) {
+        const double *r = probe_ranks(c, m, i);
+        if (r) nr += 1.0 - (*r - 1.0) / (double)(c->ps->n_values[i] - 1), cnt++;
+    }
+    *out = cnt ? nr / cnt : NAN;
     return UB_OK;
 }
 

@@ -19,7 +19,7 @@ void model_result_free(model_result *r) {
     free(r->exp_censored), free(r->exp_enum), free(r->exp_sampled), free(r->enum_rows);
     free(r->sn_stat), free(r->sn_pass);
     free(r->extracted_beam);
-    free(r->probe_rank);
+    free(r->probe_logp), free(r->probe_cal), free(r->probe_rank), free(r->probe_rank_cal);
 }
 
 void ev_ref_free(ev_ref *r) {
@@ -123,12 +123,11 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
     r->sn_pass = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
-    r->probe_rank = ub_calloc(ps->n + 1, sizeof(double), "probes", e);
     double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
     if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->exp_enum ||
                 !r->exp_sampled || !r->enum_rows ||
                 !r->sn_stat || !r->sn_pass || !r->extracted ||
-                !r->extracted_beam || !r->probe_rank || !cand))
+                !r->extracted_beam || !cand))
         st = UB_ENOMEM;
     for (size_t i = 0; !st && i < n; i++) {
         gpt_seqs values = {ss->ids[i], ss->off[i], nc + 1};
@@ -151,6 +150,6 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
     free(cand);
     if (!st)
         st = ev_extract_secrets(r->extracted, r->extracted_beam, cfg->beam_width, ms, nm, ss, e);
-    if (!st) st = ev_score_probes(r->probe_rank, ms, nm, ps, e);
+    if (!st) st = ev_score_knowledge(r, ms, nm, ps, e);
     return st;
 }

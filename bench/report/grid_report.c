@@ -50,7 +50,7 @@ ub_status ub_grid_report(const char *out_dir, const char *sizes, const char *con
         fprintf(o, "## Deletion from the corpus only, by size of F\n\n"
                    "| F | seeds | users in F | MIA AUC original | MIA AUC retrain | original - "
                    "retrain (LOSS) | (reference attack) | (user inference) | (16x secrets "
-                   "exposure) | (knowledge rank) | SISA cost / retrain | SISA one user / "
+                   "exposure) | (knowledge rank, calibrated) | SISA cost / retrain | SISA one user / "
                    "retrain |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (int i = 0; i < ns; i++) {
             const res_file *r = &L[i];
@@ -61,7 +61,7 @@ ub_status ub_grid_report(const char *out_dir, const char *sizes, const char *con
                     fmt_stat(r, kr, "auc_loss", 3, b[1], 64), fmt_diff(r, ko, "auc_loss", b[2], 64),
                     fmt_diff(r, ko, "auc_ref", b[3], 64), fmt_diff(r, ko, "auc_user_ref", b[4], 64),
                     fmt_diff(r, ko, "exposure_rank_16", b[5], 64),
-                    fmt_diff(r, ko, "know_rank", b[6], 64),
+                    fmt_diff(r, ko, "know_rank_cal", b[6], 64),
                     fmt_stat(r, sisa, "cost_rel_retrain", 3, b[7], 64),
                     fmt_stat(r, sisa, "cost_rel_retrain_one_user", 3, b[8], 64));
         }

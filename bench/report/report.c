@@ -88,24 +88,25 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *hc[] = {"auc_loss", "tpr_at_1pct_fpr", "auc_minkpp", "auc_ref",
                         "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16",
                         "exposure_censored_16", "exposure_rank_0", "extracted_beam_16",
-                        "es_forget", "know_rank", "loss_forget"};
+                        "es_forget", "know_rank_cal", "loss_forget"};
     const char *hh[] = {"MIA AUC on F (LOSS)", "TPR at 1% FPR (LOSS)", "MIA AUC (Min-K%++)",
                         "MIA AUC (reference)", "TPR at 1% FPR (reference)",
                         "user inference AUC", "exposure, secrets seen 16x (bits, at least)",
                         "share of them censored", "exposure, never-inserted",
                         "16x secrets extracted (beam)", "extraction strength on F",
-                        "knowledge rank", "loss on F (nats)"};
+                        "knowledge rank (calibrated, 0.5 = chance)", "loss on F (nats)"};
     const int hp[] = {3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3};
     table(o, r, base, 3, hc, hh, hp, 13);
     const char *hk[] = {"auc_loss", "auc_ref", "auc_user_ref", "exposure_rank_16",
                         "extracted_16", "extracted_beam_16", "es_forget", "em_forget",
-                        "know_rank", "loss_forget"};
+                        "know_rank_cal", "loss_forget"};
     const char *what[] = {"MIA AUC on F (LOSS)", "MIA AUC on F (reference attack)",
                           "user inference AUC (fresh posts, calibrated)",
                           "exposure of 16x secrets", "share of 16x secrets extracted greedily",
                           "share of 16x secrets extracted by beam search",
                           "extraction strength on F's posts", "exact memorisation of F's posts",
-                          "knowledge rank of F's city and special category", "loss on F"};
+                          "calibrated knowledge rank of F's city and special category",
+                          "loss on F"};
     const char *why[] = {"no value", "no value", "no fresh posts", "no secrets inserted 16 times",
                          "no secrets inserted 16 times", "no secrets inserted 16 times",
                          "no value", "no value",
@@ -150,16 +151,18 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *mc[] = {"auc_loss", "tpr_at_1pct_fpr", "privleak", "privleak_muse",
                         "residual_auc_loss", "auc_ref",
                         "tpr_at_1pct_fpr_ref", "auc_user_ref", "exposure_rank_16", "es_forget",
-                        "know_rank", "ks_p", "kl_forget", "kl_forget_excess", "ppl_retain_rel",
+                        "know_rank_cal", "know_rank_retained_cal", "ks_p", "kl_forget",
+                        "kl_forget_excess", "ppl_retain_rel",
                         "ppl_nonmember_rel", "cost_rel_retrain"};
     const char *mh[] = {"AUC (LOSS)", "TPR@1% (LOSS)", "PrivLeak %", "PrivLeak % (MUSE)",
                         "residual (AUC)",
                         "AUC (reference)", "TPR@1% (reference)", "user AUC", "exposure 16x",
-                        "extraction strength", "knowledge rank", "KS p (forget quality)",
+                        "extraction strength", "knowledge of F (cal.)",
+                        "knowledge of retained (cal.)", "KS p (forget quality)",
                         "KL to retrain on F", "KL above retrain_ref's", "ppl retained / original",
                         "ppl unseen / original", "FLOPs / retrain"};
-    const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 4, 4, 3, 3, 3};
-    table(o, r, NULL, r->M, mc, mh, mp, 17);
+    const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3};
+    table(o, r, NULL, r->M, mc, mh, mp, 18);
     char f1[160], f01[160];
     fprintf(o, "### Membership at low false-positive rates\n\nTPR of each attack at 1%% and "
                "0.1%% FPR, F's posts against %.0f non-member posts per seed. At 1%% FPR %s; at "
@@ -178,7 +181,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     enum { NATT = 11 };
     const char *att[NATT] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_ref",
                              "auc_user_ref", "exposure_rank_16", "extracted_beam_16", "es_forget",
-                             "know_rank", "loss_forget"};
+                             "know_rank_cal", "loss_forget"};
     for (int a = 0; a < NATT; a++) fprintf(o, " %s |", att[a]);
     fprintf(o, "\n|---|");
     for (int a = 0; a < NATT; a++) fprintf(o, "---|");
@@ -197,6 +200,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     }
     fprintf(o, "\n");
     rp_exposure_section(o, r);
+    rp_knowledge(o, r);
     rp_decay(o, r);
     fprintf(o, "## Cost\n\nFLOPs are estimated (6 x params x trained tokens + attention; "
                "forward-only tokens a third of that). For SISA, the cost of this deletion request "
@@ -248,13 +252,14 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                "1/(#F x #non-members)) and its interval wide.\n",
             r->n_users_f);
     if (r->n_probes > 0)
-        fprintf(o, "- Knowledge probes: %.1f per seed (a home city among 24 for each user of F, "
-                   "and a special-category value among 6 for those who have one). Top-1 shares "
-                   "move in steps of one probe; the normalised rank (know_rank, 0.5 = chance) "
-                   "is the smoother measure. A model can only learn who wrote what when posts "
-                   "carry their author (`post-format = author`) and the statement falls within "
-                   "its context window after the handle.\n",
-                r->n_probes);
+        fprintf(o, "- Knowledge probes: %.1f per seed about F's users and %.1f about retained "
+                   "users (a home city among 24 for each, and a special-category value for those "
+                   "who have one). Top-1 shares move in steps of one probe; the calibrated "
+                   "normalised rank (know_rank_cal, 0.5 = chance) is the smoother measure. A "
+                   "model can only learn who wrote what when posts carry their author "
+                   "(`post-format = author`) and the statement falls within its context window "
+                   "after the handle.\n",
+                r->n_probes, r->n_probes_retained);
     fprintf(o, "- An AUC rests on %.0f x %.0f post pairs per seed; its spread across seeds is "
                "in the intervals above. A TPR at 1%% FPR: %s; at 0.1%% FPR: %s.\n",
             r->n_set[S_F], r->n_set[S_N], fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),

@@ -24,4 +24,8 @@ const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, si
 /* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
 void rp_exposure_section(FILE *o, const res_file *r);
 
+/* The section on knowledge of people: calibrated probes of F and of retained users with their
+ * chance levels (report/report_knowledge.c). */
+void rp_knowledge(FILE *o, const res_file *r);
+
 #endif

@@ -55,12 +55,52 @@ static ub_status count_insertions(hid_t f, const char *name, const char *path, s
     return st;
 }
 
+/* One seed's knowledge probes: how many of each group, and the top-1 chance of F's and the
+ * retained sample's (the sum of 1/values per kind, averaged at the end by read_counts). A file
+ * without probes/group (older binaries) has F's probes alone. */
+static ub_status read_probes(hid_t f, const char *path, long long seed, res_file *r,
+                             double sum[2][2], double cnt[2][2], ub_err *e) {
+    char name[128];
+    int rank;
+    hsize_t d[8];
+    H5T_class_t cls;
+    snprintf(name, sizeof name, "seed_%lld/probes/user", seed);
+    ub_status st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+    size_t n = st ? 0 : (size_t)d[0];
+    int64_t *a = st ? NULL : calloc(4 * n + 1, sizeof(int64_t));
+    if (!st && !a) st = ub_fail(e, UB_ENOMEM, "out of memory");
+    const char *ds[4] = {"kind", "n_values", "group", "truth"};
+    for (int k = 0; !st && k < 4; k++) {
+        snprintf(name, sizeof name, "seed_%lld/probes/%s", seed, ds[k]);
+        if (k != 2 || ub_h5_exists(f, name))
+            st = ub_h5_read(f, name, path, H5T_NATIVE_INT64, a + k * n, 1, d, e);
+    }
+    snprintf(name, sizeof name, "seed_%lld/probes", seed);
+    hid_t h = st ? -1 : H5Gopen2(f, name, H5P_DEFAULT);
+    if (h >= 0 && H5Aexists(h, "calibration_handles") > 0)
+        st = ub_h5_get_i64(h, "calibration_handles", path, &r->cal_handles, e);
+    if (h >= 0) H5Gclose(h);
+    for (size_t i = 0; !st && i < n; i++) {
+        int64_t g = a[2 * n + i];
+        if (g == 0) r->n_probes += 1.0 / r->S;
+        else if (g == 1) r->n_probes_retained += 1.0 / r->S;
+        else r->n_probes_calib += 1.0 / r->S;
+        if (g == 2 && a[3 * n + i] >= 0) r->n_probes_check += 1.0 / r->S;
+        if (g > 1 || a[n + i] < 1) continue;
+        int special = a[i] != CORPUS_PROBE_CITY;
+        sum[g][special] += 1.0 / (double)a[n + i], cnt[g][special] += 1;
+    }
+    free(a);
+    return st;
+}
+
 /* Mean sizes of the scored sets, secrets, probes and F over the seeds (from the shapes). */
 static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) {
     char name[128];
     int rank;
     hsize_t d[8];
     H5T_class_t cls;
+    double sum[2][2] = {{0, 0}, {0, 0}}, cnt[2][2] = {{0, 0}, {0, 0}};
     ub_status st = UB_OK;
     for (int s = 0; !st && s < r->S; s++) {
         long long seed = (long long)r->seed[s];
@@ -75,9 +115,7 @@ static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) 
         if (!st) r->n_secrets += (double)d[0] / r->S;
         snprintf(name, sizeof name, "seed_%lld/secrets/inserted", seed);
         if (!st) st = count_insertions(f, name, path, (size_t)d[0], r, e);
-        snprintf(name, sizeof name, "seed_%lld/probes/user", seed);
-        if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
-        if (!st) r->n_probes += (double)d[0] / r->S;
+        if (!st) st = read_probes(f, path, seed, r, sum, cnt, e);
         snprintf(name, sizeof name, "seed_%lld/forget_users", seed);
         if (!st) st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
         if (!st) r->n_users_f += (double)d[0] / r->S;
@@ -89,6 +127,8 @@ static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) 
             if (g >= 0) H5Gclose(g);
         }
     }
+    for (int g = 0; g < 2; g++)
+        for (int k = 0; k < 2; k++) r->chance_top1[g][k] = cnt[g][k] ? sum[g][k] / cnt[g][k] : NAN;
     return st;
 }
 

@@ -45,7 +45,13 @@ typedef struct res_file {
     int64_t threads;
     /* per seed, on average: */
     double n_set[N_SCORED];     /* posts of each scored set */
-    double n_secrets, n_probes; /* F's secrets, knowledge probes */
+    double n_secrets, n_probes; /* F's secrets, knowledge probes about F's users */
+    double n_probes_retained;   /* ... about the retained sample */
+    double n_probes_calib;      /* calibration items (non-members' handles) */
+    double n_probes_check;      /* ... of them with a true value (the leave-one-out check) */
+    int64_t cal_handles;        /* calibration handles per phrase (0: not recorded) */
+    double chance_top1[2][2];   /* [F, retained][city, special category]: the top-1 share of a
+                                 * model without knowledge, the mean of 1/values (NaN: none) */
     int n_ins;                  /* distinct insertion counts of F's secrets (at most 8) */
     int64_t ins[8];             /* those counts, ascending */
     double n_secrets_ins[8];    /* F's secrets inserted ins[i] times */

@@ -63,19 +63,24 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
     if (!st) { /* the knowledge probes: whom they ask about, what, among how many values */
         hid_t h = ub_h5_group(g, "probes", e);
         if (h < 0) st = e->code;
-        int64_t *a = calloc(ps->n + 1, sizeof(int64_t)), *b = calloc(ps->n + 1, sizeof(int64_t));
-        int64_t *t = calloc(ps->n + 1, sizeof(int64_t));
-        if (!a || !b || !t) st = ub_fail(e, UB_ENOMEM, "out of memory");
-        for (size_t i = 0; !st && i < ps->n; i++)
-            a[i] = ps->kind[i], b[i] = ps->n_values[i], t[i] = ps->truth[i];
-        if (!st) st = write_i64(h, "user", ps->user, ps->n, e);
-        if (!st) st = write_i64(h, "kind", a, ps->n, e);
-        if (!st) st = write_i64(h, "n_values", b, ps->n, e);
-        if (!st) st = write_i64(h, "truth", t, ps->n, e);
+        size_t n = ps->n;
+        int64_t *a = calloc(5 * n + 1, sizeof(int64_t));
+        if (!a) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < n; i++) {
+            a[i] = ps->kind[i], a[n + i] = ps->n_values[i], a[2 * n + i] = ps->truth[i];
+            a[3 * n + i] = ps->group[i], a[4 * n + i] = ps->form[i];
+        }
+        if (!st) st = write_i64(h, "user", ps->user, n, e);
+        if (!st) st = write_i64(h, "kind", a, n, e);
+        if (!st) st = write_i64(h, "n_values", a + n, n, e);
+        if (!st) st = write_i64(h, "truth", a + 2 * n, n, e);
+        if (!st) st = write_i64(h, "group", a + 3 * n, n, e);
+        if (!st) st = write_i64(h, "form", a + 4 * n, n, e);
         const char *kn[CORPUS_PROBE_KINDS];
         for (int k = 0; k < CORPUS_PROBE_KINDS; k++) kn[k] = corpus_probe_kind_names[k];
         if (!st) st = ub_h5_write_strings(h, "kind_names", kn, CORPUS_PROBE_KINDS, e);
-        free(a), free(b), free(t);
+        if (!st) st = ub_h5_attr_i64(h, "calibration_handles", RUN_PROBE_CAL, e);
+        free(a);
         if (h >= 0) H5Gclose(h);
     }
     hid_t gm = st ? -1 : ub_h5_group(g, "models", e);
@@ -119,7 +124,11 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
         if (!st) st = write_f64(q, "extracted", r->extracted, ss->n, e);
         if (!st) st = write_f64(q, "extracted_beam", r->extracted_beam, ss->n, e);
         if (q >= 0) H5Gclose(q);
+        size_t nv = ev_probe_values(ps);
         if (!st) st = write_f64(h, "probe_rank", r->probe_rank, ps->n, e);
+        if (!st) st = write_f64(h, "probe_rank_cal", r->probe_rank_cal, ps->n, e);
+        if (!st) st = write_f64(h, "probe_logp", r->probe_logp, nv, e);
+        if (!st) st = write_f64(h, "probe_cal", r->probe_cal, nv, e);
         if (!st) st = write_f64(h, "metrics", r->metric, (size_t)ev_n_metrics, e);
         H5Gclose(h);
     }

@@ -105,20 +105,35 @@ ub_status secrets_make(secret_set *ss, const run_corpus *rc, const run_scenario 
                        uint64_t seed, ub_err *e);
 void secret_set_free(secret_set *s);
 
-/* Knowledge probes about F's users: "HANDLE: " + the corpus's phrase, and every value of the
- * category as a candidate continuation. */
+/* Knowledge probes (scenario/knowledge.c): "HANDLE: " + the corpus's phrase, and every value of
+ * the category as a candidate continuation. Items of three groups: probes about F's users, about
+ * a seeded sample of retained members (as many users as F: does a method forget them too?), and
+ * calibration items: each phrase a probe uses (a form: one kind in one language) after the
+ * handles of RUN_PROBE_CAL non-members of that language. A non-member's handle was never
+ * trained on, so what a model prefers after it is what it prefers after anyone's: the baseline
+ * a probe's values are compared to (eval/probes.c). */
+enum { RUN_PROBE_F = 0, RUN_PROBE_RETAINED = 1, RUN_PROBE_CALIB = 2 };
+enum { RUN_PROBE_CAL = 4,        /* calibration handles per form */
+       RUN_PROBE_MAX_FORMS = 64 }; /* distinct phrases (generated corpora: 4 kinds x 2) */
 typedef struct probe_set {
-    size_t n;
+    size_t n;         /* items: F's first, then the retained sample's, then the calibration */
     int64_t *user;    /* (n) */
+    int *group;       /* (n) RUN_PROBE_F, _RETAINED, _CALIB */
     int *kind;        /* (n) CORPUS_PROBE_* */
-    int *truth;       /* (n) index of the true value among the candidates */
+    int *form;        /* (n) items of one form share the phrase and the values */
+    int *truth;       /* (n) index of the true value among the candidates; -1: a calibration
+                       * user without a value of that kind */
     int *n_values;    /* (n) candidates */
     int32_t **ctx;    /* (n) BOS + "HANDLE: " + phrase */
     int *n_ctx;
     int32_t **ids;    /* (n) candidate continuations: value + rest of the phrase */
     size_t **off;
+    int n_forms;
 } probe_set;
-ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenario *sc, ub_err *e);
+/* The probes of the seed's scenario; seed draws the retained sample and the calibration
+ * handles. */
+ub_status run_probes_make(probe_set *ps, const run_corpus *rc, const run_scenario *sc,
+                          uint64_t seed, ub_err *e);
 void run_probes_free(probe_set *ps);
 
 #endif
