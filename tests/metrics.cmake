@@ -10,3 +10,6 @@ add_test(NAME metrics_vs_scipy
                  $<TARGET_FILE:metrics_dump> ${CMAKE_CURRENT_BINARY_DIR}/metrics_dump.jsonl
                  ${PROJECT_SOURCE_DIR}/scripts/check_metrics.py)
 set_tests_properties(metrics_vs_scipy PROPERTIES LABELS python TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# The cluster (user-level) bootstrap, Fisher's and Holm's methods; coverage on clustered data.
+ub_c_test(NAME resample SOURCE test_resample.c LIB ub_metrics TIMEOUT 60)

@@ -128,6 +128,8 @@ int ub_cmd_run(int argc, char **argv) {
         {"candidates", OPT_INT, &c.scenario.candidates, "N", "sampled candidates per secret (exposure)"},
         {"mink-k", OPT_DOUBLE, &c.score.mink_k, "K", "k of Min-K% and Min-K%++ (0.2)"},
         {"beam-width", OPT_INT, &c.score.beam_width, "W", "beam search width of the extraction attack (5)"},
+        {"bootstrap", OPT_INT, &c.score.boot, "B",
+         "user-bootstrap replicates per seed behind the report's intervals (200; 0: over seeds only)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},

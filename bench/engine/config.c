@@ -25,6 +25,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->sisa.slices = 4;
     c->score.mink_k = 0.2;
     c->score.beam_width = 5;
+    c->score.boot = EV_BOOT_DEFAULT;
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
         c->seeds = 3;
@@ -61,6 +62,8 @@ ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
                        "candidates >= 2, 0 < mink-k <= 1, 0 < forget-frac, nonmember-frac < 1");
     if (c->score.beam_width < 1 || c->score.beam_width > 64)
         return ub_fail(e, UB_EARG, "run: beam-width must be in 1..64");
+    if (c->score.boot < 0 || c->score.boot > 100000)
+        return ub_fail(e, UB_EARG, "run: bootstrap must be in 0..100000");
     if (c->train.continued_steps < 4)
         return ub_fail(e, UB_EARG, "run: continued-steps must be at least 4 (continued is "
                        "scored after 1/4, 1/2 and all of them)");
@@ -99,7 +102,8 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "threads = %d\nmodel = %s\n"
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n"
              "eval-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
-             "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n%s",
+             "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n"
+             "bootstrap = %d\n%s",
              c->preset, c->source.corpus ? "corpus = " : "; corpus: generated from ",
              c->source.corpus ? c->source.corpus : "profile and corpus-seed",
              c->source.gen_profile, (unsigned long long)c->source.corpus_seed, s->forget_rule, fsz,
@@ -107,5 +111,5 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              (unsigned long long)c->seed0, c->threads, t->model, t->steps, t->batch, t->lr,
              t->min_lr, t->continued_steps, s->eval_posts, s->candidates, c->score.mink_k,
              c->sisa.shards, c->sisa.slices, (unsigned long long)s->split_seed, s->post_format,
-             c->score.beam_width, tune);
+             c->score.beam_width, c->score.boot, tune);
 }

@@ -14,7 +14,7 @@
  *
  * Families and files: ROC/AUC and thresholds (auc.c), Kolmogorov-Smirnov (ks.c), secret exposure
  * and the skew-normal (exposure.c), per-text membership scores (mia_scores.c), statistics over
- * seeds (stats.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
+ * seeds (stats.c), the cluster bootstrap, Fisher's and Holm's methods (resample.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
  */
 #ifndef UB_METRICS_H
 #define UB_METRICS_H
@@ -184,5 +184,45 @@ double mt_welch_p(const double *a, size_t na, const double *b, size_t nb);
  * model, 1 = like the original, < 0 past retrain, > 1 worse than the original. NaN when
  * |v_original - v_retrain| < 1e-12 (the metric cannot tell the two references apart). */
 double mt_residual(double v_method, double v_retrain, double v_original);
+
+/* ------------------------------------------------------------------------------------------
+ * Cluster bootstrap and multiple testing (resample.c)
+ *   Posts and secrets of one user are not independent: the user (cluster) is the unit that is
+ *   resampled. Clusters are given as CSR: cluster j owns items item[start[j] .. start[j+1]).
+ * ------------------------------------------------------------------------------------------ */
+/* n clusters drawn uniformly with replacement from 0..n-1 into draw (n). */
+void mt_boot_draw(ub_rng *r, size_t n, size_t *draw);
+/* The items of the drawn clusters draw (nd), in draw order, into idx, and for each the label
+ * label0 + (its position in draw), so a cluster drawn twice counts as two clusters. Either
+ * output may be NULL; returns the number of items (call with both NULL to size them). */
+size_t mt_boot_gather(const size_t *start, const size_t *item, const size_t *draw, size_t nd,
+                      size_t *idx, int64_t *label, int64_t label0);
+/* The q-quantile (0 <= q <= 1) of sorted x (n), linear interpolation between order statistics
+ * (numpy.percentile's default). NaN if n is 0. */
+double mt_percentile_sorted(const double *x, size_t n, double q);
+/* A hierarchical bootstrap interval for a mean over S seeds, from rep (S, B): B within-seed
+ * replicates of the statistic per seed (NaN = undefined in that replicate). Each of R outer
+ * replicates draws one inner index b (the same for every seed: with one split for all seeds
+ * replicate b is the same user draw in each) and S seeds with replacement, and takes the mean of
+ * their finite rep[s][b] (a replicate with none is dropped). lo, hi: its 2.5% and 97.5%
+ * percentiles, so a metric with a bounded range stays in it; p: two-sided bootstrap p-value of
+ * "the mean is 0", min(1, 2 (1 + min(#{T <= 0}, #{T >= 0})) / (n + 1)) over the n kept
+ * replicates (its smallest value is 2 / (n + 1)); n: those kept. Seeded (seed, stream), so the
+ * result is reproducible. All NaN and n = 0 when nothing is defined. */
+typedef struct mt_boot_ci {
+    double lo, hi, p;
+    size_t n;
+} mt_boot_ci;
+ub_status mt_boot_hier(const double *rep, size_t S, size_t B, size_t R, uint64_t seed,
+                       uint64_t stream, mt_boot_ci *out, ub_err *e);
+/* Fisher's method for n independent p-values (non-finite ones skipped): X = -2 sum log p_i,
+ * p = P(chi2_{2k} >= X), k the finite ones, as scipy.stats.combine_pvalues(method='fisher').
+ * A p of 0 gives 0; NaN if none is finite. */
+double mt_fisher_p(const double *p, size_t n);
+/* Holm-Bonferroni adjusted p-values over the finite p (n) (non-finite: NaN in adj): sorted
+ * ascending, adj_(j) = max over i <= j of min(1, (m - i) p_(i)) with m the finite ones and i
+ * from 0, as statsmodels multipletests(method='holm'). Reject at family-wise level alpha where
+ * adj <= alpha. */
+ub_status mt_holm_adjust(const double *p, size_t n, double *adj, ub_err *e);
 
 #endif
