@@ -1,7 +1,8 @@
 /* tests/test_resample.c: the cluster bootstrap and the multiple-testing tools (bench/eval/metrics/
  * resample.c): known answers (percentiles as numpy, Fisher as scipy.stats.combine_pvalues, Holm
  * by hand), the hierarchical interval's range and p-value, and on simulated clustered data: an
- * interval that resamples posts as if independent is too narrow, the user-level one covers. */
+ * interval that resamples posts as if independent is too narrow, the user-level one covers; the
+ * seed part: with 3 seeds that differ by training alone, a Student-t spread, not a resample. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,30 +50,48 @@ static void check_known(void) {
 
 static void check_hier(void) {
     enum { S = 3, B = 50 };
-    double rep[S * B];
+    double rep[S * B], full[S] = {0.0, 1.0 / 13, 0.0};
     ub_err e = {0};
     mt_boot_ci c;
-    /* shares in [0, 1] near the bound: the interval stays inside */
+    /* shares in [0, 1] near the bound, seeds far apart: the t draw is clipped to the range */
     ub_rng r;
     ub_rng_init(&r, 3, 4);
     for (int i = 0; i < S * B; i++) rep[i] = ub_rng_uniform(&r) < 0.9 ? 0.0 : 1.0 / 13;
-    UB_CHECK(mt_boot_hier(rep, S, B, 4000, 7, 0, &c, &e) == UB_OK);
+    UB_CHECK(mt_boot_hier(rep, full, S, B, 0, 0, 1, 4000, 7, 0, &c, &e) == UB_OK);
     UB_CHECK(c.lo >= 0 && c.hi <= 1 && c.lo <= c.hi && c.n == 4000);
     /* all replicates positive: p at its floor 2 / (n + 1); constant: a point interval */
     for (int i = 0; i < S * B; i++) rep[i] = 0.25;
-    UB_CHECK(mt_boot_hier(rep, S, B, 4000, 7, 0, &c, &e) == UB_OK);
+    full[0] = full[1] = full[2] = 0.25;
+    UB_CHECK(mt_boot_hier(rep, full, S, B, 0, 0, 1, 4000, 7, 0, &c, &e) == UB_OK);
     UB_CHECK(c.lo == 0.25 && c.hi == 0.25);
     UB_CHECK_CLOSE(c.p, 2.0 / 4001, 1e-15, 0);
     /* all zero (no difference at all): p = 1; undefined everywhere: NaN */
     for (int i = 0; i < S * B; i++) rep[i] = 0.0;
-    UB_CHECK(mt_boot_hier(rep, S, B, 1000, 7, 0, &c, &e) == UB_OK && c.p == 1.0);
+    full[0] = full[1] = full[2] = 0.0;
+    UB_CHECK(mt_boot_hier(rep, full, S, B, 0, -1, 1, 1000, 7, 0, &c, &e) == UB_OK && c.p == 1.0);
     for (int i = 0; i < S * B; i++) rep[i] = NAN;
-    UB_CHECK(mt_boot_hier(rep, S, B, 1000, 7, 0, &c, &e) == UB_OK && c.n == 0 && isnan(c.lo));
+    UB_CHECK(mt_boot_hier(rep, full, S, B, 0, -1, 1, 1000, 7, 0, &c, &e) == UB_OK && c.n == 0 && isnan(c.lo));
+    /* three seeds that differ by training alone (no user spread): the seed part is Student t
+     * with 2 df, mean +- 4.303 sd / sqrt(3) (a resample of 3 seeds never leaves [0.4, 0.6]) */
+    double tf[S] = {0.4, 0.5, 0.6};
+    for (int s = 0; s < S; s++)
+        for (int i = 0; i < B; i++) rep[s * B + i] = tf[s];
+    UB_CHECK(mt_boot_hier(rep, tf, S, B, 1, 0, 1, 20000, 7, 1, &c, &e) == UB_OK);
+    double half = 4.302652729749464 * 0.1 / sqrt(3.0);
+    UB_CHECK_CLOSE(c.lo, 0.5 - half, 0.02, 0); /* the t tail's percentile from 20000 draws */
+    UB_CHECK_CLOSE(c.hi, 0.5 + half, 0.02, 0);
+    /* fresh users per seed whose replicates spread more than the seeds do: the seeds' spread
+     * is the users' (no training excess), so only the user part is left: 0.5 +- 0.15 */
+    for (int s = 0; s < S; s++)
+        for (int i = 0; i < B; i++) rep[s * B + i] = tf[s] + (i % 2 ? 0.15 : -0.15);
+    UB_CHECK(mt_boot_hier(rep, tf, S, B, 0, 0, 1, 4000, 7, 1, &c, &e) == UB_OK);
+    UB_CHECK_CLOSE(c.lo, 0.35, 1e-12, 0);
+    UB_CHECK_CLOSE(c.hi, 0.65, 1e-12, 0);
     /* reproducible: same seed and stream, same interval */
     for (int i = 0; i < S * B; i++) rep[i] = ub_rng_normal(&r);
     mt_boot_ci c2;
-    mt_boot_hier(rep, S, B, 1000, 7, 5, &c, &e);
-    mt_boot_hier(rep, S, B, 1000, 7, 5, &c2, &e);
+    mt_boot_hier(rep, full, S, B, 1, -INFINITY, INFINITY, 1000, 7, 5, &c, &e);
+    mt_boot_hier(rep, full, S, B, 1, -INFINITY, INFINITY, 1000, 7, 5, &c2, &e);
     UB_CHECK(!memcmp(&c, &c2, sizeof c));
 }
 
@@ -109,8 +128,10 @@ static void check_coverage(void) {
             rep_post[b] = a / N;
         }
         mt_boot_ci cu, cp;
-        mt_boot_hier(rep_user, 1, B, 2000, 1, (uint64_t)d, &cu, &e);
-        mt_boot_hier(rep_post, 1, B, 2000, 1, (uint64_t)d, &cp, &e);
+        double mean = 0;
+        for (int i = 0; i < N; i++) mean += x[i] / N;
+        mt_boot_hier(rep_user, &mean, 1, B, 0, -INFINITY, INFINITY, 2000, 1, (uint64_t)d, &cu, &e);
+        mt_boot_hier(rep_post, &mean, 1, B, 0, -INFINITY, INFINITY, 2000, 1, (uint64_t)d, &cp, &e);
         cov_user += cu.lo <= 0 && 0 <= cu.hi, cov_post += cp.lo <= 0 && 0 <= cp.hi;
         w_user += cu.hi - cu.lo, w_post += cp.hi - cp.lo;
     }

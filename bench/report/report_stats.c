@@ -1,8 +1,8 @@
 /* bench/report/report_stats.c: the statistics both reports print. A figure is the mean over
- * seeds of the full-sample values; its 95% interval comes from the hierarchical user bootstrap
- * (results.h5's seed_<s>/bootstrap: seeds resampled, users resampled within each seed) for a
- * post-level metric, and from Student t over seeds, clipped to the metric's range, for the
- * others (costs) and for files without replicates. Differences are paired by seed and by the
+ * seeds of the full-sample values; its 95% interval is two-level for a post-level metric
+ * (mt_boot_hier: users from results.h5's seed_<s>/bootstrap, the seeds' spread by Student t),
+ * and Student t over seeds, clipped to the metric's range, for the others (costs) and for
+ * files without replicates. Differences are paired by seed and by the
  * user draw. A p-value row (ks_p) is not averaged: the seeds' p-values combine by Fisher. */
 #include <math.h>
 #include <stdlib.h>
@@ -53,8 +53,11 @@ static int interval(const res_file *r, int m, int b, int k, rp_ci *c) {
         if (!rep) return n;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < r->B; j++) rep[(size_t)i * r->B + j] = value(r, use[i], j, m, b, k);
-        ub_status st = mt_boot_hier(rep, (size_t)n, (size_t)r->B, RP_BOOT_R, RP_BOOT_SEED,
-                                    stream_of(r, m, b, k), &bc, &e);
+        /* --split-seed: the same users in every seed */
+        int shared = strstr(r->config, "\nsplit-seed = ") &&
+                     strtoull(strstr(r->config, "\nsplit-seed = ") + 14, NULL, 10) != 0;
+        ub_status st = mt_boot_hier(rep, v, (size_t)n, (size_t)r->B, shared, lo, hi, RP_BOOT_R,
+                                    RP_BOOT_SEED, stream_of(r, m, b, k), &bc, &e);
         free(rep);
         if (!st && bc.n) c->lo = bc.lo, c->hi = bc.hi, c->p = bc.p, c->how = RP_BOOT;
         return n;

@@ -200,21 +200,28 @@ size_t mt_boot_gather(const size_t *start, const size_t *item, const size_t *dra
 /* The q-quantile (0 <= q <= 1) of sorted x (n), linear interpolation between order statistics
  * (numpy.percentile's default). NaN if n is 0. */
 double mt_percentile_sorted(const double *x, size_t n, double q);
-/* A hierarchical bootstrap interval for a mean over S seeds, from rep (S, B): B within-seed
- * replicates of the statistic per seed (NaN = undefined in that replicate). Each of R outer
- * replicates draws one inner index b (the same for every seed: with one split for all seeds
- * replicate b is the same user draw in each) and S seeds with replacement, and takes the mean of
- * their finite rep[s][b] (a replicate with none is dropped). lo, hi: its 2.5% and 97.5%
- * percentiles, so a metric with a bounded range stays in it; p: two-sided bootstrap p-value of
- * "the mean is 0", min(1, 2 (1 + min(#{T <= 0}, #{T >= 0})) / (n + 1)) over the n kept
- * replicates (its smallest value is 2 / (n + 1)); n: those kept. Seeded (seed, stream), so the
- * result is reproducible. All NaN and n = 0 when nothing is defined. */
+/* A two-level interval for a mean over S seeds of a statistic, from full (S): its value in each
+ * seed, and rep (S, B): B within-seed user-bootstrap replicates per seed (NaN = undefined in
+ * that replicate). Each of R outer replicates is T = (mean over seeds of rep[s][b], one index b
+ * for every seed) + g sqrt(V / S), g ~ Student t with S - 1 degrees of freedom, clipped to
+ * [lo, hi] (the statistic's range). The user part: with one split for all seeds (shared = 1)
+ * replicate b is the same user draw in each seed, so the users' uncertainty does not average
+ * out over seeds. The seed part (training noise) V: shared = 1: the seeds' variance s2 of full;
+ * shared = 0 (each seed draws its own users, so s2 already holds their part): max(0, s2 - the
+ * mean over seeds of the replicates' variance). A t quantile, not a resample of the seeds,
+ * because 3 seeds resampled understate the spread (plug-in variance, normal tails; coverage
+ * measured by scripts/bootstrap_coverage.py). S = 1: users only. lo, hi: the 2.5% and 97.5%
+ * percentiles of T (inside [lo, hi]); p: two-sided bootstrap p-value of "the mean is 0",
+ * min(1, 2 (1 + min(#{T <= 0}, #{T >= 0})) / (n + 1)) over the n kept replicates (a replicate
+ * with no finite rep is dropped; the smallest p is 2 / (n + 1)). Seeded (seed, stream). All NaN
+ * and n = 0 when nothing is defined. */
 typedef struct mt_boot_ci {
     double lo, hi, p;
     size_t n;
 } mt_boot_ci;
-ub_status mt_boot_hier(const double *rep, size_t S, size_t B, size_t R, uint64_t seed,
-                       uint64_t stream, mt_boot_ci *out, ub_err *e);
+ub_status mt_boot_hier(const double *rep, const double *full, size_t S, size_t B, int shared,
+                       double lo, double hi, size_t R, uint64_t seed, uint64_t stream,
+                       mt_boot_ci *out, ub_err *e);
 /* Fisher's method for n independent p-values (non-finite ones skipped): X = -2 sum log p_i,
  * p = P(chi2_{2k} >= X), k the finite ones, as scipy.stats.combine_pvalues(method='fisher').
  * A p of 0 gives 0; NaN if none is finite. */

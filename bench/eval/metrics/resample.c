@@ -1,6 +1,6 @@
 /* bench/eval/metrics/resample.c: the cluster (user-level) bootstrap and what the report makes of
- * its replicates: draws of clusters, the items they bring, percentiles, the hierarchical interval
- * over seeds, Fisher's combination of independent p-values and Holm's step-down correction. */
+ * its replicates: draws of clusters, the items they bring, percentiles, the two-level interval
+ * over seeds and users, Fisher's combination of independent p-values and Holm's step-down correction. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -34,35 +34,64 @@ double mt_percentile_sorted(const double *x, size_t n, double q) {
     return x[i] + (h - (double)i) * (x[i + 1] - x[i]);
 }
 
-ub_status mt_boot_hier(const double *rep, size_t S, size_t B, size_t R, uint64_t seed,
-                       uint64_t stream, mt_boot_ci *out, ub_err *e) {
+/* Mean and variance (ddof 1; 0 below two values) of the finite x[0], x[step], ... (n). */
+static void mean_var(const double *x, size_t n, size_t step, double *mean, double *var) {
+    double a = 0, q = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i * step])) a += x[i * step], k++;
+    *mean = k ? a / (double)k : NAN;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i * step])) q += (x[i * step] - *mean) * (x[i * step] - *mean);
+    *var = k > 1 ? q / (double)(k - 1) : 0.0;
+}
+
+ub_status mt_boot_hier(const double *rep, const double *full, size_t S, size_t B, int shared,
+                       double lo, double hi, size_t R, uint64_t seed, uint64_t stream,
+                       mt_boot_ci *out, ub_err *e) {
     *out = (mt_boot_ci){NAN, NAN, NAN, 0};
     if (S == 0 || B == 0 || R == 0) return UB_OK;
     double *t = ub_malloc(R * sizeof(double), "bootstrap replicates", e);
     if (!t) return UB_ENOMEM;
+    /* the seeds' spread beyond what the users explain: with fresh users per seed the seeds'
+     * variance holds the users' part too (the replicates' mean variance), so only the excess is
+     * drawn at the seed level; with shared users all of it is training */
+    double m, s2, vbar = 0, mb, vb;
+    mean_var(full, S, 1, &m, &s2);
+    for (size_t s = 0; s < S; s++) {
+        mean_var(rep + s * B, B, 1, &mb, &vb);
+        vbar += vb / (double)S;
+    }
+    double scale = S > 1 ? sqrt((shared ? s2 : fmax(s2 - vbar, 0.0)) / (double)S) : 0.0;
     ub_rng r;
     ub_rng_init(&r, seed, stream);
     size_t nt = 0, le = 0, ge = 0;
     for (size_t i = 0; i < R; i++) {
-        /* one inner replicate index for every seed: with one split for all seeds (same users in
-         * every seed) replicate b is the same user draw in each, which keeps the users shared */
         size_t b = (size_t)ub_rng_below(&r, B);
         double a = 0;
         size_t n = 0;
-        for (size_t j = 0; j < S; j++) {
-            double v = rep[(size_t)ub_rng_below(&r, S) * B + b];
-            if (isfinite(v)) a += v, n++;
+        for (size_t j = 0; j < S; j++)
+            if (isfinite(rep[j * B + b])) a += rep[j * B + b], n++;
+        double g = 0, c = 0; /* Student t with S - 1 degrees of freedom: Z / sqrt(chi2 / df) */
+        if (S > 1) {
+            g = ub_rng_normal(&r);
+            for (size_t k = 1; k < S; k++) {
+                double z = ub_rng_normal(&r);
+                c += z * z;
+            }
+            g /= sqrt(c / (double)(S - 1));
         }
         if (!n) continue; /* no defined value in this replicate (e.g. no such secret drawn) */
-        t[nt++] = a / (double)n;
+        double v = a / (double)n + g * scale;
+        t[nt++] = v < lo ? lo : v > hi ? hi : v;
         le += t[nt - 1] <= 0, ge += t[nt - 1] >= 0;
     }
     if (nt) {
         qsort(t, nt, sizeof *t, cmp_double);
         out->lo = mt_percentile_sorted(t, nt, 0.025);
         out->hi = mt_percentile_sorted(t, nt, 0.975);
-        double m = (double)(le < ge ? le : ge);
-        out->p = fmin(1.0, 2.0 * (m + 1.0) / ((double)nt + 1.0));
+        double k = (double)(le < ge ? le : ge);
+        out->p = fmin(1.0, 2.0 * (k + 1.0) / ((double)nt + 1.0));
         out->n = nt;
     }
     free(t);
