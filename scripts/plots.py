@@ -5,10 +5,14 @@
 
 - mia_roc: ROC curves of the LOSS attack (F's posts vs non-members' posts) on log-log axes
   (Carlini et al. 2022), every model, all seeds pooled (each seed's scores are per post);
-- exposure: mean exposure of F's secrets inserted 16 times per model, 95% CI over seeds;
+- exposure: mean exposure of F's secrets inserted 16 times per model, 95% interval;
 - tradeoff: forgetting (MIA AUC on F) against utility (perplexity on retained posts relative to
-  original), 95% CIs over seeds;
+  original), 95% intervals;
 - decay: influence under continued training (AUC and loss on F against extra steps).
+Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
+bootstrap from seed_<s>/bootstrap when the file has it, else Student t over seeds clipped to the
+metric's range (R = 2000 outer replicates here, the report uses 10000: the bars may differ from
+the report's in the last digit).
 Needs python3-h5py, python3-numpy, python3-matplotlib (scripts/deps.sh --python).
 """
 import os
@@ -36,12 +40,45 @@ def mean_ci(x):
     return x.mean(), t * x.std(ddof=1) / np.sqrt(len(x))
 
 
-def yerr_in(mc, lo=-np.inf, hi=np.inf):
-    """Asymmetric error bars of (mean, half) pairs, clipped to the metric's range [lo, hi]
-    (an exposure has no bar below 0 bits, an AUC none above 1)."""
-    down = [0 if np.isnan(b) else a - max(a - b, lo) for a, b in mc]
-    up = [0 if np.isnan(b) else min(a + b, hi) - a for a, b in mc]
-    return [down, up]
+class Intervals:
+    """The report's 95% intervals of a results.h5 (bench/report/report_stats.c)."""
+
+    def __init__(self, f):
+        self.m = f["metrics"][...]
+        seeds = f["seeds"][...]
+        K = self.m.shape[2]
+        self.rng = f["metric_range"][...] if "metric_range" in f else \
+            np.tile([-np.inf, np.inf], (K, 1))
+        self.res = f["metric_resampled"][...] if "metric_resampled" in f else np.zeros(K)
+        has = all(f"seed_{s}/bootstrap" in f for s in seeds)
+        self.boot = np.stack([f[f"seed_{s}/bootstrap"][...] for s in seeds]) if has else None
+
+    def __call__(self, i, k):
+        """(mean, lower error, upper error) of model i's metric k; errors NaN without one."""
+        v = self.m[:, i, k]
+        ok = np.isfinite(v)
+        if not ok.any():
+            return np.nan, np.nan, np.nan
+        mean = v[ok].mean()
+        if self.boot is not None and self.res[k]:
+            rep = self.boot[ok][:, :, i, k]  # (S, B)
+            S, B = rep.shape
+            g = np.random.default_rng(k)
+            b = g.integers(B, size=2000)
+            t = np.nanmean(rep[g.integers(S, size=(2000, S)), b[:, None]], axis=1)
+            lo, hi = np.nanpercentile(t, [2.5, 97.5])
+        else:
+            half = mean_ci(v)[1]
+            if np.isnan(half):
+                return mean, np.nan, np.nan
+            lo, hi = max(mean - half, self.rng[k][0]), min(mean + half, self.rng[k][1])
+        return mean, mean - lo, hi - mean
+
+
+def bars(cs):
+    """matplotlib's (2, n) asymmetric error bars of (mean, lower, upper) triples."""
+    return np.array([[0 if np.isnan(c[1]) else c[1] for c in cs],
+                     [0 if np.isnan(c[2]) else c[2] for c in cs]])
 
 
 def roc(pos, neg):
@@ -97,8 +134,9 @@ def main(d):
     save(fig, out, "mia_roc")
 
     fig, ax = plt.subplots(figsize=(8, 4))
-    mc = [mean_ci(m[:, i, k("exposure_rank_16")]) for i in range(len(models))]
-    ax.bar(range(len(models)), [a for a, _ in mc], yerr=yerr_in(mc, 0.0), capsize=3)
+    ci = Intervals(f)
+    mc = [ci(i, k("exposure_rank_16")) for i in range(len(models))]
+    ax.bar(range(len(models)), [c[0] for c in mc], yerr=bars(mc), capsize=3)
     base = mean_ci(m[:, :, k("exposure_rank_0")].ravel())[0]
     if np.isfinite(base):
         ax.axhline(base, color="grey", ls=":", label="secrets never inserted (all models)")
@@ -106,16 +144,14 @@ def main(d):
     ax.set_xticks(range(len(models)))
     ax.set_xticklabels(models, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("exposure (bits), secrets inserted 16 times")
-    ax.set_title(f"Secret exposure, mean and 95% CI over {S} seeds")
+    ax.set_title(f"Secret exposure, mean over {S} seeds and 95% interval")
     save(fig, out, "exposure")
 
     fig, ax = plt.subplots(figsize=(6, 5))
     for i, name in enumerate(models):
-        x, xe = mean_ci(m[:, i, k("ppl_retain_rel")])
-        y, ye = mean_ci(m[:, i, k("auc_loss")])
-        ax.errorbar(x, y, xerr=None if np.isnan(xe) else xe,
-                    yerr=None if np.isnan(ye) else np.array(yerr_in([(y, ye)], 0.0, 1.0)),
-                    fmt="o", capsize=3, label=name)
+        cx, cy = ci(i, k("ppl_retain_rel")), ci(i, k("auc_loss"))
+        ax.errorbar(cx[0], cy[0], xerr=bars([cx]), yerr=bars([cy]), fmt="o", capsize=3,
+                    label=name)
     ax.set_xlabel("perplexity on retained posts / original (utility cost)")
     ax.set_ylabel("MIA AUC on F (LOSS)")
     ax.set_title("Forgetting vs utility")
@@ -127,12 +163,11 @@ def main(d):
         fig, axs = plt.subplots(1, 2, figsize=(10, 4))
         for ax, metric in zip(axs, ("auc_loss", "loss_forget")):
             xs = [0] + [c for c, _ in cont]
-            ys = [mean_ci(m[:, 0, k(metric)])] + [mean_ci(m[:, i, k(metric)]) for _, i in cont]
-            rng = (0.0, 1.0) if metric.startswith("auc") else (0.0, np.inf)
-            ax.errorbar(xs, [a for a, _ in ys], yerr=yerr_in(ys, *rng),
-                        fmt="o-", capsize=3, label="original + continued")
+            ys = [ci(0, k(metric))] + [ci(i, k(metric)) for _, i in cont]
+            ax.errorbar(xs, [c[0] for c in ys], yerr=bars(ys), fmt="o-", capsize=3,
+                        label="original + continued")
             ax.set_xscale("symlog", linthresh=max(1, min(c for c, _ in cont)))
-            r, re = mean_ci(m[:, 1, k(metric)])
+            r = ci(1, k(metric))[0]
             ax.axhline(r, color="grey", ls="--", label="retrain")
             ax.set_xlabel("extra training steps without F")
             ax.set_ylabel(metric)

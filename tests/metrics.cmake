@@ -10,3 +10,12 @@ add_test(NAME metrics_vs_scipy
                  $<TARGET_FILE:metrics_dump> ${CMAKE_CURRENT_BINARY_DIR}/metrics_dump.jsonl
                  ${PROJECT_SOURCE_DIR}/scripts/check_metrics.py)
 set_tests_properties(metrics_vs_scipy PROPERTIES LABELS python TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# The cluster (user-level) bootstrap, Fisher's and Holm's methods; coverage on clustered data.
+ub_c_test(NAME resample SOURCE test_resample.c LIB ub_metrics TIMEOUT 60)
+# Coverage of the report's intervals on simulated clustered data (a quick subset, ~8 s of CPU;
+# run scripts/bootstrap_coverage.py without --quick for every cell).
+add_test(NAME bootstrap_coverage
+         COMMAND bash -c "[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || exit 77; /usr/bin/python3 \"$0\" --quick --check"
+                 ${PROJECT_SOURCE_DIR}/scripts/bootstrap_coverage.py)
+set_tests_properties(bootstrap_coverage PROPERTIES LABELS python TIMEOUT 300 SKIP_RETURN_CODE 77)

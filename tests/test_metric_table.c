@@ -18,6 +18,7 @@ static void check_rows(void) {
         for (const char *c = m->name; *c; c++)
             UB_CHECK_MSG((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
                              *c == '.', "%s: not a plain name", m->name);
+        UB_CHECK_MSG(m->lo < m->hi, "%s states no range", m->name);
         if (m->src) {
             int s = ev_metric_index(m->src);
             UB_CHECK_MSG(s >= 0, "%s: src %s is not a metric", m->name, m->src);
@@ -96,8 +97,59 @@ static void check_measure(void) {
     for (int i = 0; i < 3; i++) model_result_free(&res[i]);
 }
 
+/* The user bootstrap on the fake scores: F's users 1 and 2 own two posts each (and the fresh
+ * ones), non-members 3..6 and retained users 7..10 one each. Every replicate stays in each
+ * metric's range, original's AUC stays 1 (every F post below every non-member post whatever the
+ * draw), F's loss moves with the draw, and the same split seed gives the same bytes. */
+static void check_bootstrap(void) {
+    model_result res[3];
+    fake(&res[0], 1.0, 2.0, 0.30, 4e9);
+    fake(&res[1], 2.0, 2.0, 0.00, 4e9);
+    fake(&res[2], 2.05, 2.0, 0.10, 4e9);
+    run_corpus rc;
+    run_scenario sc;
+    memset(&rc, 0, sizeof rc), memset(&sc, 0, sizeof sc);
+    rc.c.n_users = 11;
+    int64_t uf[4] = {1, 1, 2, 2}, un[4] = {3, 4, 5, 6}, ur[4] = {7, 8, 9, 10}, fu[2] = {1, 2};
+    uint8_t matched[11] = {0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0};
+    for (int k = 0; k < N_SCORED; k++) {
+        run_set *s = &sc.set[ev_scored_set[k]];
+        s->n = 4;
+        s->user = k == S_F || k == S_FF ? uf : k == S_R ? ur : un;
+    }
+    sc.forget_users = fu, sc.n_forget = 2, sc.matched = matched;
+    secret_set ss = {0};
+    probe_set ps = {0};
+    ub_err e = {0};
+    enum { B = 40 };
+    size_t nb = (size_t)B * 3 * ev_n_metrics;
+    double *a = calloc(nb, sizeof(double)), *b = calloc(nb, sizeof(double));
+    UB_CHECK(ev_bootstrap(res, 3, 0, 1, 2, &rc, &sc, &ss, &ps, B, 9, a, &e) == UB_OK);
+    UB_CHECK(ev_bootstrap(res, 3, 0, 1, 2, &rc, &sc, &ss, &ps, B, 9, b, &e) == UB_OK);
+    UB_CHECK(!memcmp(a, b, nb * sizeof(double)));
+    int in_range = 1, moved = 0;
+    int lf = ev_metric_index("loss_forget"), auc = ev_metric_index("auc_loss");
+    for (int r = 0; r < B; r++)
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < ev_n_metrics; k++) {
+                double v = a[((size_t)r * 3 + i) * ev_n_metrics + k];
+                if (isfinite(v) && (v < ev_metrics[k].lo || v > ev_metrics[k].hi)) in_range = 0;
+            }
+    for (int r = 0; r < B; r++) {
+        const double *o = a + (size_t)r * 3 * ev_n_metrics;
+        UB_CHECK(o[auc] == 1.0);
+        UB_CHECK(o[lf] >= 1.0 - 1e-12 && o[lf] <= 1.03 + 1e-12);
+        moved += o[lf] != a[lf];
+    }
+    UB_CHECK(in_range);
+    UB_CHECK(moved > 1); /* some replicate's F loss differs from the first's */
+    free(a), free(b);
+    for (int i = 0; i < 3; i++) model_result_free(&res[i]);
+}
+
 int main(void) {
     check_rows();
     check_measure();
+    check_bootstrap();
     UB_TEST_END();
 }

@@ -138,6 +138,8 @@ int ub_cmd_run(int argc, char **argv) {
         {"enum-budget", OPT_LONG, &c.score.enum_budget, "N",
          "exact-rank search of secrets with <= 1e7 values: forward rows per secret before it "
          "keeps the sampled rank (1024; 0: off)"},
+        {"bootstrap", OPT_INT, &c.score.boot, "B",
+         "user-bootstrap replicates per seed behind the report's intervals (200; 0: over seeds only)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},

@@ -26,6 +26,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->score.mink_k = 0.2;
     c->score.beam_width = 5;
     c->score.enum_budget = 1024;
+    c->score.boot = EV_BOOT_DEFAULT;
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
         c->seeds = 5;
@@ -78,6 +79,8 @@ ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
                        "- 1) = %ld (continued is scored after budget/2^(P-1), ..., budget/2, "
                        "budget steps)", 1L << (c->train.continued_points - 1));
     if (c->score.enum_budget < 0) return ub_fail(e, UB_EARG, "run: enum-budget must be >= 0");
+    if (c->score.boot < 0 || c->score.boot > 100000)
+        return ub_fail(e, UB_EARG, "run: bootstrap must be in 0..100000");
     if (!s->post_format || (strcmp(s->post_format, "author") && strcmp(s->post_format, "text")))
         return ub_fail(e, UB_EARG, "unknown post format '%s' (author, text)",
                        s->post_format ? s->post_format : "");
@@ -119,7 +122,7 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n%s"
              "eval-posts = %d\nnonmember-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
              "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n"
-             "enum-budget = %ld\n%s",
+             "enum-budget = %ld\nbootstrap = %d\n%s",
              c->preset, c->source.corpus ? "corpus = " : "; corpus: generated from ",
              c->source.corpus ? c->source.corpus : "profile and corpus-seed",
              c->source.gen_profile, (unsigned long long)c->source.corpus_seed, s->forget_rule, fsz,
@@ -127,5 +130,5 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              (unsigned long long)c->seed0, c->threads, t->model, t->steps, t->batch, t->lr,
              t->min_lr, t->continued_steps, cp, s->eval_posts, s->nonmember_posts, s->candidates, c->score.mink_k,
              c->sisa.shards, c->sisa.slices, (unsigned long long)s->split_seed, s->post_format,
-             c->score.beam_width, c->score.enum_budget, tune);
+             c->score.beam_width, c->score.enum_budget, c->score.boot, tune);
 }

@@ -168,6 +168,19 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     if (!st)
         st = ev_measure(x.res, rs->n_models, RUN_ORIG, RUN_RET, RUN_REF, &rs->rc, &x.sc, &x.ss,
                         &x.ps, e);
+    /* the user bootstrap behind the report's intervals: what a resample of the users makes of
+     * every metric (its own line: it is part of the scoring time) */
+    int B = cfg->score.boot;
+    double *boot = !st && B > 0 ? ub_calloc((size_t)B * rs->n_models * ev_n_metrics + 1,
+                                             sizeof(double), "bootstrap", e) : NULL;
+    if (!st && B > 0 && !boot) st = UB_ENOMEM;
+    double t1 = ub_now();
+    if (!st && B > 0)
+        st = ev_bootstrap(x.res, rs->n_models, RUN_ORIG, RUN_RET, RUN_REF, &rs->rc, &x.sc, &x.ss,
+                          &x.ps, B, split_seed, boot, e);
+    if (!st && B > 0)
+        ub_logf(rs->log, "  seed %llu: user bootstrap, %d replicates: %.2f s",
+                (unsigned long long)seed, B, ub_now() - t1);
     rs->score_seconds += ub_now() - t0;
     for (int k = 0; !st && k < rs->n_models; k++) {
         size_t at = (size_t)si * rs->n_models + k;
@@ -175,6 +188,8 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         rs->seconds[at] = x.res[k].seconds;
     }
     if (!st) st = res_write_seed(file, seed, &rs->rc, &x.sc, &x.ss, &x.ps, x.res, rs->n_models, e);
+    if (!st && B > 0) st = res_write_boot(file, seed, boot, B, rs->n_models, e);
+    free(boot);
     int auc = ev_metric_index("auc_loss");
     if (!st)
         ub_logf(rs->log, "  seed %llu: LOSS-attack AUC on F: original %.3f, retrain %.3f",

@@ -12,6 +12,7 @@ typedef struct ub_score_cfg {
     double mink_k;   /* k of Min-K% and Min-K%++ */
     int beam_width;  /* beam search width of the extraction attack (5) */
     long enum_budget; /* exact-rank search: forward rows per secret before it gives up (0: off) */
+    int boot;        /* user-bootstrap replicates per seed (ev_bootstrap; 200, 0 = none) */
 } ub_score_cfg;
 
 /* The scored sets, in the order of model_result.s, and the scenario set each one is. */
@@ -144,6 +145,9 @@ typedef struct ev_metric {
     double arg;      /* a parameter: an FPR, an insertion count */
     const char *src; /* derived metrics: the metric whose values of this model, original and
                       * retrain the function combines (computed after every own metric) */
+    double lo, hi;   /* the range of its values (every row states one; +-INFINITY: open) */
+    int fixed;       /* 1: not a function of the scored users (costs): the report's interval
+                      * is over seeds only; 0: resampled by ev_bootstrap */
 } ev_metric;
 
 /* Membership attacks: the per-post score each one ranks posts by (higher = member). */
@@ -158,5 +162,21 @@ int ev_metric_index(const char *name);
 ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
                      const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                      const probe_set *ps, ub_err *e);
+
+/* ---- the user-level bootstrap of one seed (eval/bootstrap.c) ---------------------------
+ * Posts, fresh posts, secrets and probes of one user are not independent, so the user is what
+ * is resampled, stratified by group: F's users (their posts, fresh posts, secrets and probes),
+ * the matched non-members (their posts and fresh posts) and the retained users with scored
+ * posts. Replicate b draws each group's users with replacement (a user drawn twice counts as two
+ * users), gathers what they own into resampled views of every model's scores (the same draw for
+ * every model, so differences between models stay paired by users) and runs ev_measure on them.
+ * The draws come from ub_rng(split_seed, EV_BOOT_STREAM + b): the seed of the scenario, so that
+ * with one split for every seed replicate b is the same user draw in every seed.
+ * out (B, n, ev_n_metrics): every metric of every model in every replicate. */
+enum { EV_BOOT_DEFAULT = 200 };
+#define EV_BOOT_STREAM 0xB0075EEDull
+ub_status ev_bootstrap(const model_result *res, int n, int i_orig, int i_ret, int i_ref,
+                       const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
+                       const probe_set *ps, int B, uint64_t split_seed, double *out, ub_err *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* bench/report/report.c: report.md from results.h5 alone (`unlearnbench report DIR`). Every
- * figure is a mean over seeds with a Student-t 95% CI; "differs from retrain" claims only what
- * the paired CI shows. */
+ * figure is a mean over seeds with a 95% interval (report/report_stats.c: the hierarchical user
+ * bootstrap for post-level metrics); "differs from retrain" claims only what survives Holm's
+ * correction over the whole table. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "report_private.h"
 
 static void cell(FILE *o, const res_file *r, int m, int k, int prec) {
-    char b[96];
+    char b[128];
     fprintf(o, " %s |", rp_fmt_mean(r, m, k, prec, b, sizeof b));
 }
 
@@ -53,6 +54,123 @@ static double secrets_inserted(const res_file *r, int64_t times) {
     return 0.0;
 }
 
+/* The table "distinguishable from retrain": every model's paired difference to retrain on the
+ * attack metrics, one test each, Holm-Bonferroni over all tests of the table. */
+static void distinguishable(FILE *o, const res_file *r, int kr) {
+    enum { NATT = 11 };
+    const char *att[NATT] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_ref",
+                             "auc_user_ref", "exposure_rank_16", "extracted_beam_16", "es_forget",
+                             "know_rank_cal", "loss_forget"};
+    size_t nc = (size_t)r->M * NATT;
+    rp_ci *d = calloc(nc + 1, sizeof *d);
+    double *p = calloc(nc + 1, sizeof(double)), *adj = calloc(nc + 1, sizeof(double));
+    ub_err e = {0};
+    size_t ntest = 0;
+    int boot = 0;
+    for (int m = 0; d && p && m < r->M; m++)
+        for (int a = 0; a < NATT; a++) {
+            size_t i = (size_t)m * NATT + a;
+            int k = res_metric(r, att[a]);
+            p[i] = NAN;
+            if (m == kr || k < 0 || !rp_diff(r, m, kr, k, &d[i]) || !isfinite(d[i].lo)) continue;
+            p[i] = d[i].p, ntest += isfinite(p[i]), boot |= d[i].how == RP_BOOT;
+        }
+    if (!d || !p || !adj || mt_holm_adjust(p, nc, adj, &e)) {
+        fprintf(o, "(out of memory: table left out)\n\n");
+        free(d), free(p), free(adj);
+        return;
+    }
+    fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
+               "`retrain` (%s) with its 95%% interval and p-value (%s); **yes** when the test "
+               "survives the **Holm-Bonferroni correction over all %zu tests of this table** at "
+               "family-wise level 0.05 (the p shown is Holm-adjusted; a 'no' may still have an "
+               "interval that excludes 0: it did not survive the correction).\n\n| model |",
+            boot ? "paired by seed and by the user draw" : "paired by seed",
+            boot ? "hierarchical bootstrap, two-sided: twice the share of replicates on the "
+                   "other side of 0" : "paired t over seeds",
+            ntest);
+    for (int a = 0; a < NATT; a++) fprintf(o, " %s |", att[a]);
+    fprintf(o, "\n|---|");
+    for (int a = 0; a < NATT; a++) fprintf(o, "---|");
+    fprintf(o, "\n");
+    for (int m = 0; m < r->M; m++) {
+        if (m == kr) continue;
+        fprintf(o, "| %s |", r->model[m]);
+        for (int a = 0; a < NATT; a++) {
+            size_t i = (size_t)m * NATT + a;
+            if (!isfinite(adj[i])) fprintf(o, " n/a |");
+            else fprintf(o, " %s (%+.3f [%+.3f, %+.3f], p %.2g) |",
+                         adj[i] <= 0.05 ? "**yes**" : "no", d[i].mean, d[i].lo, d[i].hi, adj[i]);
+        }
+        fprintf(o, "\n");
+    }
+    free(d), free(p), free(adj);
+}
+
+/* "[lo, hi]" of metric k's range. */
+static const char *range_of(const res_file *r, int k, char *buf, size_t cap) {
+    double lo = r->lo ? r->lo[k] : -INFINITY, hi = r->hi ? r->hi[k] : INFINITY;
+    char a[32], b[32];
+    if (isfinite(lo)) snprintf(a, sizeof a, "%g", lo);
+    else snprintf(a, sizeof a, "-inf");
+    if (isfinite(hi)) snprintf(b, sizeof b, "%g", hi);
+    else snprintf(b, sizeof b, "inf");
+    snprintf(buf, cap, "[%s, %s]", a, b);
+    return buf;
+}
+
+/* How the intervals are made, then every metric with its range and its kind of interval. */
+static void glossary(FILE *o, const res_file *r) {
+    fprintf(o, "## How the intervals are made\n\n");
+    if (r->B > 0)
+        fprintf(o, "- **Post-level metrics** (every metric computed from per-post, per-secret or "
+                   "per-probe scores: AUCs, TPRs, losses, perplexities, KL, exposure, "
+                   "extraction, knowledge, and the rows derived from them): within each seed, "
+                   "`unlearnbench run` drew B = %d user resamples. Users are the unit (posts, "
+                   "fresh posts, secrets and probes of one user are not independent): F's "
+                   "users, the matched non-members and the retained users with scored posts "
+                   "are each drawn with replacement, a drawn user brings all its posts, secrets "
+                   "and probes (drawn twice, it counts as two users), and every metric of every "
+                   "model is recomputed on the replicate; all models share the draw "
+                   "(`seed_<s>/bootstrap` in results.h5, bench/FORMAT.md). The report then "
+                   "makes %d outer replicates T = the mean over seeds of their replicate-b "
+                   "values (one b for every seed, so with one split for all seeds the same "
+                   "users are drawn in each) + a Student-t draw (S-1 degrees of freedom) times "
+                   "sqrt(V/S), V the training noise: the seeds' variance with one split, else "
+                   "the seeds' variance beyond the users' part (max(0, s^2 - mean replicate "
+                   "variance)); each T is clipped to the metric's range, and the interval is "
+                   "the 2.5%% and 97.5%% percentiles of T, so it stays inside the range. The "
+                   "figure itself is the mean over seeds of the full-sample values. Coverage on "
+                   "simulated clustered data (scripts/bootstrap_coverage.py, 3 or 5 seeds, 13 "
+                   "users in F): about 0.89-0.99 across designs and noise levels, where a "
+                   "Student t over seeds covers 0.13-0.88 with one split for all seeds and a "
+                   "bootstrap that resamples posts covers 0.40-0.69 there.\n", r->B, RP_BOOT_R);
+    fprintf(o, "- **Costs and memory** (not functions of the users): Student t over seeds "
+               "(n-1 degrees of freedom), clipped to the metric's range.%s\n",
+            r->B > 0 ? "" : " In this file every interval is made so (no user-bootstrap "
+                            "replicates).");
+    fprintf(o, "- **Differences to `retrain`** are paired: by seed, and by the user draw "
+               "(replicate b of both models comes from the same users). Their p-value is "
+               "two-sided: twice the share of outer replicates on the far side of 0 (at least "
+               "2/(R+1)), or the paired t-test over seeds without replicates. The "
+               "distinguishability table applies Holm-Bonferroni over all its tests.\n");
+    fprintf(o, "- **KS forget quality** (`ks_p`): a p-value is not averaged. The seeds' p-values "
+               "(independent seeds) combine by Fisher's method, -2 sum log p ~ chi2 with 2S "
+               "degrees of freedom. Each seed's KS test treats F's posts as independent, which "
+               "posts of one user are not: read the figure as descriptive; `ks_d` gets the "
+               "bootstrap interval.\n\n");
+    fprintf(o, "## Every metric\n\n| metric | range | interval | definition |\n|---|---|---|---|\n");
+    char rb[80];
+    for (int k = 0; k < r->K; k++) {
+        size_t len = strlen(r->metric[k]);
+        const char *how = len > 2 && !strcmp(r->metric[k] + len - 2, "_p") ? "Fisher over seeds"
+                          : r->B > 0 && r->resampled && r->resampled[k] ? "user bootstrap"
+                                                                        : "t over seeds";
+        fprintf(o, "| `%s` | %s | %s | %s |\n", r->metric[k], range_of(r, k, rb, sizeof rb),
+                how, r->doc[k]);
+    }
+}
+
 static void write_report(FILE *o, const res_file *r, int has_plots) {
     const char *config = r->config;
     fprintf(o, "# unlearnbench report\n\n");
@@ -68,11 +186,27 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
         snprintf(design, sizeof design, "seeds vary both the users drawn into F and non-members and "
                  "the training seed");
     fprintf(o, "Generated by `unlearnbench report` from `results.h5` alone (unlearnbench %s, %lld "
-               "threads). Every figure is the mean over **%d seeds** with its 95%% confidence "
-               "interval (Student t, n-1 degrees of freedom); %s.%s\n\n",
-            r->version, (long long)r->threads, r->S, design,
-            r->S < 2 ? " With one seed there are no intervals: treat every figure as anecdotal."
-                     : "");
+               "threads). Every figure is the mean over **%d seeds** with its 95%% interval "
+               "`[lo, hi]`; %s. ",
+            r->version, (long long)r->threads, r->S, design);
+    if (r->B > 0)
+        fprintf(o, "For a metric of the scored posts, secrets or probes the interval is "
+                   "two-level: the users resampled within each seed (%d user resamples per "
+                   "seed, stratified: F, matched non-members, retained users), so posts of one "
+                   "user count as one unit, plus the seeds' training noise as a Student t; costs "
+                   "keep a Student-t "
+                   "interval over seeds, clipped to the metric's range (how: \"How the intervals "
+                   "are made\" at the end).%s\n\n", r->B,
+                r->S < 2 ? " With one seed the interval covers the users only, not the "
+                           "training's randomness: treat it as a lower bound on the uncertainty."
+                         : "");
+    else
+        fprintf(o, "This file has no user-bootstrap replicates (`--bootstrap 0`, or written "
+                   "before them): intervals are Student t over seeds (n-1 degrees of freedom), "
+                   "clipped to each metric's range, and ignore that posts of one user are not "
+                   "independent.%s\n\n",
+                r->S < 2 ? " With one seed there are no intervals: treat every figure as "
+                           "anecdotal." : "");
     if (isfinite(r->wall)) fprintf(o, "Wall time of the run: %.0f s.\n\n", r->wall);
     fprintf(o, "Corpus sha256 `%s`. Configuration (`--config` reads it back):\n\n```ini\n%s```\n\n",
             r->sha, config);
@@ -114,32 +248,35 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                          "no value"};
     for (int i = 0; i < 10; i++) {
         int k = res_metric(r, hk[i]);
-        double d, h;
-        int n = k >= 0 ? rp_diff(r, ko, kr, k, &d, &h) : 0;
+        rp_ci d;
+        int n = k >= 0 ? rp_diff(r, ko, kr, k, &d) : 0;
         if (n == 0) {
             fprintf(o, "- %s: not applicable on this corpus (%s).\n", what[i], why[i]);
             continue;
         }
-        if (n < 2) {
-            fprintf(o, "- %s: original - retrain = %.3f (fewer than 2 seeds: no interval).\n",
-                    what[i], d);
+        if (!isfinite(d.lo)) {
+            fprintf(o, "- %s: original - retrain = %.3f (one seed and no user bootstrap: no "
+                       "interval).\n", what[i], d.mean);
             continue;
         }
-        int sig = fabs(d) > h;
+        int sig = d.lo > 0 || d.hi < 0;
         char per[96] = "";
         if (strstr(what[i], "16x")) /* these rest on few secrets: say how few */
             snprintf(per, sizeof per, ", about %.1f secrets per seed", secrets_inserted(r, 16));
-        fprintf(o, "- %s: original - retrain = %.3f ± %.3f (paired over %d seeds%s): %s.\n",
-                what[i], d, h, n, per, sig ? "the deployed model differs from retraining"
-                                           : "not distinguishable at this seed count");
+        fprintf(o, "- %s: original - retrain = %.3f [%.3f, %.3f] (paired over %d seeds%s%s): "
+                   "%s.\n", what[i], d.mean, d.lo, d.hi, n,
+                d.how == RP_BOOT ? " and user draws" : "", per,
+                sig ? "its interval excludes 0, the deployed model differs from retraining"
+                    : "not distinguishable at this seed count");
     }
-    double ma, ha;
-    if (kauc >= 0 && rp_stat(r, kr, kauc, &ma, &ha) >= 2)
-        fprintf(o, "- `retrain`'s MIA AUC on F is %.3f ± %.3f: %s 0.5 (a retrained model should "
-                   "not tell F from non-members; on real data F and non-members may differ in "
-                   "style, which is why the comparison to `retrain`, not to 0.5, is the "
-                   "measure).\n",
-                ma, ha, fabs(ma - 0.5) <= ha ? "within its CI of" : "away from");
+    rp_ci ra;
+    if (kauc >= 0 && rp_stat(r, kr, kauc, &ra) >= 1 && isfinite(ra.lo))
+        fprintf(o, "- `retrain`'s MIA AUC on F is %.3f [%.3f, %.3f]: %s 0.5 (a retrained model "
+                   "should not tell F from non-members; on real data F and non-members may "
+                   "differ in style, which is why the comparison to `retrain`, not to 0.5, is "
+                   "the measure).\n",
+                ra.mean, ra.lo, ra.hi,
+                ra.lo <= 0.5 && 0.5 <= ra.hi ? "its interval includes" : "away from");
     fprintf(o, "\n## Methods\n\nResidual influence = (method - retrain) / (original - retrain) "
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
                "where original and retrain are close). KL to retrain is partly seed noise: "
@@ -158,7 +295,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                         "residual (AUC)",
                         "AUC (reference)", "TPR@1% (reference)", "user AUC", "exposure 16x",
                         "extraction strength", "knowledge of F (cal.)",
-                        "knowledge of retained (cal.)", "KS p (forget quality)",
+                        "knowledge of retained (cal.)", "KS p (Fisher over seeds)",
                         "KL to retrain on F", "KL above retrain_ref's", "ppl retained / original",
                         "ppl unseen / original", "FLOPs / retrain"};
     const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3};
@@ -176,28 +313,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                         "LOSS 0.1%", "reference 0.1%"};
     const int tp[] = {3, 3, 3, 3, 3, 3, 3};
     table(o, r, NULL, r->M, tc, th, tp, 7);
-    fprintf(o, "### Statistically distinguishable from `retrain`?\n\nPaired difference to "
-               "`retrain` over seeds; **yes** when its 95%% CI excludes 0.\n\n| model |");
-    enum { NATT = 11 };
-    const char *att[NATT] = {"auc_loss", "auc_zlib", "auc_mink", "auc_minkpp", "auc_ref",
-                             "auc_user_ref", "exposure_rank_16", "extracted_beam_16", "es_forget",
-                             "know_rank_cal", "loss_forget"};
-    for (int a = 0; a < NATT; a++) fprintf(o, " %s |", att[a]);
-    fprintf(o, "\n|---|");
-    for (int a = 0; a < NATT; a++) fprintf(o, "---|");
-    fprintf(o, "\n");
-    for (int m = 0; m < r->M; m++) {
-        if (m == kr) continue;
-        fprintf(o, "| %s |", r->model[m]);
-        for (int a = 0; a < NATT; a++) {
-            int k = res_metric(r, att[a]);
-            double d, h;
-            int n = k >= 0 ? rp_diff(r, m, kr, k, &d, &h) : 0;
-            if (n < 2 || !isfinite(h)) fprintf(o, " n/a |");
-            else fprintf(o, " %s (%+.3f ± %.3f) |", fabs(d) > h ? "**yes**" : "no", d, h);
-        }
-        fprintf(o, "\n");
-    }
+    distinguishable(o, r, kr);
     fprintf(o, "\n");
     rp_exposure_section(o, r);
     rp_knowledge(o, r);
@@ -222,7 +338,8 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                 if (isfinite(r->sec[(size_t)s * r->M + m])) v[n++] = r->sec[(size_t)s * r->M + m];
             if (n) {
                 mt_mean_ci95(v, (size_t)n, &mean, &half);
-                if (isfinite(half)) fprintf(o, " %.1f ± %.1f |\n", mean, half);
+                if (isfinite(half)) /* clipped: seconds are >= 0 */
+                    fprintf(o, " %.1f [%.1f, %.1f] |\n", mean, fmax(mean - half, 0), mean + half);
                 else fprintf(o, " %.1f |\n", mean);
             } else {
                 fprintf(o, " cached |\n");
@@ -260,9 +377,10 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                    "(`post-format = author`) and the statement falls within its context window "
                    "after the handle.\n",
                 r->n_probes, r->n_probes_retained);
-    fprintf(o, "- An AUC rests on %.0f x %.0f post pairs per seed; its spread across seeds is "
-               "in the intervals above. A TPR at 1%% FPR: %s; at 0.1%% FPR: %s.\n",
-            r->n_set[S_F], r->n_set[S_N], fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),
+    fprintf(o, "- An AUC rests on %.0f x %.0f post pairs per seed, but on far fewer users "
+               "(about %.0f of F): the user bootstrap puts that in the intervals above. A TPR at 1%% FPR: %s; at 0.1%% FPR: %s.\n",
+            r->n_set[S_F], r->n_set[S_N], r->n_users_f,
+            fpr_note(r->n_set[S_N], 0.01, f1, sizeof f1),
             fpr_note(r->n_set[S_N], 0.001, f01, sizeof f01));
     fprintf(o, "- Exposure by rank is exact for the secrets whose format was enumerated "
                "(`exposure_enumerated_*`); for the others it is censored at what %lld sampled "
@@ -293,8 +411,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     else
         fprintf(o, "None in this directory: `/usr/bin/python3 scripts/plots.py DIR` draws them "
                    "(needs python3-h5py and python3-matplotlib).\n\n");
-    fprintf(o, "## Every metric\n\n| metric | definition |\n|---|---|\n");
-    for (int k = 0; k < r->K; k++) fprintf(o, "| `%s` | %s |\n", r->metric[k], r->doc[k]);
+    glossary(o, r);
     fprintf(o, "\nPer-post and per-secret scores of every model and seed are in `results.h5` "
                "(layout: bench/FORMAT.md).\n");
 }

@@ -8,11 +8,11 @@
 
 /* Model m's paired difference to model b in metric k, "**lower**" when its CI lies below 0. */
 static const char *fmt_diff(const res_file *r, int m, int b, int k, char *buf, size_t cap) {
-    double d, h;
-    int n = k >= 0 && m >= 0 && b >= 0 ? rp_diff(r, m, b, k, &d, &h) : 0;
+    rp_ci d;
+    int n = k >= 0 && m >= 0 && b >= 0 ? rp_diff(r, m, b, k, &d) : 0;
     if (n == 0) snprintf(buf, cap, "n/a");
-    else if (n < 2 || !isfinite(h)) snprintf(buf, cap, "%+.3f", d);
-    else snprintf(buf, cap, "%+.3f ± %.3f%s", d, h, d + h < 0 ? " **lower**" : "");
+    else if (!isfinite(d.lo)) snprintf(buf, cap, "%+.3f", d.mean);
+    else snprintf(buf, cap, "%+.3f [%+.3f, %+.3f]%s", d.mean, d.lo, d.hi, d.hi < 0 ? " **lower**" : "");
     return buf;
 }
 
@@ -31,8 +31,9 @@ void rp_knowledge(FILE *o, const res_file *r) {
     }
     int ko = res_model(r, "original"), kr = res_model(r, "retrain");
     int kraw = res_metric(r, "know_rank");
-    double mr, hr;
-    int nr = kraw >= 0 && kr >= 0 ? rp_stat(r, kr, kraw, &mr, &hr) : 0;
+    rp_ci cr;
+    int nr = kraw >= 0 && kr >= 0 ? rp_stat(r, kr, kraw, &cr) : 0;
+    double mr = cr.mean;
     char raw[160] = "";
     if (nr > 0)
         snprintf(raw, sizeof raw, " (here `retrain`'s uncalibrated rank on F, whom it never saw, "
@@ -77,15 +78,17 @@ void rp_knowledge(FILE *o, const res_file *r) {
         fprintf(o, "\n");
     }
     fprintf(o, "\n");
-    double m, h;
-    if (kr >= 0 && rp_stat(r, kr, kcal, &m, &h) >= 2)
-        fprintf(o, "- `retrain`, which never saw F, has a calibrated rank on F of %.3f ± %.3f: "
-                   "%s 0.5.\n", m, h, fabs(m - 0.5) <= h ? "within its CI of" : "away from");
-    if (ko >= 0 && rp_stat(r, ko, kcal, &m, &h) >= 1)
+    rp_ci c;
+    if (kr >= 0 && rp_stat(r, kr, kcal, &c) >= 2 && isfinite(c.lo))
+        fprintf(o, "- `retrain`, which never saw F, has a calibrated rank on F of %.3f [%.3f, "
+                   "%.3f]: %s 0.5.\n", c.mean, c.lo, c.hi,
+                c.lo <= 0.5 && 0.5 <= c.hi ? "its interval includes" : "its interval excludes");
+    if (ko >= 0 && rp_stat(r, ko, kcal, &c) >= 1)
         fprintf(o, "- `original` ranks F's true values at %.3f (calibrated; chance 0.5): what "
-                   "the deployed model knows about the people who asked to be forgotten.\n", m);
-    fprintf(o, "- The retained column's difference to `original` is paired over seeds; "
-               "**lower** marks a model whose CI lies below original's: it forgot people who "
+                   "the deployed model knows about the people who asked to be forgotten.\n",
+                c.mean);
+    fprintf(o, "- The retained column's difference to `original` is paired by seed and user draw; "
+               "**lower** marks a model whose interval lies below original's: it forgot people who "
                "stay. Top-1 shares move in steps of one probe; the normalised rank is the "
                "smoother measure. The calibration handles are drawn once per seed and shared by "
                "its probes, so their noise is common to a seed's figures and shows in the "

@@ -1,5 +1,5 @@
 /* bench/report/report_private.h: what report.md and grid.md share: a metric's mean over seeds
- * with its 95% CI, and paired differences between two models. */
+ * with its 95% interval, paired differences between two models (report/report_stats.c). */
 #ifndef UB_REPORT_PRIVATE_H
 #define UB_REPORT_PRIVATE_H
 
@@ -8,19 +8,40 @@
 #include "report.h"
 #include "results.h"
 
-/* Mean and CI half width of metric k of model m over seeds (NaN entries skipped); returns the
- * number of seeds with a value. */
-int rp_stat(const res_file *r, int m, int k, double *mean, double *half);
-/* Paired difference model m - model b of metric k over the seeds where both have a value. */
-int rp_diff(const res_file *r, int m, int b, int k, double *mean, double *half);
-/* "mean ± half" of metric k of model m into buf ("n/a" when it has no value). */
-/* The verdict that opens report.md: plain language, every claim chosen by a paired CI
- * (report/verdict.c). */
+/* Outer replicates of the hierarchical bootstrap (its p-values resolve 2 / (R + 1), below
+ * Holm's smallest threshold 0.05 / 150 for the ~150 tests of the retrain table), and its seed. */
+enum { RP_BOOT_R = 10000 };
+#define RP_BOOT_SEED 0x5EED2026ull
+
+/* How an interval was made: hierarchical user bootstrap, Student t over seeds clipped to the
+ * metric's range, or none (one seed without replicates). */
+enum { RP_NONE, RP_BOOT, RP_T };
+typedef struct rp_ci {
+    double mean;   /* mean over seeds of the full-sample values */
+    double lo, hi; /* the 95% interval, NaN without one */
+    double p;      /* differences: two-sided p-value of "no difference" (bootstrap or paired
+                    * t), NaN otherwise */
+    int n;         /* seeds with a value */
+    int how;       /* RP_* */
+} rp_ci;
+/* Metric k of model m over the seeds where it has a value; returns that number of seeds. */
+int rp_stat(const res_file *r, int m, int k, rp_ci *c);
+/* Paired difference model m - model b of metric k (paired by seed and by the user draw) over
+ * the seeds where both have a value. */
+int rp_diff(const res_file *r, int m, int b, int k, rp_ci *c);
+/* Fisher's combination of the seeds' p-values of metric k (a p-value row) of model m. */
+double rp_fisher(const res_file *r, int m, int k, int *n);
+/* "mean [lo, hi]" (or "mean" without an interval, "n/a" without a value) into buf. */
+const char *rp_fmt_ci(const rp_ci *c, int prec, char *buf, size_t cap);
+/* The figure of metric k of model m into buf: rp_stat's, or for a p-value row (name ending in
+ * "_p") Fisher's combination over seeds, never a mean of p-values. */
+const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
+/* The verdict that opens report.md: plain language, every claim chosen by a paired interval
+ * and, for the many method-by-attack claims, Holm's correction (report/verdict.c). */
 void rp_verdict(FILE *o, const res_file *r);
 /* The section on continued training: residual influence per point and its fitted half-life
  * (report/decay.c). */
 void rp_decay(FILE *o, const res_file *r);
-const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
 /* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
 void rp_exposure_section(FILE *o, const res_file *r);
 

@@ -32,9 +32,11 @@ ub_status res_merge(const char *dir, const int64_t *seed_list, int n_seeds, cons
             metrics = ub_calloc((size_t)(S * M * K), sizeof(double), "metrics", e);
             if (!metrics) st = UB_ENOMEM;
             /* names, docs and parameters are the same in every task: take the first's */
-            const char *names[] = {"model_names", "model_params", "metric_names", "metric_docs"};
-            for (int k = 0; !st && k < 4; k++)
-                if (H5Ocopy(f, names[k], o.file, names[k], ocpl, H5P_DEFAULT) < 0)
+            const char *names[] = {"model_names", "model_params", "metric_names", "metric_docs",
+                                   "metric_range", "metric_resampled"};
+            for (int k = 0; !st && k < 6; k++)
+                if ((k < 4 || ub_h5_exists(f, names[k])) && /* the last two: since format 1.1 */
+                    H5Ocopy(f, names[k], o.file, names[k], ocpl, H5P_DEFAULT) < 0)
                     st = ub_fail(e, UB_EIO, "%s: cannot copy /%s", path, names[k]);
             char buf[4096];
             const char *attrs[] = {"format", "version", "corpus", "corpus_sha256"};

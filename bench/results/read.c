@@ -132,7 +132,55 @@ static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) 
     return st;
 }
 
+/* The metrics' ranges and the bootstrap replicates, when the file has them (files written
+ * before them report with intervals over seeds only). */
+static ub_status read_intervals(hid_t f, const char *path, res_file *r, ub_err *e) {
+    size_t K = (size_t)r->K;
+    r->lo = malloc((K + 1) * sizeof(double)), r->hi = malloc((K + 1) * sizeof(double));
+    r->resampled = calloc(K + 1, 1);
+    double *rg = malloc((2 * K + 1) * sizeof(double));
+    ub_status st = r->lo && r->hi && r->resampled && rg ? UB_OK
+                                                        : ub_fail(e, UB_ENOMEM, "out of memory");
+    for (size_t k = 0; !st && k < K; k++) r->lo[k] = -INFINITY, r->hi[k] = INFINITY;
+    hsize_t dr[2] = {K, 2}, dk = K;
+    if (!st && ub_h5_exists(f, "metric_range")) {
+        st = ub_h5_read(f, "metric_range", path, H5T_NATIVE_DOUBLE, rg, 2, dr, e);
+        for (size_t k = 0; !st && k < K; k++) r->lo[k] = rg[2 * k], r->hi[k] = rg[2 * k + 1];
+    }
+    if (!st && ub_h5_exists(f, "metric_resampled"))
+        st = ub_h5_read(f, "metric_resampled", path, H5T_NATIVE_INT8, r->resampled, 1, &dk, e);
+    free(rg);
+    char name[128];
+    int rank, have = 1;
+    hsize_t d[8];
+    H5T_class_t cls;
+    for (int s = 0; !st && have && s < r->S; s++) {
+        snprintf(name, sizeof name, "seed_%lld/bootstrap", (long long)r->seed[s]);
+        have = ub_h5_exists(f, name);
+        if (!have) break;
+        st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+        if (!st && (rank != 3 || d[1] != (hsize_t)r->M || d[2] != K || d[0] < 1 ||
+                    (s > 0 && d[0] != (hsize_t)r->B)))
+            st = ub_fail(e, UB_EFORMAT, "%s: /%s must be (replicates, %d models, %zu metrics), "
+                         "as many replicates in every seed", path, name, r->M, K);
+        if (!st && s == 0) {
+            r->B = (int)d[0];
+            r->boot = malloc(((size_t)r->S * r->B * r->M * K + 1) * sizeof(double));
+            if (!r->boot) st = ub_fail(e, UB_ENOMEM, "out of memory");
+        }
+        if (!st)
+            st = ub_h5_read(f, name, path, H5T_NATIVE_DOUBLE,
+                            r->boot + (size_t)s * r->B * r->M * K, 3, d, e);
+    }
+    if (!st && !have) { /* some seed has none: intervals over seeds only */
+        free(r->boot);
+        r->boot = NULL, r->B = 0;
+    }
+    return st;
+}
+
 void res_free(res_file *r) {
+    free(r->lo), free(r->hi), free(r->resampled), free(r->boot);
     names_free(r->model, r->M);
     names_free(r->metric, r->K);
     names_free(r->doc, r->K);
@@ -192,6 +240,7 @@ ub_status res_load(const char *dir, res_file *r, ub_err *e) {
     if (!st) st = ub_h5_get_str(f, "corpus_sha256", path, r->sha, sizeof r->sha, e);
     if (!st) st = ub_h5_get_i64(f, "threads", path, &r->threads, e);
     if (!st) st = read_counts(f, path, r, e);
+    if (!st) st = read_intervals(f, path, r, e);
     H5Fclose(f);
     if (!st) load_timings(dir, r);
     if (st) res_free(r);

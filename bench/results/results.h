@@ -15,6 +15,10 @@ enum { RES_FORMAT_VERSION = 1 };
 ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const run_scenario *sc,
                          const secret_set *ss, const probe_set *ps, const model_result *res,
                          int n, ub_err *e);
+/* seed_<seed>/bootstrap (B, n, ev_n_metrics): the user-bootstrap replicates of every metric of
+ * the seed's models (ev_bootstrap), into the group res_write_seed made. */
+ub_status res_write_boot(hid_t file, uint64_t seed, const double *boot, int B, int n,
+                         ub_err *e);
 /* The run's tables and provenance, at the root. */
 typedef struct res_run {
     int seeds, models;
@@ -57,6 +61,11 @@ typedef struct res_file {
     double n_secrets_ins[8];    /* F's secrets inserted ins[i] times */
     double n_users_f;           /* users of F */
     int64_t candidates;         /* sampled candidates per secret */
+    /* the intervals' material (absent from files written before them: NULL, B = 0) */
+    double *lo, *hi;            /* (K) the range of each metric's values (else -inf, inf) */
+    int8_t *resampled;          /* (K) 1: post-level, the user bootstrap resamples it */
+    int B;                      /* user-bootstrap replicates per seed (0: none stored) */
+    double *boot;               /* (S, B, M, K) */
 } res_file;
 /* Read DIR/results.h5 (and DIR/timings.h5 when present). */
 ub_status res_load(const char *dir, res_file *f, ub_err *e);
@@ -67,6 +76,10 @@ int res_metric(const res_file *f, const char *name);
 /* Metric k of model m in seed s. */
 static inline double res_value(const res_file *f, int s, int m, int k) {
     return f->x[((size_t)s * f->M + m) * f->K + k];
+}
+/* Metric k of model m in bootstrap replicate b of seed s (needs f->B > 0). */
+static inline double res_boot(const res_file *f, int s, int b, int m, int k) {
+    return f->boot[(((size_t)s * f->B + b) * f->M + m) * f->K + k];
 }
 
 /* ---- merging a grid's tasks ---- */

@@ -137,15 +137,37 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
     return st;
 }
 
+ub_status res_write_boot(hid_t file, uint64_t seed, const double *boot, int B, int n,
+                         ub_err *e) {
+    char name[64];
+    snprintf(name, sizeof name, "seed_%llu", (unsigned long long)seed);
+    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
+    if (g < 0) return ub_fail(e, UB_EIO, "results: no group %s to add the bootstrap to", name);
+    hsize_t d[3] = {(hsize_t)B, (hsize_t)n, (hsize_t)ev_n_metrics};
+    /* deflate: costs and NaN rows repeat in every replicate */
+    ub_status st = ub_h5_write(g, "bootstrap", H5T_NATIVE_DOUBLE, boot, 3, d, 1, e);
+    H5Gclose(g);
+    return st;
+}
+
 ub_status res_write_run(hid_t file, const res_run *r, ub_err *e) {
     const char *en[EV_MAX_METRICS], *ed[EV_MAX_METRICS];
     for (int k = 0; k < ev_n_metrics; k++) en[k] = ev_metrics[k].name, ed[k] = ev_metrics[k].doc;
+    double range[2 * EV_MAX_METRICS];
+    int8_t resampled[EV_MAX_METRICS];
+    for (int k = 0; k < ev_n_metrics; k++) {
+        range[2 * k] = ev_metrics[k].lo, range[2 * k + 1] = ev_metrics[k].hi;
+        resampled[k] = !ev_metrics[k].fixed;
+    }
+    hsize_t dr[2] = {(hsize_t)ev_n_metrics, 2}, dk = (hsize_t)ev_n_metrics;
     hsize_t dm[3] = {(hsize_t)r->seeds, (hsize_t)r->models, (hsize_t)ev_n_metrics};
     ub_status st = ub_h5_write(file, "metrics", H5T_NATIVE_DOUBLE, r->metrics, 3, dm, 0, e);
     if (!st) st = write_i64(file, "seeds", r->seed, (size_t)r->seeds, e);
     if (!st) st = ub_h5_write_strings(file, "model_names", r->model_names, (size_t)r->models, e);
     if (!st) st = ub_h5_write_strings(file, "metric_names", en, (size_t)ev_n_metrics, e);
     if (!st) st = ub_h5_write_strings(file, "metric_docs", ed, (size_t)ev_n_metrics, e);
+    if (!st) st = ub_h5_write(file, "metric_range", H5T_NATIVE_DOUBLE, range, 2, dr, 0, e);
+    if (!st) st = ub_h5_write(file, "metric_resampled", H5T_NATIVE_INT8, resampled, 1, &dk, 1, e);
     if (!st) st = ub_h5_write_strings(file, "model_params", r->model_params, (size_t)r->models, e);
     if (!st) st = ub_h5_attr_str(file, "format", "unlearnbench-results", e);
     if (!st) st = ub_h5_attr_i64(file, "format_version", RES_FORMAT_VERSION, e);

@@ -14,7 +14,7 @@
  *
  * Families and files: ROC/AUC and thresholds (auc.c), Kolmogorov-Smirnov (ks.c), secret exposure
  * and the skew-normal (exposure.c), per-text membership scores (mia_scores.c), statistics over
- * seeds (stats.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
+ * seeds (stats.c), the cluster bootstrap, Fisher's and Holm's methods (resample.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
  */
 #ifndef UB_METRICS_H
 #define UB_METRICS_H
@@ -210,5 +210,51 @@ double mt_residual(double v_method, double v_retrain, double v_original);
  * (the data show no decay the horizon resolves; use a few times the longest s_i); NaN without
  * points. */
 double mt_decay_half_life(const double *s, const double *r, size_t n, double bound);
+/* ------------------------------------------------------------------------------------------
+ * Cluster bootstrap and multiple testing (resample.c)
+ *   Posts and secrets of one user are not independent: the user (cluster) is the unit that is
+ *   resampled. Clusters are given as CSR: cluster j owns items item[start[j] .. start[j+1]).
+ * ------------------------------------------------------------------------------------------ */
+/* n clusters drawn uniformly with replacement from 0..n-1 into draw (n). */
+void mt_boot_draw(ub_rng *r, size_t n, size_t *draw);
+/* The items of the drawn clusters draw (nd), in draw order, into idx, and for each the label
+ * label0 + (its position in draw), so a cluster drawn twice counts as two clusters. Either
+ * output may be NULL; returns the number of items (call with both NULL to size them). */
+size_t mt_boot_gather(const size_t *start, const size_t *item, const size_t *draw, size_t nd,
+                      size_t *idx, int64_t *label, int64_t label0);
+/* The q-quantile (0 <= q <= 1) of sorted x (n), linear interpolation between order statistics
+ * (numpy.percentile's default). NaN if n is 0. */
+double mt_percentile_sorted(const double *x, size_t n, double q);
+/* A two-level interval for a mean over S seeds of a statistic, from full (S): its value in each
+ * seed, and rep (S, B): B within-seed user-bootstrap replicates per seed (NaN = undefined in
+ * that replicate). Each of R outer replicates is T = (mean over seeds of rep[s][b], one index b
+ * for every seed) + g sqrt(V / S), g ~ Student t with S - 1 degrees of freedom, clipped to
+ * [lo, hi] (the statistic's range). The user part: with one split for all seeds (shared = 1)
+ * replicate b is the same user draw in each seed, so the users' uncertainty does not average
+ * out over seeds. The seed part (training noise) V: shared = 1: the seeds' variance s2 of full;
+ * shared = 0 (each seed draws its own users, so s2 already holds their part): max(0, s2 - the
+ * mean over seeds of the replicates' variance). A t quantile, not a resample of the seeds,
+ * because 3 seeds resampled understate the spread (plug-in variance, normal tails; coverage
+ * measured by scripts/bootstrap_coverage.py). S = 1: users only. lo, hi: the 2.5% and 97.5%
+ * percentiles of T (inside [lo, hi]); p: two-sided bootstrap p-value of "the mean is 0",
+ * min(1, 2 (1 + min(#{T <= 0}, #{T >= 0})) / (n + 1)) over the n kept replicates (a replicate
+ * with no finite rep is dropped; the smallest p is 2 / (n + 1)). Seeded (seed, stream). All NaN
+ * and n = 0 when nothing is defined. */
+typedef struct mt_boot_ci {
+    double lo, hi, p;
+    size_t n;
+} mt_boot_ci;
+ub_status mt_boot_hier(const double *rep, const double *full, size_t S, size_t B, int shared,
+                       double lo, double hi, size_t R, uint64_t seed, uint64_t stream,
+                       mt_boot_ci *out, ub_err *e);
+/* Fisher's method for n independent p-values (non-finite ones skipped): X = -2 sum log p_i,
+ * p = P(chi2_{2k} >= X), k the finite ones, as scipy.stats.combine_pvalues(method='fisher').
+ * A p of 0 gives 0; NaN if none is finite. */
+double mt_fisher_p(const double *p, size_t n);
+/* Holm-Bonferroni adjusted p-values over the finite p (n) (non-finite: NaN in adj): sorted
+ * ascending, adj_(j) = max over i <= j of min(1, (m - i) p_(i)) with m the finite ones and i
+ * from 0, as statsmodels multipletests(method='holm'). Reject at family-wise level alpha where
+ * adj <= alpha. */
+ub_status mt_holm_adjust(const double *p, size_t n, double *adj, ub_err *e);
 
 #endif
