@@ -58,7 +58,8 @@ static ub_status owners_make(owners *o, const run_corpus *rc, const run_scenario
     qsort(o->users[G_F], o->nu[G_F], sizeof(int64_t), cmp_i64);
     for (int l = 0; l < N_LISTS; l++) {
         int g = list_group[l];
-        size_t n = l == L_SEC ? ss->n : l == L_PRB ? ps->n : sc->set[ev_scored_set[l]].n;
+        /* probes are not resampled (their rows are `fixed`: intervals over seeds), see replicate */
+        size_t n = l == L_SEC ? ss->n : l == L_PRB ? 0 : sc->set[ev_scored_set[l]].n;
         size_t *slot = ub_calloc(n + 1, sizeof(size_t), "bootstrap", e);
         o->start[l] = ub_calloc(o->nu[g] + 2, sizeof(size_t), "bootstrap", e);
         o->item[l] = ub_calloc(n + 1, sizeof(size_t), "bootstrap", e);
@@ -123,7 +124,7 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
         lab[l] = ub_calloc(m[l] + 1, sizeof(int64_t), "bootstrap items", e);
         if (!idx[l] || !lab[l]) st = UB_ENOMEM;
         else mt_boot_gather(o->start[l], o->item[l], draw[g], o->nu[g], idx[l], lab[l], 0);
-        per_model += l < N_SCORED ? 7 * m[l] : l == L_SEC ? 6 * m[l] : m[l];
+        per_model += l < N_SCORED ? 7 * m[l] : l == L_SEC ? 11 * m[l] : m[l];
         if (l < N_SCORED) ntok += m[l];
     }
     if (!st) {
@@ -158,7 +159,16 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
         y->exp_censored = gather(&at, x->exp_censored, idx[L_SEC], m[L_SEC]);
         y->extracted = gather(&at, x->extracted, idx[L_SEC], m[L_SEC]);
         y->extracted_beam = gather(&at, x->extracted_beam, idx[L_SEC], m[L_SEC]);
-        y->probe_rank = gather(&at, x->probe_rank, idx[L_PRB], m[L_PRB]);
+        y->exp_enum = gather(&at, x->exp_enum, idx[L_SEC], m[L_SEC]);
+        y->exp_sampled = gather(&at, x->exp_sampled, idx[L_SEC], m[L_SEC]);
+        y->enum_rows = gather(&at, x->enum_rows, idx[L_SEC], m[L_SEC]);
+        y->sn_stat = gather(&at, x->sn_stat, idx[L_SEC], m[L_SEC]);
+        y->sn_pass = gather(&at, x->sn_pass, idx[L_SEC], m[L_SEC]);
+        /* the knowledge probes as they are: F's, retained users' and the calibration handles'
+         * items are scored against each other, so they are not user-resampled (the rows are
+         * `fixed`) */
+        y->probe_logp = x->probe_logp, y->probe_cal = x->probe_cal;
+        y->probe_rank = x->probe_rank, y->probe_rank_cal = x->probe_rank_cal;
         y->seconds = x->seconds, y->flops = x->flops, y->flops_one_user = x->flops_one_user;
         y->extra_bytes = x->extra_bytes;
     }
@@ -166,10 +176,8 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
      * owners relabelled by draw (for per-user metrics), and what each secret and probe is */
     run_scenario scv = *sc;
     secret_set ssv = {.n = m[L_SEC], .n_cand = ss->n_cand};
-    probe_set psv = {.n = m[L_PRB], .user = lab[L_PRB]};
     int64_t *sec = st ? NULL : ub_calloc(m[L_SEC] + 1, sizeof(int64_t), "bootstrap", e);
-    int *pi = st ? NULL : ub_calloc(3 * m[L_PRB] + 1, sizeof(int), "bootstrap", e);
-    if (!st && (!sec || !pi)) st = UB_ENOMEM;
+    if (!st && !sec) st = UB_ENOMEM;
     if (!st) {
         for (int k = 0; k < N_SCORED; k++) {
             scv.set[ev_scored_set[k]].user = lab[k];
@@ -177,17 +185,11 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
         }
         for (size_t j = 0; j < m[L_SEC]; j++) sec[j] = ss->secret[idx[L_SEC][j]];
         ssv.secret = sec;
-        psv.kind = pi, psv.truth = pi + m[L_PRB], psv.n_values = pi + 2 * m[L_PRB];
-        for (size_t j = 0; j < m[L_PRB]; j++) {
-            size_t t = idx[L_PRB][j];
-            psv.kind[j] = ps->kind[t], psv.truth[j] = ps->truth[t];
-            psv.n_values[j] = ps->n_values[t];
-        }
-        st = ev_measure(v, n, i_orig, i_ret, i_ref, rc, &scv, &ssv, &psv, e);
+        st = ev_measure(v, n, i_orig, i_ret, i_ref, rc, &scv, &ssv, ps, e);
     }
     for (int i = 0; !st && i < n; i++)
         memcpy(out + (size_t)i * ev_n_metrics, v[i].metric, (size_t)ev_n_metrics * sizeof(double));
-    free(sec), free(pi), free(buf), free(tbuf), free(v);
+    free(sec), free(buf), free(tbuf), free(v);
     for (int g = 0; g < N_GROUPS; g++) free(draw[g]);
     for (int l = 0; l < N_LISTS; l++) free(idx[l]), free(lab[l]);
     return st;

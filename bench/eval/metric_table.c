@@ -234,48 +234,48 @@ const ev_metric ev_metrics[] = {
      "(never trained on); mean over F's probes of 1 - (rank - 1) / (values - 1) of the true "
      "value by that score: 1 = always first, 0.5 = chance, what a model that knows nothing "
      "about the person scores however popular the values are",
-     ev_fn_know_rank, .a = RUN_PROBE_F, .b = 2, .arg = 1, UNIT},
+     ev_fn_know_rank, .a = RUN_PROBE_F, .b = 2, .arg = 1, UNIT, .fixed = 1},
     {"know_city_top1_cal",
      "knowledge, calibrated: share of F's users whose home city ranks first among the 24 "
      "cities by the calibrated score (chance 1/24)",
-     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 0, .arg = 1, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 0, .arg = 1, UNIT, .fixed = 1},
     {"know_special_top1_cal",
      "knowledge, calibrated: share of F's users with a special-category attribute (health, "
      "religion, politics) whose value ranks first by the calibrated score (chance: the mean "
      "of 1/values, in the report)",
-     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 1, .arg = 1, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 1, .arg = 1, UNIT, .fixed = 1},
     {"know_rank_retained_cal",
      "collateral damage: know_rank_cal on a seeded sample of retained members (as many users "
      "as F), whom every model trained on; a method that lowers it below original's forgets "
      "people it should keep",
-     ev_fn_know_rank, .a = RUN_PROBE_RETAINED, .b = 2, .arg = 1, UNIT},
+     ev_fn_know_rank, .a = RUN_PROBE_RETAINED, .b = 2, .arg = 1, UNIT, .fixed = 1},
     {"know_city_top1_retained_cal",
      "collateral damage: know_city_top1_cal on the retained sample",
-     ev_fn_know_top1, .a = RUN_PROBE_RETAINED, .b = 0, .arg = 1, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_RETAINED, .b = 0, .arg = 1, UNIT, .fixed = 1},
     {"know_special_top1_retained_cal",
      "collateral damage: know_special_top1_cal on the retained sample",
-     ev_fn_know_top1, .a = RUN_PROBE_RETAINED, .b = 1, .arg = 1, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_RETAINED, .b = 1, .arg = 1, UNIT, .fixed = 1},
     {"know_rank_nonmember_cal",
      "check of the calibration: know_rank_cal of the calibration non-members themselves, each "
      "against the other handles of its phrase (leave one out); no model saw them, so every "
      "model should score 0.5 within sampling error",
-     ev_fn_know_rank, .a = RUN_PROBE_CALIB, .b = 2, .arg = 1, UNIT},
+     ev_fn_know_rank, .a = RUN_PROBE_CALIB, .b = 2, .arg = 1, UNIT, .fixed = 1},
     {"know_city_top1",
      "knowledge, uncalibrated: share of F's users whose home city has the highest log p "
      "among all cities after \"HANDLE: \" + the corpus's phrase",
-     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 0, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 0, UNIT, .fixed = 1},
     {"know_special_top1",
      "knowledge, uncalibrated: share of F's users with a special-category attribute whose "
      "value has the highest log p after \"HANDLE: \" + the corpus's phrase",
-     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 1, UNIT},
+     ev_fn_know_top1, .a = RUN_PROBE_F, .b = 1, UNIT, .fixed = 1},
     {"know_rank",
      "knowledge, uncalibrated: know_rank_cal's normalised rank by log p alone; some values are "
      "likelier than others after any handle, so a model without knowledge of the person is "
      "not at 0.5 here (compare with retrain's)",
-     ev_fn_know_rank, .a = RUN_PROBE_F, .b = 2, UNIT},
+     ev_fn_know_rank, .a = RUN_PROBE_F, .b = 2, UNIT, .fixed = 1},
     {"know_rank_retained",
      "know_rank (uncalibrated) on the retained sample",
-     ev_fn_know_rank, .a = RUN_PROBE_RETAINED, .b = 2, UNIT},
+     ev_fn_know_rank, .a = RUN_PROBE_RETAINED, .b = 2, UNIT, .fixed = 1},
     {"residual_auc_loss",
      "residual influence on auc_loss: (m - retrain) / (original - retrain)",
      ev_fn_residual, .src = "auc_loss", REAL},
@@ -290,7 +290,7 @@ const ev_metric ev_metrics[] = {
      ev_fn_residual, .src = "exposure_rank_16", REAL},
     {"residual_know_rank_cal",
      "residual influence on know_rank_cal",
-     ev_fn_residual, .src = "know_rank_cal", REAL},
+     ev_fn_residual, .src = "know_rank_cal", REAL, .fixed = 1},
     {"cost_gflop",
      "estimated GFLOP of the method",
      ev_fn_gflop, NONNEG, .fixed = 1},

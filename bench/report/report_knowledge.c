@@ -92,5 +92,7 @@ void rp_knowledge(FILE *o, const res_file *r) {
                "stay. Top-1 shares move in steps of one probe; the normalised rank is the "
                "smoother measure. The calibration handles are drawn once per seed and shared by "
                "its probes, so their noise is common to a seed's figures and shows in the "
-               "spread across seeds.\n\n");
+               "spread across seeds: the knowledge intervals are over seeds only (Student t, "
+               "clipped to [0, 1]); the probes are not user-resampled, since F's, the retained "
+               "users' and the calibration handles' items are scored against each other.\n\n");
 }
