@@ -18,4 +18,4 @@ ub_c_test(NAME resample SOURCE test_resample.c LIB ub_metrics TIMEOUT 60)
 add_test(NAME bootstrap_coverage
          COMMAND bash -c "[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || exit 77; /usr/bin/python3 \"$0\" --quick --check"
                  ${PROJECT_SOURCE_DIR}/scripts/bootstrap_coverage.py)
-set_tests_properties(bootstrap_coverage PROPERTIES LABELS python TIMEOUT 300 SKIP_RETURN_CODE 77)
+set_tests_properties(bootstrap_coverage PROPERTIES LABELS python TIMEOUT 900 SKIP_RETURN_CODE 77)
