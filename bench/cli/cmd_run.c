@@ -130,7 +130,7 @@ int ub_cmd_run(int argc, char **argv) {
         {"beam-width", OPT_INT, &c.score.beam_width, "W", "beam search width of the extraction attack (5)"},
         {"enum-budget", OPT_LONG, &c.score.enum_budget, "N",
          "exact-rank search of secrets with <= 1e7 values: forward rows per secret before it "
-         "keeps the sampled rank (256; 0: off)"},
+         "keeps the sampled rank (1536; 0: off)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
