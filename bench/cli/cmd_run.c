@@ -137,7 +137,7 @@ int ub_cmd_run(int argc, char **argv) {
         {"beam-width", OPT_INT, &c.score.beam_width, "W", "beam search width of the extraction attack (5)"},
         {"enum-budget", OPT_LONG, &c.score.enum_budget, "N",
          "exact-rank search of secrets with <= 1e7 values: forward rows per secret before it "
-         "keeps the sampled rank (256; 0: off)"},
+         "keeps the sampled rank (1536; 0: off)"},
         {"bootstrap", OPT_INT, &c.score.boot, "B",
          "user-bootstrap replicates per seed behind the report's intervals (200; 0: over seeds only)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},

@@ -25,7 +25,7 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     c->sisa.slices = 4;
     c->score.mink_k = 0.2;
     c->score.beam_width = 5;
-    c->score.enum_budget = 256;
+    c->score.enum_budget = 1536;
     c->score.boot = EV_BOOT_DEFAULT;
     if (!preset || !strcmp(preset, "quick")) {
         c->preset = "quick";
