@@ -142,9 +142,9 @@ static void glossary(FILE *o, const res_file *r) {
                    "the 2.5%% and 97.5%% percentiles of T, so it stays inside the range. The "
                    "figure itself is the mean over seeds of the full-sample values. Coverage on "
                    "simulated clustered data (scripts/bootstrap_coverage.py, 3 or 5 seeds, 13 "
-                   "users in F): about 0.89-0.99 across designs and noise levels, where a "
-                   "Student t over seeds covers 0.13-0.88 with one split for all seeds and a "
-                   "bootstrap that resamples posts covers 0.40-0.69 there.\n", r->B, RP_BOOT_R);
+                   "users in F): 0.87-0.97 across designs and noise levels, where a Student t "
+                   "over seeds covers 0.15-0.88 with one split for all seeds and a bootstrap "
+                   "that resamples posts 0.38-0.89 there.\n", r->B, RP_BOOT_R);
     fprintf(o, "- **Costs and memory** (not functions of the users): Student t over seeds "
                "(n-1 degrees of freedom), clipped to the metric's range.%s\n",
             r->B > 0 ? "" : " In this file every interval is made so (no user-bootstrap "
