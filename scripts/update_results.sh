@@ -27,7 +27,7 @@ splice() {
 
 if [[ "${1:-}" == --kjv ]]; then
   dir="${2:-}"
-  cmd="build/unlearnbench run --corpus out/kjv.h5 --all-posts --post-format text --methods none --steps 1000 --seeds 3 --out out/kjv"
+  cmd="build/unlearnbench run --corpus out/kjv.h5 --all-posts --post-format text --nonmember-frac 0.2 --methods none --steps 1000 --seeds 3 --out out/kjv"
   if [[ -z "$dir" ]]; then
     dir="$root/out/kjv"
     mkdir -p "$root/out"
