@@ -277,9 +277,10 @@ typedef struct gpt_ref_dists {
 ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e);
 void gpt_ref_dists_free(gpt_ref_dists *r);
 
-/* Scores of every token of q but each sequence's first: sliding windows of n_ctx with stride
- * n_ctx/2, so every token is scored once, with at least n_ctx/2 tokens of context after the
- * first window. With ref != NULL (built on the same q), also KL(p_ref || p) per token.
+/* Scores of every token of q but each sequence's first: consecutive windows of n_ctx (stride
+ * n_ctx, as training cuts its stream), so every token is scored once, with the tokens before it
+ * in its window as context. With ref != NULL (built on the same q), also KL(p_ref || p) per
+ * token.
  * N = q->off[q->n]. */
 ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
                            gpt_token_scores *out, ub_err *e);

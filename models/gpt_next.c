@@ -1,5 +1,7 @@
 /* models/gpt_next.c: next-token distributions after many short rows that share a context, for
- * searches over continuations (the exact rank of a secret, bench/eval/enumerate.c). */
+ * searches over continuations (the exact rank of a secret, bench/eval/enumerate.c). The
+ * context runs once into a KV cache and each batch runs only its rows (as gpt_cont.c does for
+ * candidates); context ++ row longer than n_ctx takes the plain path, which runs them whole. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +10,61 @@
 
 enum { NEXT_BATCH = 32 }; /* rows per forward pass */
 
+/* The KV path: rows run after the cached context but its last token; row b's inputs are that
+ * token, then the row's own (Tn = the longest row + 1). */
+static ub_status next_kv(gpt_model **ms, int nm, const int32_t *context, int n_context,
+                         const gpt_seqs *rows, int maxr, float *lp_rows, float *dist, ub_err *e) {
+    int V = ms[0]->cfg.vocab_size, P = n_context - 1, Tc = maxr + 1;
+    gpt_kv *kvs = ub_calloc((size_t)nm, sizeof *kvs, "KV caches", e);
+    int *in = ub_malloc((size_t)NEXT_BATCH * Tc * sizeof(int), "next-token batch", e);
+    /* dummy targets: with targets the forward pass turns logits into probabilities */
+    int *tg = ub_calloc((size_t)NEXT_BATCH * Tc, sizeof(int), "next-token batch", e);
+    float *blp = ub_malloc((size_t)NEXT_BATCH * Tc * sizeof(float), "next-token batch", e);
+    float *avg = nm > 1 ? ub_malloc((size_t)NEXT_BATCH * Tc * V * sizeof(float), "probs", e) : NULL;
+    ub_status st = kvs && in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
+    for (int k = 0; !st && k < nm; k++) {
+        st = gpt_kv_build(&kvs[k], &ms[k]->cfg, 1, e);
+        if (!st && P > 0) st = gpt_forward(ms[k], context, NULL, 1, P, e);
+        if (!st && P > 0) st = gpt_kv_fill(&kvs[k], ms[k], e);
+    }
+    for (size_t r0 = 0; !st && r0 < rows->n; r0 += NEXT_BATCH) {
+        int nb = rows->n - r0 < NEXT_BATCH ? (int)(rows->n - r0) : NEXT_BATCH, Tn = 1;
+        for (int b = 0; b < nb; b++) {
+            int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
+            if (nr + 1 > Tn) Tn = nr + 1;
+        }
+        for (int b = 0; b < nb; b++) {
+            const int32_t *row = rows->ids + rows->off[r0 + b];
+            int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
+            for (int j = 0; j < Tn; j++) /* right-padded: causal attention ignores the pad */
+                in[b * Tn + j] = j == 0 ? context[P] : j <= nr ? row[j - 1] : 0;
+        }
+        const float *probs = NULL;
+        st = gpt_forward_avg(ms, nm, kvs, in, tg, nb, Tn, avg, &probs, blp, e);
+        for (int b = 0; !st && b < nb; b++) {
+            size_t r = r0 + (size_t)b, o = rows->off[r];
+            const int32_t *row = rows->ids + o;
+            int nr = (int)(rows->off[r + 1] - o);
+            for (int t = 0; t < nr; t++) /* input t predicts row token t */
+                lp_rows[o + t] = (float)gpt_safe_log(probs[((size_t)b * Tn + t) * V + row[t]]);
+            const float *p = probs + ((size_t)b * Tn + nr) * V;
+            for (int v = 0; v < V; v++) dist[r * V + v] = (float)gpt_safe_log(p[v]);
+        }
+    }
+    for (int k = 0; kvs && k < nm; k++) gpt_kv_free(&kvs[k]);
+    free(kvs), free(in), free(tg), free(blp), free(avg);
+    if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory in gpt_next_logprobs");
+    return st;
+}
+
 ub_status gpt_next_logprobs(gpt_model **ms, int nm, const int32_t *context, int n_context,
                             const gpt_seqs *rows, float *lp_rows, float *dist, ub_err *e) {
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size, maxr = 0;
     if (n_context < 1) return ub_fail(e, UB_EARG, "gpt_next_logprobs: empty context");
+    for (size_t i = 0; i < rows->n; i++)
+        if ((int)(rows->off[i + 1] - rows->off[i]) > maxr) maxr = (int)(rows->off[i + 1] - rows->off[i]);
+    if (rows->n > 0 && n_context + maxr <= T)
+        return next_kv(ms, nm, context, n_context, rows, maxr, lp_rows, dist, e);
     int *in = ub_malloc((size_t)NEXT_BATCH * T * sizeof(int), "next-token batch", e);
     /* dummy targets: with targets the forward pass turns logits into probabilities */
     int *tg = ub_calloc((size_t)NEXT_BATCH * T, sizeof(int), "next-token batch", e);

@@ -9,50 +9,82 @@
 
 enum { SCORE_BATCH = 32 }; /* windows (or candidates) per forward pass */
 
-/* One window of a sequence: inputs at positions [s, end), targets [s+1, end]; targets at
- * positions <= from are context only (scored by an earlier window). */
+/* One window of a sequence: inputs at positions [s, end), targets [s+1, end]. */
 typedef struct window {
     size_t seq;
-    size_t s, end, from;
+    size_t s, end;
 } window;
 
-/* Sliding windows of T with stride T/2 over every sequence: each target scored exactly once. */
-static window *make_windows(const gpt_seqs *q, int T, size_t *n_out, ub_err *e) {
-    size_t h = T / 2 > 0 ? (size_t)T / 2 : 1, n = 0, cap = q->n + 16;
-    window *w = ub_malloc(cap * sizeof *w, "score windows", e);
-    for (size_t i = 0; w && i < q->n; i++) {
-        size_t len = q->off[i + 1] - q->off[i], last = len ? len - 1 : 0, prev = 0;
-        for (size_t s = 0; last > 0; s += h) {
-            if (n == cap) {
-                window *g = realloc(w, 2 * cap * sizeof *w);
-                if (!g) {
-                    free(w);
-                    ub_fail(e, UB_ENOMEM, "out of memory for score windows");
-                    return NULL;
-                }
-                w = g, cap *= 2;
-            }
-            size_t end = s + (size_t)T < last ? s + (size_t)T : last;
-            w[n++] = (window){i, s, end, prev};
-            prev = end;
-            if (end == last) break;
-        }
-    }
-    *n_out = n;
-    return w;
+static int cmp_window(const void *a, const void *b) {
+    const window *x = a, *y = b;
+    size_t lx = x->end - x->s, ly = y->end - y->s;
+    if (lx != ly) return lx < ly ? 1 : -1; /* longest first */
+    if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
+    return (x->s > y->s) - (x->s < y->s);
 }
 
-/* Fill inputs/targets (nb, T) for windows w[0..nb). */
-static void fill_batch(const gpt_seqs *q, const window *w, int nb, int T, int *in, int *tg) {
+/* What a scoring pass over a set of sequences needs: its windows and one batch's buffers.
+ * Windows of T with stride T, as training cuts its token stream: every target is scored once,
+ * with the tokens before it in its window as context (0 .. T-1 tokens, as in training). They
+ * are sorted longest first, so that a batch is padded only to its own longest window: a post's
+ * short last window does not cost a whole window of T. */
+typedef struct score_plan {
+    window *w;
+    size_t nw;
+    int *in, *tg, *row; /* (SCORE_BATCH * T) */
+    size_t *at;         /* (SCORE_BATCH * T) */
+} score_plan;
+
+static void plan_free(score_plan *p) {
+    free(p->w), free(p->in), free(p->tg), free(p->row), free(p->at);
+    memset(p, 0, sizeof *p);
+}
+
+static ub_status plan_make(score_plan *p, const gpt_seqs *q, int T, ub_err *e) {
+    memset(p, 0, sizeof *p);
+    size_t n = 0, cap = 16;
+    for (size_t i = 0; i < q->n; i++) {
+        size_t len = q->off[i + 1] - q->off[i];
+        if (len > 1) cap += (len - 2) / (size_t)T + 1;
+    }
+    p->w = ub_malloc(cap * sizeof *p->w, "score windows", e);
+    p->in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    p->tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    p->row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
+    p->at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    if (!p->w || !p->in || !p->tg || !p->row || !p->at) {
+        plan_free(p);
+        return e->code ? e->code : UB_ENOMEM;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        size_t len = q->off[i + 1] - q->off[i], last = len ? len - 1 : 0;
+        for (size_t s = 0; s < last; s += (size_t)T)
+            p->w[n++] = (window){i, s, s + (size_t)T < last ? s + (size_t)T : last};
+    }
+    qsort(p->w, n, sizeof *p->w, cmp_window);
+    p->nw = n;
+    return UB_OK;
+}
+
+/* Batch w0 of the plan: inputs/targets (nb, Tb) padded to its longest window (the first), the
+ * scored rows (row in the batch, entry of the sequences' ids) into row/at; returns their
+ * number. */
+static int plan_batch(score_plan *p, const gpt_seqs *q, size_t w0, int *nb_out, int *Tb_out) {
+    int nb = p->nw - w0 < SCORE_BATCH ? (int)(p->nw - w0) : SCORE_BATCH;
+    const window *w = p->w + w0;
+    int Tb = (int)(w[0].end - w[0].s), n = 0;
     for (int b = 0; b < nb; b++) {
         const int32_t *ids = q->ids + q->off[w[b].seq];
-        for (int j = 0; j < T; j++) {
+        for (int j = 0; j < Tb; j++) {
             size_t pos = w[b].s + (size_t)j; /* input position; target at pos + 1 */
             int ok = pos < w[b].end;
-            in[b * T + j] = ok ? ids[pos] : 0;
-            tg[b * T + j] = ok && pos + 1 > w[b].from ? ids[pos + 1] : -1;
+            p->in[b * Tb + j] = ok ? ids[pos] : 0;
+            p->tg[b * Tb + j] = ok ? ids[pos + 1] : -1;
+            if (ok) p->row[n] = b * Tb + j, p->at[n++] = q->off[w[b].seq] + pos + 1;
         }
     }
+    *nb_out = nb, *Tb_out = Tb;
+    return n;
 }
 
 /* The next-token distributions of models ms[0..nm) on a batch, averaged (SISA's aggregation)
@@ -124,17 +156,6 @@ static void score_token(const float *pr, const float *q, const double *lq, doubl
     }
 }
 
-/* The scored rows of a batch: (row in the batch, entry of the sequences' ids). */
-static int batch_rows(const gpt_seqs *q, const window *w, int nb, int T, const int *tg,
-                      int *row, size_t *at) {
-    int n = 0;
-    for (int b = 0; b < nb; b++)
-        for (int j = 0; j < T; j++)
-            if (tg[b * T + j] >= 0)
-                row[n] = b * T + j, at[n++] = q->off[w[b].seq] + w[b].s + (size_t)j + 1;
-    return n;
-}
-
 void gpt_ref_dists_free(gpt_ref_dists *r) {
     free(r->p);
     free(r->logp);
@@ -144,24 +165,21 @@ void gpt_ref_dists_free(gpt_ref_dists *r) {
 ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *q, ub_err *e) {
     memset(r, 0, sizeof *r);
     int T = ref->cfg.n_ctx, V = ref->cfg.vocab_size, nt = kn_tune_threads(&ref->tune);
-    size_t nw = 0, ntot = q->off[q->n] + 1;
-    window *w = make_windows(q, T, &nw, e);
-    if (!w) return e->code;
-    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    size_t ntot = q->off[q->n] + 1;
+    score_plan pl;
+    ub_status st = plan_make(&pl, q, T, e);
+    if (st) return st;
     r->n = ntot, r->V = V;
     r->p = ub_calloc(ntot * V, sizeof(float), "reference distributions", e);
     r->logp = ub_calloc(ntot * V, sizeof(double), "reference distributions", e);
-    ub_status st = in && tg && row && at && r->p && r->logp ? UB_OK : UB_ENOMEM;
-    for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
-        int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
-        fill_batch(q, w + w0, nb, T, in, tg);
-        st = gpt_forward(ref, in, tg, nb, T, e);
+    if (!r->p || !r->logp) st = UB_ENOMEM;
+    for (size_t w0 = 0; !st && w0 < pl.nw; w0 += SCORE_BATCH) {
+        int nb, Tb, n = plan_batch(&pl, q, w0, &nb, &Tb);
+        st = gpt_forward(ref, pl.in, pl.tg, nb, Tb, e);
         if (st) break;
-        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
         const float *probs = ref->acts.probs;
+        const int *row = pl.row;
+        const size_t *at = pl.at;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int i = 0; i < n; i++) {
             const float *src = probs + (size_t)row[i] * V;
@@ -170,7 +188,7 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
             for (int v = 0; v < V; v++) p[v] = src[v], lp[v] = src[v] > 0.0f ? log((double)src[v]) : 0.0;
         }
     }
-    free(w), free(in), free(tg), free(row), free(at);
+    plan_free(&pl);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_ref_dists_free(r);
     return st;
@@ -180,15 +198,12 @@ ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, con
                            gpt_token_scores *out, ub_err *e) {
     memset(out, 0, sizeof *out);
     int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size, nt = kn_tune_threads(&ms[0]->tune);
-    size_t nw = 0, ntot = q->off[q->n];
+    size_t ntot = q->off[q->n];
     if (ref && (ref->n != ntot + 1 || ref->V != V))
         return ub_fail(e, UB_EARG, "reference distributions of another set of sequences");
-    window *w = make_windows(q, T, &nw, e);
-    if (!w) return e->code;
-    int *in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    int *tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    int *row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    size_t *at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
+    score_plan pl;
+    ub_status st = plan_make(&pl, q, T, e);
+    if (st) return st;
     double *lv = ub_malloc((size_t)nt * V * sizeof(double), "score scratch", e);
     out->logp = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->mu = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
@@ -198,16 +213,15 @@ ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, con
     float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
     float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
     const float *probs = NULL;
-    ub_status st = in && tg && row && at && lv && out->logp && out->mu && out->sd && out->hit &&
-                           (!ref || out->kl) && (nm == 1 || avg) && blp
-                       ? UB_OK
-                       : UB_ENOMEM;
-    for (size_t w0 = 0; !st && w0 < nw; w0 += SCORE_BATCH) {
-        int nb = nw - w0 < SCORE_BATCH ? (int)(nw - w0) : SCORE_BATCH;
-        fill_batch(q, w + w0, nb, T, in, tg);
-        st = gpt_forward_avg(ms, nm, NULL, in, tg, nb, T, avg, &probs, blp, e);
+    if (!lv || !out->logp || !out->mu || !out->sd || !out->hit || (ref && !out->kl) ||
+        (nm > 1 && !avg) || !blp)
+        st = UB_ENOMEM;
+    for (size_t w0 = 0; !st && w0 < pl.nw; w0 += SCORE_BATCH) {
+        int nb, Tb, n = plan_batch(&pl, q, w0, &nb, &Tb);
+        st = gpt_forward_avg(ms, nm, NULL, pl.in, pl.tg, nb, Tb, avg, &probs, blp, e);
         if (st) break;
-        int n = batch_rows(q, w + w0, nb, T, tg, row, at);
+        const int *row = pl.row, *tg = pl.tg;
+        const size_t *at = pl.at;
         /* tokens are independent and each writes its own entries: the same bits on any team */
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int i = 0; i < n; i++) {
@@ -217,7 +231,8 @@ ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, con
                         tg[row[i]], a, blp[row[i]], out);
         }
     }
-    free(w), free(in), free(tg), free(row), free(at), free(lv), free(avg), free(blp);
+    plan_free(&pl);
+    free(lv), free(avg), free(blp);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_token_scores_free(out);
     return st;

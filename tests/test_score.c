@@ -109,15 +109,16 @@ static void check_tokens(gpt_model **ms, int nm, gpt_model *ref, int ref_self,
     UB_CHECK_MSG(gpt_score_tokens(ms, nm, ref ? &rd : NULL, &q, &t, &e) == UB_OK, "%s", e.msg);
     gpt_ref_dists_free(&rd);
     gpt_model *m = ms[0];
-    int T = m->cfg.n_ctx, h = T / 2;
+    int T = m->cfg.n_ctx;
     int in[64], tg[64], hit_diff = 0;
     float pm[V], pr[V];
     for (size_t i = 0; i < q.n; i++) {
         const int32_t *x = ids + off[i];
         UB_CHECK(t.logp[off[i]] == 0 && t.hit[off[i]] == 0); /* the first token: no prefix */
         for (int p = 1; p < (int)(off[i + 1] - off[i]); p++) {
-            /* windows start at multiples of h; token p is scored by the first one reaching it */
-            int s = p <= T ? 0 : (p - T + h - 1) / h * h, n = p - s;
+            /* windows of T start at multiples of T (as training cuts its stream): token p is
+             * scored by the one whose inputs hold token p - 1 */
+            int s = (p - 1) / T * T, n = p - s;
             for (int j = 0; j < n; j++) in[j] = x[s + j], tg[j] = x[s + j + 1];
             if (ref) {
                 UB_CHECK(gpt_forward(ref, in, tg, 1, n, &e) == UB_OK);
