@@ -18,7 +18,12 @@
  *   frac_object_after   0.05    0.05     0.05     late objections: the unlearning case
  *   frac_private        0.10    0.10     0.10     most posts public ...
  *   frac_friends        0.25    0.25     0.25     ... a quarter friends-only
- *   frac_secret_users   0.50    0.20     0.10     tiny: many canaries for tests; large: 4,000
+ *   frac_secret_users   0.50    1.00     0.10     tiny: many canaries for tests; default: every
+ *                                                 user (every candidate for F) holds one, so the
+ *                                                 paper preset's F of 10% (~132 of 1320 members)
+ *                                                 holds about 33 per insertion count per seed,
+ *                                                 above the 20 a per-count claim needs; large:
+ *                                                 4,000
  *   secret_counts       {0,1,4,16}               Carlini et al.: exposure vs. repetitions
  *   frac_sensitive      0.20    0.10     0.10     Art. 9 data: a minority, enough to measure
  *   sensitive_rate      0.10    0.10     0.10     mentioned now and then, not in every post
@@ -47,7 +52,7 @@ ub_status corpus_gen_defaults(corpus_gen_cfg *g, const char *profile, ub_err *e)
     g->end_time = 1719792000;    /* 2024-07-01 */
     if (!profile || !strcmp(profile, "default")) {
         g->n_users = 2000, g->mean_posts = 25, g->max_posts = 2000, g->fresh_per_user = 5;
-        g->frac_secret_users = 0.20;
+        g->frac_secret_users = 1.00;
     } else if (!strcmp(profile, "tiny") || !strcmp(profile, "quick")) {
         g->n_users = profile[0] == 'q' ? 400 : 200, g->mean_posts = 10, g->max_posts = 300, g->fresh_per_user = 3;
         g->frac_secret_users = 0.50, g->frac_sensitive = 0.20;

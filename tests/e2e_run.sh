@@ -51,6 +51,13 @@ grep -q "## Deletion from the corpus only" "$tmp/a/report.md" && grep -q "| npo 
 [[ "$(grep -m1 '^## ' "$tmp/a/report.md")" == "## Verdict" ]] \
   && grep -q '^\*\*Deletion from the corpus alone:\*\*' "$tmp/a/report.md" \
   && grep -q "| half-life (steps) |" "$tmp/a/report.md" && ok || bad "verdict first, decay half-life"
+# F (3 users) holds far fewer than 20 secrets per insertion count: the verdict claims nothing
+# from exposure per count, says why, and the exposure section gives the counts
+sed -n '/^## Verdict/,/^## How this/p' "$tmp/a/report.md" >"$tmp/verdict"
+! grep -q "exposure_rank_16 (+\|exposure of secrets posted 16 times (bits) (" "$tmp/verdict" \
+  && grep -q "fewer than the 20 per seed a claim per insertion count needs" "$tmp/verdict" \
+  && grep -q "F's secrets per seed, on average:" "$tmp/a/report.md" \
+  && ok || bad "no claim per insertion count from fewer than 20 secrets per seed"
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"

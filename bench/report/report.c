@@ -47,12 +47,6 @@ static const char *fpr_note(double n, double fpr, char *buf, size_t cap) {
     return buf;
 }
 
-/* F's secrets per seed inserted `times` times (0 when there are none). */
-static double secrets_inserted(const res_file *r, int64_t times) {
-    for (int j = 0; j < r->n_ins; j++)
-        if (r->ins[j] == times) return r->n_secrets_ins[j];
-    return 0.0;
-}
 
 /* The table "distinguishable from retrain": every model's paired difference to retrain on the
  * attack metrics, one test each, Holm-Bonferroni over all tests of the table. */
@@ -259,15 +253,20 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                        "interval).\n", what[i], d.mean);
             continue;
         }
-        int sig = d.lo > 0 || d.hi < 0;
+        int sig = d.lo > 0 || d.hi < 0, few = 0;
         char per[96] = "";
-        if (strstr(what[i], "16x")) /* these rest on few secrets: say how few */
-            snprintf(per, sizeof per, ", about %.1f secrets per seed", secrets_inserted(r, 16));
+        if (strstr(what[i], "16x")) { /* these rest on few secrets: say how few */
+            double ns = rp_secrets_inserted(r, 16);
+            few = ns < RP_MIN_SECRETS_CLAIM;
+            snprintf(per, sizeof per, ", about %.1f secrets per seed", ns);
+        }
         fprintf(o, "- %s: original - retrain = %.3f [%.3f, %.3f] (paired over %d seeds%s%s): "
                    "%s.\n", what[i], d.mean, d.lo, d.hi, n,
                 d.how == RP_BOOT ? " and user draws" : "", per,
-                sig ? "its interval excludes 0, the deployed model differs from retraining"
-                    : "not distinguishable at this seed count");
+                few ? "shown, not claimed: a claim per insertion count needs at least 20 "
+                      "secrets per seed"
+                : sig ? "its interval excludes 0, the deployed model differs from retraining"
+                      : "not distinguishable at this seed count");
     }
     rp_ci ra;
     if (kauc >= 0 && rp_stat(r, kr, kauc, &ra) >= 1 && isfinite(ra.lo))

@@ -52,5 +52,10 @@ void rp_exposure_section(FILE *o, const res_file *r) {
         fprintf(o, "\n");
     }
     fprintf(o, "\nShares are of F's secrets with that insertion count (16x: seen 16 times, 0x: "
-               "never in the corpus, the chance level).\n\n");
+               "never in the corpus, the chance level). F's secrets per seed, on average:");
+    for (int j = 0; j < r->n_ins; j++)
+        fprintf(o, "%s %lldx: %.1f", j ? "," : "", (long long)r->ins[j], r->n_secrets_ins[j]);
+    fprintf(o, "%s; a claim about one insertion count needs at least %.0f per seed, and the "
+               "verdict makes none from a count with fewer.\n\n", r->n_ins ? "" : " none",
+            RP_MIN_SECRETS_CLAIM);
 }

@@ -87,7 +87,8 @@ void rp_knowledge(FILE *o, const res_file *r) {
         fprintf(o, "- `original` ranks F's true values at %.3f (calibrated; chance 0.5): what "
                    "the deployed model knows about the people who asked to be forgotten.\n",
                 c.mean);
-    fprintf(o, "- The retained column's difference to `original` is paired by seed and user draw; "
+    fprintf(o, "- The retained column's difference to `original` is paired by seed (a Student t "
+               "over the seeds' differences); "
                "**lower** marks a model whose interval lies below original's: it forgot people who "
                "stay. Top-1 shares move in steps of one probe; the normalised rank is the "
                "smoother measure. The calibration handles are drawn once per seed and shared by "

@@ -36,6 +36,12 @@ const char *rp_fmt_ci(const rp_ci *c, int prec, char *buf, size_t cap);
 /* The figure of metric k of model m into buf: rp_stat's, or for a p-value row (name ending in
  * "_p") Fisher's combination over seeds, never a mean of p-values. */
 const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, size_t cap);
+/* F's secrets per seed (on average) inserted `times` times; 0 when there are none. */
+double rp_secrets_inserted(const res_file *r, int64_t times);
+/* Fewest secrets per seed in an insertion-count cell that a claim about that count needs: with
+ * fewer, a cell's exposure is shown with its count of secrets but no sentence claims from it
+ * (two secrets per seed decide nothing, however narrow their interval looks). */
+#define RP_MIN_SECRETS_CLAIM 20.0
 /* The verdict that opens report.md: plain language, every claim chosen by a paired interval
  * and, for the many method-by-attack claims, Holm's correction (report/verdict.c). */
 void rp_verdict(FILE *o, const res_file *r);

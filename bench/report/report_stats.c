@@ -114,3 +114,9 @@ const char *rp_fmt_mean(const res_file *r, int m, int k, int prec, char *buf, si
     rp_stat(r, m, k, &c);
     return rp_fmt_ci(&c, prec, buf, cap);
 }
+
+double rp_secrets_inserted(const res_file *r, int64_t times) {
+    for (int j = 0; j < r->n_ins; j++)
+        if (r->ins[j] == times) return r->n_secrets_ins[j];
+    return 0.0;
+}

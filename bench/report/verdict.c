@@ -33,6 +33,13 @@ static int compare(const res_file *r, int m, int b, const char *name, rp_ci *c) 
     return c->lo > 0 ? 1 : c->hi < 0 ? -1 : 0;
 }
 
+/* Attack a counts for a claim in this run: a per-insertion-count exposure only where F holds
+ * enough secrets of that count per seed (RP_MIN_SECRETS_CLAIM). */
+static int claimable(const res_file *r, int a) {
+    if (strncmp(attacks[a].metric, "exposure_rank_", 14)) return 1;
+    return rp_secrets_inserted(r, atoll(attacks[a].metric + 14)) >= RP_MIN_SECRETS_CLAIM;
+}
+
 static int is_reference_model(const char *name) {
     return !strcmp(name, "original") || !strcmp(name, "retrain") || !strcmp(name, "retrain_ref") ||
            !strcmp(name, "sisa_full");
@@ -68,7 +75,7 @@ void rp_verdict(FILE *o, const res_file *r) {
     int more = 0;
     for (int a = 1; a < N_ATTACKS; a++) {
         rp_ci da;
-        if (compare(r, ko, kr, attacks[a].metric, &da) != 1) continue;
+        if (!claimable(r, a) || compare(r, ko, kr, attacks[a].metric, &da) != 1) continue;
         fprintf(o, "%s %s (%+.3f [%+.3f, %+.3f])", more ? "," : " Also above retraining:",
                 attacks[a].what, da.mean, da.lo, da.hi);
         more = 1;
@@ -85,7 +92,7 @@ void rp_verdict(FILE *o, const res_file *r) {
         for (int a = 0; a < N_ATTACKS; a++) {
             size_t i = (size_t)m * N_ATTACKS + a;
             p[i] = NAN;
-            if (is_reference_model(r->model[m]) ||
+            if (is_reference_model(r->model[m]) || !claimable(r, a) ||
                 compare(r, m, kr, attacks[a].metric, &t[i]) == -2)
                 continue;
             p[i] = t[i].p;
@@ -143,6 +150,15 @@ void rp_verdict(FILE *o, const res_file *r) {
     fprintf(o, "'not distinguishable' is absence of evidence, not proof of forgetting. ");
     if (r->n_set[S_N] * 0.001 < 1)
         fprintf(o, "TPR at 0.1%% FPR is not resolved with %.0f non-member posts. ", r->n_set[S_N]);
+    for (int a = 0; a < N_ATTACKS; a++)
+        if (!claimable(r, a))
+            fprintf(o, "Exposure of secrets posted %s times: F holds about %.1f such secrets per "
+                       "seed here, fewer than the %.0f per seed a claim per insertion count "
+                       "needs, so the verdict makes none (the tables show the figures with "
+                       "their counts; in the paper preset every user holds a secret, and its F of 10%% "
+                       "holds about 33 per count). ",
+                    attacks[a].metric + 14, rp_secrets_inserted(r, atoll(attacks[a].metric + 14)),
+                    RP_MIN_SECRETS_CLAIM);
     fprintf(o, "A sampled secret counts as exposed 'at least' log2(%lld + 1) = %.1f bits when "
                "it beats every candidate. These are small models on a synthetic corpus: the "
                "verdict is about this setting, measured; how large the effect is on a deployed "
