@@ -177,7 +177,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     double t1 = ub_now();
     if (!st && B > 0)
         st = ev_bootstrap(x.res, rs->n_models, RUN_ORIG, RUN_RET, RUN_REF, &rs->rc, &x.sc, &x.ss,
-                          &x.ps, B, split_seed, boot, e);
+                          &x.ps, B, split_seed, kn_tune_threads(&rs->tune), boot, e);
     if (!st && B > 0)
         ub_logf(rs->log, "  seed %llu: user bootstrap, %d replicates: %.2f s",
                 (unsigned long long)seed, B, ub_now() - t1);

@@ -1,6 +1,7 @@
 /* bench/eval/bootstrap.c: the user-level bootstrap of one seed (eval.h, ev_bootstrap). Each
  * replicate materialises resampled views of every model's scores and runs the metric table on
  * them unchanged, so every post-level metric, derived rows included, gets its replicates. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,14 +198,39 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
 
 ub_status ev_bootstrap(const model_result *res, int n, int i_orig, int i_ret, int i_ref,
                        const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
-                       const probe_set *ps, int B, uint64_t split_seed, double *out, ub_err *e) {
+                       const probe_set *ps, int B, uint64_t split_seed, int threads,
+                       double *out, ub_err *e) {
     owners o;
     ub_status st = owners_make(&o, rc, sc, ss, ps, e);
-    for (int b = 0; !st && b < B; b++) {
-        ub_rng r; /* one stream per replicate: replicate b does not depend on the others */
-        ub_rng_init(&r, split_seed, EV_BOOT_STREAM + (uint64_t)b);
-        st = replicate(&o, res, n, i_orig, i_ret, i_ref, rc, sc, ss, ps, &r,
-                       out + (size_t)b * n * ev_n_metrics, e);
+    /* replicates in parallel: each has its own RNG stream and output rows, so the bytes do
+     * not depend on the thread count; the first failing replicate's error is reported */
+    int first_bad = B;
+    ub_err bad = {0};
+    if (!st) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1) if (threads > 1)
+        for (int b = 0; b < B; b++) {
+            int skip;
+#pragma omp atomic read
+            skip = first_bad;
+            if (skip < b) continue;
+            ub_rng r; /* one stream per replicate: replicate b does not depend on the others */
+            ub_rng_init(&r, split_seed, EV_BOOT_STREAM + (uint64_t)b);
+            ub_err eb = {0};
+            ub_status sb = replicate(&o, res, n, i_orig, i_ret, i_ref, rc, sc, ss, ps, &r,
+                                     out + (size_t)b * n * ev_n_metrics, &eb);
+            if (sb) {
+#pragma omp critical(ev_bootstrap_err)
+                if (b < first_bad) {
+                    first_bad = b;
+                    bad = eb;
+                    if (!bad.code) bad.code = sb;
+                }
+            }
+        }
+        if (first_bad < B) {
+            st = bad.code;
+            if (bad.msg[0]) *e = bad;
+        }
     }
     owners_free(&o);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory in the user bootstrap");

@@ -174,11 +174,13 @@ ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
  * every model, so differences between models stay paired by users) and runs ev_measure on them.
  * The draws come from ub_rng(split_seed, EV_BOOT_STREAM + b): the seed of the scenario, so that
  * with one split for every seed replicate b is the same user draw in every seed.
- * out (B, n, ev_n_metrics): every metric of every model in every replicate. */
+ * out (B, n, ev_n_metrics): every metric of every model in every replicate. Replicates run on
+ * `threads` threads, with the same bytes on any number of them. */
 enum { EV_BOOT_DEFAULT = 200 };
 #define EV_BOOT_STREAM 0xB0075EEDull
 ub_status ev_bootstrap(const model_result *res, int n, int i_orig, int i_ret, int i_ref,
                        const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
-                       const probe_set *ps, int B, uint64_t split_seed, double *out, ub_err *e);
+                       const probe_set *ps, int B, uint64_t split_seed, int threads,
+                       double *out, ub_err *e);
 
 #endif
