@@ -296,6 +296,13 @@ ub_status gpt_score_continuations_full(gpt_model **ms, int nm, const int32_t *co
                                        int n_context, const gpt_seqs *values, double *loss,
                                        ub_err *e);
 
+/* Round every matrix and embedding of m to `bits` bits (2..16) in place: symmetric
+ * round-to-nearest with one scale per row of the stored matrix (scale = max |w| of the row /
+ * (2^(bits-1) - 1)); biases and layer norms stay in float. The weights stay float on the
+ * grid, so every kernel runs them unchanged (gpt_quant.c: the quantization attack on
+ * unlearning, Zhang et al. 2024). A non-finite weight fails with the tensor's name. */
+ub_status gpt_quantize_rtn(gpt_model *m, int bits, ub_err *e);
+
 /* --------------------------------------------------------------------------------------------
  * KV cache (gpt_kv.c): the keys and values of the positions already run, per layer, so that a
  * forward pass runs only new tokens. Scoring candidates after one context and decoding use it.

@@ -19,3 +19,6 @@ add_test(NAME bootstrap_coverage
          COMMAND bash -c "[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || exit 77; /usr/bin/python3 \"$0\" --quick --check"
                  ${PROJECT_SOURCE_DIR}/scripts/bootstrap_coverage.py)
 set_tests_properties(bootstrap_coverage PROPERTIES LABELS python TIMEOUT 900 SKIP_RETURN_CODE 77)
+# LiRA (Carlini et al. 2022) on closed forms and on simulated Gaussian shadow scores whose best
+# attack's TPR at 1% FPR is known.
+ub_c_test(NAME lira SOURCE test_lira.c LIB ub_metrics TIMEOUT 60)

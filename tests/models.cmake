@@ -19,3 +19,5 @@ set_tests_properties(score_vs_pytorch PROPERTIES LABELS "e2e;python" TIMEOUT 600
 add_test(NAME train_tokens_vocab COMMAND bash ${UB_TEST_DIR}/e2e_train_tokens.sh $<TARGET_FILE:unlearnbench>)
 set_tests_properties(train_tokens_vocab PROPERTIES LABELS "e2e;python" TIMEOUT 300 SKIP_RETURN_CODE 77)
 ub_c_test(NAME kv SOURCE test_kv.c LIB ub_models)
+# Round-to-nearest weight quantization (the quantization attack on unlearning).
+ub_c_test(NAME quant SOURCE test_quant.c LIB ub_models TIMEOUT 60)

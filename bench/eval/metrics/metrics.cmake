@@ -6,6 +6,7 @@ add_library(ub_metrics STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/auc.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/decay.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/ks.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/lira.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/exposure.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/mia_scores.c
   ${CMAKE_CURRENT_SOURCE_DIR}/eval/metrics/stats.c

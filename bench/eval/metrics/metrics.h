@@ -14,7 +14,8 @@
  *
  * Families and files: ROC/AUC and thresholds (auc.c), Kolmogorov-Smirnov (ks.c), secret exposure
  * and the skew-normal (exposure.c), per-text membership scores (mia_scores.c), statistics over
- * seeds (stats.c), the cluster bootstrap, Fisher's and Holm's methods (resample.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
+ * seeds (stats.c), the cluster bootstrap, Fisher's and Holm's methods (resample.c), LiRA
+ * (lira.c). scripts/check_metrics.py checks every function against numpy, scipy, sklearn.
  */
 #ifndef UB_METRICS_H
 #define UB_METRICS_H
@@ -60,6 +61,33 @@ double mt_privleak(double auc_method, double auc_retrain);
  * separation therefore does not give +inf: the estimate is bounded by the sample sizes). NaN if
  * nu or nr is 0, or if no term is defined. */
 double mt_eps_threshold(const double *unl, size_t nu, const double *ret, size_t nr, double delta);
+
+/* ------------------------------------------------------------------------------------------
+ * LiRA, the likelihood-ratio attack with shadow models (lira.c; Carlini et al. 2022)
+ * ------------------------------------------------------------------------------------------ */
+/* The logit-scaled confidence of a text whose mean loss per token is mean_loss (nats): with
+ * p = exp(-mean_loss), the geometric mean of the tokens' probabilities, phi = log(p / (1 - p)),
+ * the scaling under which the paper finds a model's confidences on one example across shadow
+ * models close to Gaussian. Higher = more confident. NaN for a negative or NaN loss. */
+double mt_lira_phi(double mean_loss);
+/* Mean and sample standard deviation (n - 1) of x (n); sd NaN when n < 2, mu NaN when n = 0. */
+void mt_gauss_fit(const double *x, size_t n, double *mu, double *sd);
+/* The paper's "global variance": the sd pooled over targets (sum of squared deviations from
+ * each target's own mean over the summed degrees of freedom); target t's samples are
+ * x[start[t] .. start[t+1]). Targets with fewer than 2 samples are skipped; NaN if none has 2. */
+double mt_lira_pooled_sd(const double *x, const size_t *start, size_t n_targets);
+/* Online LiRA: log N(phi; mu_in, sd_in) - log N(phi; mu_out, sd_out), the log-likelihood ratio
+ * of "in" over "out" (higher = member). sds below 1e-6 are raised to it; NaN for a sd <= 0 or
+ * NaN input. */
+double mt_lira_online(double phi, double mu_in, double sd_in, double mu_out, double sd_out);
+/* Offline LiRA: (phi - mu_out) / sd_out, how far phi lies above the "out" Gaussian (a monotone
+ * transform of the paper's one-sided p-value, so the same ROC). NaN as above. */
+double mt_lira_offline(double phi, double mu_out, double sd_out);
+/* A user's score from the user's posts, taken as independent evidence: the sum of the online
+ * log-likelihood ratios, or Stouffer's combination sum(z) / sqrt(n) of the offline z. NaN
+ * entries are skipped; NaN when none is left. */
+double mt_lira_user_online(const double *llr, size_t n);
+double mt_lira_user_offline(const double *z, size_t n);
 
 /* ------------------------------------------------------------------------------------------
  * Two-sample Kolmogorov-Smirnov (ks.c)
