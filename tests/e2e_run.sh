@@ -61,6 +61,44 @@ sed -n '/^## Verdict/,/^## How this/p' "$tmp/a/report.md" >"$tmp/verdict"
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"
+# LiRA's shadow pool: membership recorded (every pool user in exactly half of the shadows),
+# per-post means stored, the rows filled, the option in the stored config, the same bytes twice
+sargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
+       --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods none --shadows 4
+       --bootstrap 20 --threads 2 --quiet --no-plots)
+"$ub" run "${sargs[@]}" --out "$tmp/sh1" >/dev/null 2>"$tmp/err" && "$ub" run "${sargs[@]}" --out "$tmp/sh2" >/dev/null 2>&1 \
+  && cmp -s "$tmp/sh1/results.h5" "$tmp/sh2/results.h5" && ok || { bad "runs with shadows"; cat "$tmp/err"; }
+"$ub" run "${sargs[@]}" --shadows 3 --out "$tmp/sh3" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "shadows must be even" "$tmp/err" && ok || bad "an odd shadow count is refused"
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/sh1/results.h5" "$tmp/a/results.h5" <<'PY' && ok || bad "LiRA rows and shadow membership"
+import sys, math, h5py
+f = h5py.File(sys.argv[1], "r")
+names, models = list(f["metric_names"].asstr()[...]), list(f["model_names"].asstr()[...])
+m = f["metrics"][0]
+for row in ["auc_lira", "tpr_at_1pct_fpr_lira", "auc_lira_offline", "auc_user_lira"]:
+    v = m[models.index("original"), names.index(row)]
+    assert 0 <= v <= 1, (row, v)
+g = f["seed_1/shadows"]
+mem, pool = g["member"][...], g["pool"][...]
+assert mem.shape == (4, len(pool)) and (mem.sum(axis=0) == 2).all(), mem
+forget = set(f["seed_1/forget_users"][...]) ; nonm = set(f["seed_1/sets/nonmember/user"][...])
+assert set(pool) == forget | nonm, "the pool is F's users and the scored non-members' owners"
+for s in ["forget", "nonmember"]:
+    h = f["seed_1/sets/" + s]
+    assert len(h["lira_mu_in"]) == len(h["post"]) == len(h["lira_mu_out"])
+assert g.attrs["sd_in"] > 0 and g.attrs["sd_out"] > 0
+assert "shadows = 4" in f.attrs["config"]
+# without --shadows the rows are NaN and nothing of the pool is written
+a = h5py.File(sys.argv[2], "r")
+assert math.isnan(a["metrics"][0, 0, list(a["metric_names"].asstr()[...]).index("auc_lira")])
+assert "shadows" not in a["seed_1"] and "shadows =" not in a.attrs["config"]
+PY
+  # every AUC, LiRA's included, recomputed from the stored per-post scores (77: no sklearn/scipy)
+  /usr/bin/python3 "$(dirname "$0")/../scripts/check_auc_sklearn.py" "$tmp/sh1" >"$tmp/skl" 2>&1
+  rc=$?; [[ $rc -eq 0 || $rc -eq 77 ]] && { [[ $rc -eq 77 ]] || grep -q "^auc_lira: " "$tmp/skl"; } \
+    && ok || { bad "sklearn recomputation of the AUCs"; cat "$tmp/skl"; }
+fi
 # the stored configuration reproduces the run: `--config` reads it back, same bytes
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
   /usr/bin/python3 -c "import h5py, sys; sys.stdout.write(h5py.File('$tmp/a/results.h5', 'r').attrs['config'])" >"$tmp/cfg.ini"

@@ -138,6 +138,9 @@ int ub_cmd_run(int argc, char **argv) {
         {"enum-budget", OPT_LONG, &c.score.enum_budget, "N",
          "exact-rank search of secrets with <= 1e7 values: forward rows per secret before it "
          "keeps the sampled rank (1536; 0: off)"},
+        {"shadows", OPT_INT, &c.score.shadows, "K",
+         "LiRA: K shadow models per seed, each on half of F's users and the scored "
+         "non-members (quick 0: no LiRA rows; paper 64; even)"},
         {"bootstrap", OPT_INT, &c.score.boot, "B",
          "user-bootstrap replicates per seed behind the report's intervals (200; 0: over seeds only)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},

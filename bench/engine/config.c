@@ -55,6 +55,9 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         c->scenario.nonmember_posts = 2000;
         c->scenario.candidates = 1000;
         c->grid.forget_sizes = "1,1%,5%,10%";
+        /* LiRA at the fidelity its paper reports (Carlini et al. 2022 train up to 256; 64 per
+         * seed here): a cluster's job, each shadow costs an original's training */
+        c->score.shadows = 64;
     } else {
         return ub_fail(e, UB_EARG, "unknown preset '%s' (quick, paper)", preset);
     }
@@ -79,6 +82,9 @@ ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
                        "- 1) = %ld (continued is scored after budget/2^(P-1), ..., budget/2, "
                        "budget steps)", 1L << (c->train.continued_points - 1));
     if (c->score.enum_budget < 0) return ub_fail(e, UB_EARG, "run: enum-budget must be >= 0");
+    if (c->score.shadows < 0 || c->score.shadows > 4096 || c->score.shadows % 2)
+        return ub_fail(e, UB_EARG, "run: shadows must be even and in 0..4096 (each pool user "
+                       "is in exactly half of them)");
     if (c->score.boot < 0 || c->score.boot > 100000)
         return ub_fail(e, UB_EARG, "run: bootstrap must be in 0..100000");
     if (!s->post_format || (strcmp(s->post_format, "author") && strcmp(s->post_format, "text")))
@@ -114,6 +120,9 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
     /* the kernel tunables only when given: they change the arithmetic's order, not the design */
     char tune[512] = "";
     if (c->tune) snprintf(tune, sizeof tune, "tune = %s\n", c->tune);
+    /* shadows only when asked for, so that configs without them read back unchanged */
+    char shd[64] = "";
+    if (c->score.shadows) snprintf(shd, sizeof shd, "shadows = %d\n", c->score.shadows);
     snprintf(buf, cap,
              "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
              "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"
@@ -122,7 +131,7 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              "steps = %ld\nbatch = %d\nlr = %.17g\nmin-lr = %.17g\ncontinued-steps = %ld\n%s"
              "eval-posts = %d\nnonmember-posts = %d\ncandidates = %d\nmink-k = %.17g\nsisa-shards = %d\n"
              "sisa-slices = %d\nsplit-seed = %llu\npost-format = %s\nbeam-width = %d\n"
-             "enum-budget = %ld\nbootstrap = %d\n%s",
+             "enum-budget = %ld\nbootstrap = %d\n%s%s",
              c->preset, c->source.corpus ? "corpus = " : "; corpus: generated from ",
              c->source.corpus ? c->source.corpus : "profile and corpus-seed",
              c->source.gen_profile, (unsigned long long)c->source.corpus_seed, s->forget_rule, fsz,
@@ -130,5 +139,5 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
              (unsigned long long)c->seed0, c->threads, t->model, t->steps, t->batch, t->lr,
              t->min_lr, t->continued_steps, cp, s->eval_posts, s->nonmember_posts, s->candidates, c->score.mink_k,
              c->sisa.shards, c->sisa.slices, (unsigned long long)s->split_seed, s->post_format,
-             c->score.beam_width, c->score.enum_budget, c->score.boot, tune);
+             c->score.beam_width, c->score.enum_budget, c->score.boot, shd, tune);
 }

@@ -49,6 +49,10 @@ void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed
 ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e);
+/* The seed's K = cfg->score.shadows shadow models for LiRA, trained (or cached) and scored on
+ * the targets; their per-post means and pooled sds into sc (engine/shadows.c). */
+ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *mc,
+                      const gpt_train_cfg *tc, uint64_t seed, uint64_t split_seed, ub_err *e);
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);

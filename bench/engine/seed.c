@@ -161,6 +161,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     run_train_cfg(&cfg->train, &x.mc, seed, &x.tc);
     x.step_tokens = (double)x.tc.batch * x.tc.ctx;
     if (!st) st = exact_models(&x, &orig, seed, e);
+    if (!st) st = run_shadows(rs, &x.sc, &x.mc, &x.tc, seed, split_seed, e);
     if (!st) st = continued(&x, &orig, e);
     if (!st) st = sisa(&x, e);
     if (!st) st = methods(&x, &orig, seed, e);

@@ -178,7 +178,25 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
     run_scenario scv = *sc;
     secret_set ssv = {.n = m[L_SEC], .n_cand = ss->n_cand};
     int64_t *sec = st ? NULL : ub_calloc(m[L_SEC] + 1, sizeof(int64_t), "bootstrap", e);
+    double *lira[N_SCORED][2] = {{0}}; /* the posts' LiRA means, resampled with them */
     if (!st && !sec) st = UB_ENOMEM;
+    for (int k = 0; !st && k < N_SCORED; k++) {
+        const run_set *t = &sc->set[ev_scored_set[k]];
+        run_set *tv = &scv.set[ev_scored_set[k]];
+        for (int h = 0; h < 2; h++) {
+            const double *src = h ? t->mu_out : t->mu_in;
+            if (!src) continue;
+            double *d = ub_malloc((m[k] + 1) * sizeof(double), "bootstrap LiRA", e);
+            if (!d) {
+                st = UB_ENOMEM;
+                break;
+            }
+            for (size_t j = 0; j < m[k]; j++) d[j] = src[idx[k][j]];
+            lira[k][h] = d;
+            if (h) tv->mu_out = d;
+            else tv->mu_in = d;
+        }
+    }
     if (!st) {
         for (int k = 0; k < N_SCORED; k++) {
             scv.set[ev_scored_set[k]].user = lab[k];
@@ -191,6 +209,7 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
     for (int i = 0; !st && i < n; i++)
         memcpy(out + (size_t)i * ev_n_metrics, v[i].metric, (size_t)ev_n_metrics * sizeof(double));
     free(sec), free(buf), free(tbuf), free(v);
+    for (int k = 0; k < N_SCORED; k++) free(lira[k][0]), free(lira[k][1]);
     for (int g = 0; g < N_GROUPS; g++) free(draw[g]);
     for (int l = 0; l < N_LISTS; l++) free(idx[l]), free(lab[l]);
     return st;

@@ -15,6 +15,7 @@ typedef struct ub_score_cfg {
                        * off). 1536 by default: the quick preset's memorised 16x email (rank 1
                        * of 1e6) needs 1130 rows, ~5.6x the rows of its 200 candidates */
     int boot;        /* user-bootstrap replicates per seed (ev_bootstrap; 200, 0 = none) */
+    int shadows;     /* LiRA's shadow models per seed (engine/shadows.c; 0 = none, else even) */
 } ub_score_cfg;
 
 /* The scored sets, in the order of model_result.s, and the scenario set each one is. */
@@ -153,7 +154,7 @@ typedef struct ev_metric {
 } ev_metric;
 
 /* Membership attacks: the per-post score each one ranks posts by (higher = member). */
-enum { EV_A_LOSS, EV_A_ZLIB, EV_A_MINK, EV_A_MINKPP, EV_A_REF };
+enum { EV_A_LOSS, EV_A_ZLIB, EV_A_MINK, EV_A_MINKPP, EV_A_REF, EV_A_LIRA, EV_A_LIRA_OFF };
 
 extern const ev_metric ev_metrics[];
 extern const int ev_n_metrics;

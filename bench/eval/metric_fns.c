@@ -48,7 +48,11 @@ ub_status ev_fn_post_mean(const ev_ctx *c, const ev_metric *m, double *out, ub_e
  * when the attack does not apply (the reference attack on the reference model itself). */
 static double *attack_scores(const ev_ctx *c, int attack, int k, int *none, ub_err *e) {
     const ub_post_scores *s = &c->r->s[k], *q = &c->ref->s[k];
-    *none = attack == EV_A_REF && c->r == c->ref;
+    const run_scenario *sc = c->sc;
+    const run_set *t = &sc->set[ev_scored_set[k]];
+    int lira = attack == EV_A_LIRA || attack == EV_A_LIRA_OFF;
+    /* LiRA needs the seed's shadows, whose means exist for F's and the non-members' posts */
+    *none = (attack == EV_A_REF && c->r == c->ref) || (lira && (!t->mu_in || !t->mu_out));
     if (*none) return NULL;
     double *x = ub_calloc(s->n + 1, sizeof(double), "attack scores", e);
     for (size_t i = 0; x && i < s->n; i++) switch (attack) {
@@ -58,6 +62,16 @@ static double *attack_scores(const ev_ctx *c, int attack, int k, int *none, ub_e
         case EV_A_MINKPP: x[i] = s->minkpp[i]; break;
         /* reference-calibrated: loss per token under the reference minus under the model */
         case EV_A_REF: x[i] = s->ntok[i] ? (q->loss[i] - s->loss[i]) / s->ntok[i] : 0.0; break;
+        /* LiRA on the logit-scaled mean token probability */
+        case EV_A_LIRA:
+        case EV_A_LIRA_OFF: {
+            double phi = s->ntok[i] ? mt_lira_phi(s->loss[i] / s->ntok[i]) : NAN;
+            x[i] = attack == EV_A_LIRA ? mt_lira_online(phi, t->mu_in[i], sc->lira_sd_in,
+                                                        t->mu_out[i], sc->lira_sd_out)
+                                       : mt_lira_offline(phi, t->mu_out[i], sc->lira_sd_out);
+            if (isnan(x[i])) x[i] = 0.0; /* no scored token, or a degenerate fit: no evidence */
+            break;
+        }
         }
     return x;
 }

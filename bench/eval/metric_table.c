@@ -78,6 +78,30 @@ const ev_metric ev_metrics[] = {
      "TPR at 0.1% FPR of the reference attack (needs 1000 non-member posts to be resolved; "
      "NaN for retrain_ref itself)",
      ev_fn_tpr, .attack = EV_A_REF, .a = S_F, .b = S_N, .arg = 0.001, UNIT},
+    {"auc_lira",
+     "MIA AUC, online LiRA (Carlini et al. 2022): per post, log N(phi; mu_in, sd_in) - "
+     "log N(phi; mu_out, sd_out), phi the logit-scaled mean token probability, mu the post's "
+     "mean phi over the seed's shadow models that trained on its user / did not, sd pooled "
+     "over all posts (the paper's global variance); NaN without --shadows",
+     ev_fn_auc, .attack = EV_A_LIRA, .a = S_F, .b = S_N, UNIT},
+    {"tpr_at_1pct_fpr_lira",
+     "TPR at 1% FPR of online LiRA (resolution 1/#non-member posts)",
+     ev_fn_tpr, .attack = EV_A_LIRA, .a = S_F, .b = S_N, .arg = 0.01, UNIT},
+    {"tpr_at_0.1pct_fpr_lira",
+     "TPR at 0.1% FPR of online LiRA (needs 1000 non-member posts to be resolved)",
+     ev_fn_tpr, .attack = EV_A_LIRA, .a = S_F, .b = S_N, .arg = 0.001, UNIT},
+    {"auc_lira_offline",
+     "MIA AUC, offline LiRA: (phi - mu_out) / sd_out, the out shadows alone",
+     ev_fn_auc, .attack = EV_A_LIRA_OFF, .a = S_F, .b = S_N, UNIT},
+    {"tpr_at_1pct_fpr_lira_offline",
+     "TPR at 1% FPR of offline LiRA",
+     ev_fn_tpr, .attack = EV_A_LIRA_OFF, .a = S_F, .b = S_N, .arg = 0.01, UNIT},
+    {"auc_user_lira",
+     "user-level LiRA AUC: per user, the mean of the online log-likelihood ratios of the "
+     "user's scored posts, F's users vs the matched non-members (the mean, not the likelihood "
+     "ratio's sum: F's users have every post scored, the non-members a sample, and a sum would "
+     "favour the side with more posts)",
+     ev_fn_auc_user, .attack = EV_A_LIRA, .a = S_F, .b = S_N, UNIT},
     {"privleak",
      "PrivLeak of the LOSS attack in our sign: (AUC - AUC_retrain) / AUC_retrain x 100; > 0 "
      "under-unlearning (F easier to detect than after retraining), < 0 over-unlearning",

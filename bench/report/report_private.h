@@ -51,6 +51,9 @@ void rp_decay(FILE *o, const res_file *r);
 /* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
 void rp_exposure_section(FILE *o, const res_file *r);
 
+/* The LiRA section (shadow models per seed), when the run has them (report/report_lira.c). */
+void rp_lira(FILE *o, const res_file *r);
+
 /* The section on knowledge of people: calibrated probes of F and of retained users with their
  * chance levels (report/report_knowledge.c). */
 void rp_knowledge(FILE *o, const res_file *r);

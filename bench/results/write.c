@@ -40,9 +40,21 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
         }
         st = write_i64(h, "post", set->post, set->n, e);
         if (!st) st = write_i64(h, "user", set->user, set->n, e);
+        if (!st && set->mu_in) st = write_f64(h, "lira_mu_in", set->mu_in, set->n, e);
+        if (!st && set->mu_out) st = write_f64(h, "lira_mu_out", set->mu_out, set->n, e);
         H5Gclose(h);
     }
     if (gs >= 0) H5Gclose(gs);
+    if (!st && sc->shadows > 0) { /* who trained which shadow: LiRA's ground truth */
+        hid_t h = ub_h5_group(g, "shadows", e);
+        if (h < 0) st = e->code;
+        hsize_t dm[2] = {(hsize_t)sc->shadows, sc->n_pool};
+        if (!st) st = write_i64(h, "pool", sc->pool, sc->n_pool, e);
+        if (!st) st = ub_h5_write(h, "member", H5T_NATIVE_UINT8, sc->shadow_in, 2, dm, 1, e);
+        if (!st) st = ub_h5_attr_f64(h, "sd_in", sc->lira_sd_in, e);
+        if (!st) st = ub_h5_attr_f64(h, "sd_out", sc->lira_sd_out, e);
+        if (h >= 0) H5Gclose(h);
+    }
     if (!st) {
         hid_t h = ub_h5_group(g, "secrets", e);
         if (h < 0) st = e->code;

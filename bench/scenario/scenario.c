@@ -12,6 +12,7 @@ void run_set_free(run_set *s) {
     free(s->user);
     free(s->post);
     free(s->zlen);
+    free(s->mu_in), free(s->mu_out);
     memset(s, 0, sizeof *s);
 }
 
@@ -246,6 +247,7 @@ ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_sce
 
 void run_scenario_free(run_scenario *sc) {
     for (int k = 0; k < RUN_N_SETS; k++) run_set_free(&sc->set[k]);
+    free(sc->pool), free(sc->shadow_in);
     corpus_split_free(&sc->split);
     free(sc->forget_users);
     free(sc->in_forget);

@@ -52,6 +52,9 @@ typedef struct run_set {
     int64_t *user;
     int64_t *post; /* corpus post index */
     size_t *zlen;  /* zlib-compressed bytes of each post's text (scored sets only, else NULL) */
+    double *mu_in, *mu_out; /* LiRA: the mean logit-scaled score of each post over the shadow
+                             * models that trained on its user / did not (F's and the
+                             * non-members' scored posts, with shadows; else NULL) */
     size_t n;
     ul_posts view;
 } run_set;
@@ -82,6 +85,14 @@ typedef struct run_scenario {
     uint8_t *in_forget;    /* (n_users) */
     uint8_t *matched;      /* (n_users) non-members matched to F by post count */
     run_set set[RUN_N_SETS];
+    /* the shadow pool (engine/shadows.c; K = 0: none): K models, each trained on the original's
+     * recipe with half of the candidate users pool[0..n_pool) (F's users and the owners of the
+     * scored non-member posts) */
+    int shadows;
+    int64_t *pool;         /* (n_pool) sorted */
+    size_t n_pool;
+    uint8_t *shadow_in;    /* (shadows, n_pool) 1: shadow j trained on pool user p */
+    double lira_sd_in, lira_sd_out; /* the pooled sds over every target (global variance) */
 } run_scenario;
 /* The scenario of seed (the split seed, when cfg->split_seed fixes it). */
 ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_scenario_cfg *cfg,

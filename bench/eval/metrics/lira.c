@@ -7,9 +7,7 @@
  * likely the target model's phi is under "in" than under "out" (online), or how far it lies
  * above the "out" Gaussian alone (offline, when no shadow model may train on the target). With
  * few shadow models per target the paper fixes one variance for all targets (the "global
- * variance" variant): mt_lira_pooled_sd gives it. A user's score combines the user's posts as
- * independent evidence: the sum of their log-likelihood ratios (online), Stouffer's z (offline).
- */
+ * variance" variant): mt_lira_pooled_sd gives it. */
 #include <math.h>
 
 #include "metrics.h"
@@ -66,20 +64,4 @@ double mt_lira_offline(double phi, double mu_out, double sd_out) {
     if (!(sd_out > 0.0) || isnan(phi) || isnan(mu_out)) return NAN;
     if (sd_out < LIRA_SD_FLOOR) sd_out = LIRA_SD_FLOOR;
     return (phi - mu_out) / sd_out;
-}
-
-double mt_lira_user_online(const double *llr, size_t n) {
-    double s = 0.0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(llr[i])) s += llr[i], k++;
-    return k ? s : NAN;
-}
-
-double mt_lira_user_offline(const double *z, size_t n) {
-    double s = 0.0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(z[i])) s += z[i], k++;
-    return k ? s / sqrt((double)k) : NAN;
 }

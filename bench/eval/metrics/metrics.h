@@ -83,11 +83,6 @@ double mt_lira_online(double phi, double mu_in, double sd_in, double mu_out, dou
 /* Offline LiRA: (phi - mu_out) / sd_out, how far phi lies above the "out" Gaussian (a monotone
  * transform of the paper's one-sided p-value, so the same ROC). NaN as above. */
 double mt_lira_offline(double phi, double mu_out, double sd_out);
-/* A user's score from the user's posts, taken as independent evidence: the sum of the online
- * log-likelihood ratios, or Stouffer's combination sum(z) / sqrt(n) of the offline z. NaN
- * entries are skipped; NaN when none is left. */
-double mt_lira_user_online(const double *llr, size_t n);
-double mt_lira_user_offline(const double *z, size_t n);
 
 /* ------------------------------------------------------------------------------------------
  * Two-sample Kolmogorov-Smirnov (ks.c)

@@ -1,0 +1,202 @@
+/* bench/engine/shadows.c: the seed's shadow models for LiRA (Carlini et al. 2022). The targets
+ * are the posts the membership attacks score: F's posts and the matched non-members' posts.
+ * Their users form the candidate pool; shadow j trains with the original's recipe on half of
+ * the pool (a balanced design: every pool user is in exactly K/2 shadows, drawn from the split
+ * seed and the user, so membership is reproducible and recorded) plus as many retained members
+ * as keep the shadow's users as many as the original's, so that a shadow memorises about as
+ * much per post as the model it calibrates. Each shadow scores the targets once; per target,
+ * the means of its logit-scaled score over the "in" and the "out" shadows, and one pooled sd
+ * per side over all targets (the paper's global variance, for a small K), go into the
+ * scenario, where the metric table's LiRA rows read them for every model. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_private.h"
+#include "metrics.h"
+
+#define SHADOW_STREAM 0x5AD0000000ull
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pool: F's users and the owners of the scored non-member posts, sorted, unique. */
+static ub_status make_pool(run_scenario *sc, ub_err *e) {
+    const run_set *nm = &sc->set[RUN_NONMEMBER];
+    sc->pool = ub_malloc((sc->n_forget + nm->n + 1) * sizeof(int64_t), "shadow pool", e);
+    if (!sc->pool) return UB_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < sc->n_forget; i++) sc->pool[n++] = sc->forget_users[i];
+    for (size_t i = 0; i < nm->n; i++) sc->pool[n++] = nm->user[i];
+    qsort(sc->pool, n, sizeof(int64_t), cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || sc->pool[u - 1] != sc->pool[i]) sc->pool[u++] = sc->pool[i];
+    sc->n_pool = u;
+    return UB_OK;
+}
+
+/* Which shadows train on which pool user: for each user, K/2 of the K shadows, a seeded
+ * permutation of the user's own stream (so a user's draw does not depend on the pool). */
+static ub_status draw_membership(run_scenario *sc, int K, uint64_t split_seed, ub_err *e) {
+    sc->shadow_in = ub_calloc((size_t)K * sc->n_pool + 1, 1, "shadow membership", e);
+    int64_t *perm = ub_malloc((size_t)K * sizeof(int64_t), "shadow membership", e);
+    if (!sc->shadow_in || !perm) {
+        free(perm);
+        return UB_ENOMEM;
+    }
+    for (size_t p = 0; p < sc->n_pool; p++) {
+        ub_rng r;
+        ub_rng_init(&r, split_seed, SHADOW_STREAM + (uint64_t)sc->pool[p]);
+        for (int j = 0; j < K; j++) perm[j] = j;
+        ub_rng_shuffle(&r, perm, K);
+        for (int j = 0; j < K / 2; j++) sc->shadow_in[(size_t)perm[j] * sc->n_pool + p] = 1;
+    }
+    free(perm);
+    return UB_OK;
+}
+
+/* Shadow j's training set: its half of the pool (their eligible posts: F's training posts, the
+ * non-members' posts) and the first `keep` retained members of a seeded order. */
+static ub_status shadow_set(run_set *out, const run_corpus *rc, const run_scenario *sc, int j,
+                            const int64_t *order, size_t keep, uint64_t seed, ub_err *e) {
+    const corpus *c = &rc->c;
+    uint8_t *take = ub_calloc(c->n_posts + 1, 1, "shadow posts", e);
+    uint8_t *user_in = ub_calloc(c->n_users + 1, 1, "shadow posts", e);
+    if (!take || !user_in) {
+        free(take), free(user_in);
+        return UB_ENOMEM;
+    }
+    for (size_t p = 0; p < sc->n_pool; p++)
+        user_in[sc->pool[p]] = sc->shadow_in[(size_t)j * sc->n_pool + p];
+    for (size_t i = 0; i < keep; i++) user_in[order[i]] = 1;
+    for (size_t i = 0; i < c->n_posts; i++) {
+        const corpus_post *q = &c->posts[i];
+        take[i] = !q->fresh && sc->split.eligible[i] && user_in[q->user];
+    }
+    ub_status st = run_set_gather(out, rc, take, 0, seed, 900 + (uint64_t)j, e);
+    free(take), free(user_in);
+    return st;
+}
+
+/* Per target post i of the scored set: the mean phi over the "in" and the "out" shadows. phi
+ * is (K, n); the owners' pool positions pos (n). */
+static void target_means(const double *phi, size_t n, int K, const uint8_t *in, size_t n_pool,
+                         const size_t *pos, double *mu_in, double *mu_out) {
+    for (size_t i = 0; i < n; i++) {
+        double a = 0, b = 0;
+        int na = 0, nb = 0;
+        for (int j = 0; j < K; j++) {
+            double x = phi[(size_t)j * n + i];
+            if (in[(size_t)j * n_pool + pos[i]]) a += x, na++;
+            else b += x, nb++;
+        }
+        mu_in[i] = na ? a / na : NAN;
+        mu_out[i] = nb ? b / nb : NAN;
+    }
+}
+
+ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *mc,
+                      const gpt_train_cfg *tc, uint64_t seed, uint64_t split_seed, ub_err *e) {
+    int K = rs->cfg->score.shadows;
+    sc->shadows = 0;
+    if (K <= 0) return UB_OK;
+    const int sets[2] = {RUN_FORGET, RUN_NONMEMBER};
+    ub_status st = make_pool(sc, e);
+    if (!st) st = draw_membership(sc, K, split_seed, e);
+    if (st) return st;
+    /* retained members in a seeded order; each shadow keeps as many as make its users as many
+     * as the original's members (the pool's half stands in for F) */
+    size_t nr = 0, nm = sc->split.n_members, half = sc->n_pool / 2;
+    int64_t *order = ub_malloc((nm + 1) * sizeof(int64_t), "shadow retained", e);
+    size_t *pos[2] = {0};
+    double *phi[2] = {0};
+    if (!order) return UB_ENOMEM;
+    for (size_t u = 0; u < rs->rc.c.n_users; u++)
+        if (sc->split.role[u] == CORPUS_ROLE_MEMBER && !sc->in_forget[u]) order[nr++] = (int64_t)u;
+    ub_rng r;
+    ub_rng_init(&r, split_seed, SHADOW_STREAM - 1);
+    ub_rng_shuffle(&r, order, (long)nr);
+    size_t keep = nm > half ? nm - half : 0;
+    if (keep > nr) keep = nr;
+    for (int s = 0; !st && s < 2; s++) {
+        const run_set *t = &sc->set[sets[s]];
+        pos[s] = ub_malloc((t->n + 1) * sizeof(size_t), "shadow targets", e);
+        phi[s] = ub_malloc(((size_t)K * t->n + 1) * sizeof(double), "shadow scores", e);
+        if (!pos[s] || !phi[s]) st = UB_ENOMEM;
+        for (size_t i = 0; !st && i < t->n; i++) {
+            const int64_t *f = bsearch(&t->user[i], sc->pool, sc->n_pool, sizeof(int64_t), cmp_i64);
+            if (!f) st = ub_fail(e, UB_EINTERNAL, "shadows: a target's user is not in the pool");
+            else pos[s][i] = (size_t)(f - sc->pool);
+        }
+    }
+    double t0 = ub_now(), train_s = 0;
+    for (int j = 0; !st && j < K; j++) {
+        run_set set = {0};
+        gpt_model m = {0};
+        char name[64];
+        snprintf(name, sizeof name, "shadow%d-s%llu", j, (unsigned long long)seed);
+        gpt_train_cfg t2 = *tc;
+        t2.seed = seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
+        double secs = 0;
+        st = shadow_set(&set, &rs->rc, sc, j, order, keep, split_seed, e);
+        if (!st) st = run_train_cached(rs, &m, name, &set, mc, &t2, &secs, e);
+        if (isfinite(secs)) train_s += secs;
+        for (int s = 0; !st && s < 2; s++) {
+            const run_set *t = &sc->set[sets[s]];
+            ub_post_scores ps;
+            st = ub_score_posts(&m, NULL, &t->view, rs->cfg->score.mink_k, &ps, e);
+            for (size_t i = 0; !st && i < t->n; i++)
+                phi[s][(size_t)j * t->n + i] =
+                    ps.ntok[i] ? mt_lira_phi(ps.loss[i] / ps.ntok[i]) : NAN;
+            if (!st) ub_post_scores_free(&ps);
+        }
+        gpt_free(&m);
+        run_set_free(&set);
+    }
+    /* per target the in and out means; the sds pooled over every target of both sets */
+    for (int s = 0; !st && s < 2; s++) {
+        run_set *t = &sc->set[sets[s]];
+        t->mu_in = ub_calloc(t->n + 1, sizeof(double), "LiRA means", e);
+        t->mu_out = ub_calloc(t->n + 1, sizeof(double), "LiRA means", e);
+        if (!t->mu_in || !t->mu_out) st = UB_ENOMEM;
+        else target_means(phi[s], t->n, K, sc->shadow_in, sc->n_pool, pos[s], t->mu_in, t->mu_out);
+    }
+    if (!st) {
+        size_t n = sc->set[RUN_FORGET].n + sc->set[RUN_NONMEMBER].n, half_k = (size_t)K / 2;
+        double *xs[2] = {ub_malloc((n * half_k + 1) * sizeof(double), "LiRA sd", e),
+                         ub_malloc((n * half_k + 1) * sizeof(double), "LiRA sd", e)};
+        size_t *start = ub_malloc((n + 1) * sizeof(size_t), "LiRA sd", e);
+        if (!xs[0] || !xs[1] || !start) st = UB_ENOMEM;
+        size_t q = 0;
+        for (int s = 0; !st && s < 2; s++) { /* xs[1]: the in samples, xs[0]: the out */
+            const run_set *t = &sc->set[sets[s]];
+            for (size_t i = 0; i < t->n; i++, q++) {
+                start[q] = q * half_k;
+                size_t a = 0, b = 0;
+                for (int j = 0; j < K; j++) {
+                    double x = phi[s][(size_t)j * t->n + i];
+                    if (sc->shadow_in[(size_t)j * sc->n_pool + pos[s][i]]) xs[1][q * half_k + a++] = x;
+                    else xs[0][q * half_k + b++] = x;
+                }
+            }
+        }
+        if (!st) {
+            start[n] = n * half_k;
+            sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start, n);
+            sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start, n);
+            sc->shadows = K;
+        }
+        free(xs[0]), free(xs[1]), free(start);
+    }
+    if (!st)
+        ub_logf(rs->log, "  shadows: %d models on half of %zu pool users each (+ %zu retained "
+                "members), %.0f s training (cached ones not counted), %.0f s in all; pooled sd "
+                "in %.3f, out %.3f", K, sc->n_pool, keep, train_s, ub_now() - t0,
+                sc->lira_sd_in, sc->lira_sd_out);
+    free(order);
+    for (int s = 0; s < 2; s++) free(pos[s]), free(phi[s]);
+    return st;
+}
