@@ -99,6 +99,30 @@ PY
   rc=$?; [[ $rc -eq 0 || $rc -eq 77 ]] && { [[ $rc -eq 77 ]] || grep -q "^auc_lira: " "$tmp/skl"; } \
     && ok || { bad "sklearn recomputation of the AUCs"; cat "$tmp/skl"; }
 fi
+# the quantization attack: every base rounded to each width is a model of its own; 16 bits
+# change nothing that matters, a bad width is refused
+qargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
+       --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods npo
+       --method-params "npo:steps=2,batch=4" --quantize 16,4 --bootstrap 20 --threads 2 --quiet --no-plots)
+"$ub" run "${qargs[@]}" --out "$tmp/q" >/dev/null 2>"$tmp/err" && grep -q "### Quantization" "$tmp/q/report.md" \
+  && ok || { bad "run with --quantize"; cat "$tmp/err"; }
+"$ub" run "${qargs[@]}" --quantize 8,1 --out "$tmp/q1" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "need bit widths in 2..16" "$tmp/err" && ok || bad "a bad quantization width is refused"
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/q/results.h5" <<'PY' && ok || bad "quantized models"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+names, models = list(f["metric_names"].asstr()[...]), list(f["model_names"].asstr()[...])
+for b in ("original", "retrain", "npo"):
+    for q in (16, 4):
+        assert f"{b}@q{q}" in models, models
+m, k = f["metrics"][0], names.index("loss_forget")
+for b in ("original", "retrain", "npo"):
+    x, y = m[models.index(b), k], m[models.index(b + "@q16"), k]
+    assert abs(x - y) <= 1e-3 * x, (b, x, y)
+assert "quantize = 16,4" in f.attrs["config"]
+PY
+fi
 # the stored configuration reproduces the run: `--config` reads it back, same bytes
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
   /usr/bin/python3 -c "import h5py, sys; sys.stdout.write(h5py.File('$tmp/a/results.h5', 'r').attrs['config'])" >"$tmp/cfg.ini"

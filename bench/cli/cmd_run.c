@@ -138,6 +138,9 @@ int ub_cmd_run(int argc, char **argv) {
         {"enum-budget", OPT_LONG, &c.score.enum_budget, "N",
          "exact-rank search of secrets with <= 1e7 values: forward rows per secret before it "
          "keeps the sampled rank (1536; 0: off)"},
+        {"quantize", OPT_STR, &c.quantize, "BITS",
+         "quantization attack: score original, retrain and every method rounded to these "
+         "widths too, e.g. 8,4 (models NAME@q8, NAME@q4; off by default)"},
         {"shadows", OPT_INT, &c.score.shadows, "K",
          "LiRA: K shadow models per seed, each on half of F's users and the scored "
          "non-members (quick 0: no LiRA rows; paper 64; even)"},

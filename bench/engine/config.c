@@ -1,6 +1,7 @@
 /* bench/engine/config.c: the run's configuration: the presets' defaults, the checks, and the
  * INI text stored in results.h5 (which `run --config` reads back). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "run.h"
@@ -64,6 +65,24 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     return UB_OK;
 }
 
+int ub_run_quant_bits(const char *list, int *bits, ub_err *e) {
+    int n = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        char *end;
+        long b = strtol(p, &end, 10);
+        if (end == p || b < 2 || b > 16 || (*end && *end != ','))
+            return ub_fail(e, UB_EARG, "run: quantize '%s': need bit widths in 2..16, e.g. 8,4",
+                           list), -1;
+        if (n == UB_MAX_QUANT)
+            return ub_fail(e, UB_EARG, "run: quantize '%s': at most %d widths", list,
+                           UB_MAX_QUANT), -1;
+        bits[n++] = (int)b;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
 ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
     const ub_scenario_cfg *s = &c->scenario;
     if (c->seeds < 1 || c->train.steps < 1 || c->train.continued_steps < 1 ||
@@ -82,6 +101,8 @@ ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
                        "- 1) = %ld (continued is scored after budget/2^(P-1), ..., budget/2, "
                        "budget steps)", 1L << (c->train.continued_points - 1));
     if (c->score.enum_budget < 0) return ub_fail(e, UB_EARG, "run: enum-budget must be >= 0");
+    int qb[UB_MAX_QUANT];
+    if (ub_run_quant_bits(c->quantize, qb, e) < 0) return e->code;
     if (c->score.shadows < 0 || c->score.shadows > 4096 || c->score.shadows % 2)
         return ub_fail(e, UB_EARG, "run: shadows must be even and in 0..4096 (each pool user "
                        "is in exactly half of them)");
@@ -121,8 +142,10 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
     char tune[512] = "";
     if (c->tune) snprintf(tune, sizeof tune, "tune = %s\n", c->tune);
     /* shadows only when asked for, so that configs without them read back unchanged */
-    char shd[64] = "";
+    char shd[128] = "";
     if (c->score.shadows) snprintf(shd, sizeof shd, "shadows = %d\n", c->score.shadows);
+    if (c->quantize && c->quantize[0])
+        snprintf(shd + strlen(shd), sizeof shd - strlen(shd), "quantize = %.40s\n", c->quantize);
     snprintf(buf, cap,
              "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
              "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"

@@ -33,12 +33,20 @@ typedef struct run_state {
                                 * byte-reproducible results.h5 */
     double score_seconds;      /* wall time spent scoring and measuring, all seeds: the run
                                 * prints its share of the total */
+    int qbits[UB_MAX_QUANT];   /* the quantization attack's widths (cfg->quantize) */
+    int n_q;
 } run_state;
 
 static inline int run_slot_sisa_full(const run_state *rs) { return RUN_CONTINUED + rs->n_cont; }
 static inline int run_slot_sisa(const run_state *rs) { return RUN_CONTINUED + rs->n_cont + 1; }
 static inline int run_slot_method(const run_state *rs, int k) {
     return RUN_CONTINUED + rs->n_cont + 2 + k;
+}
+/* The quantization attack's bases: original (0), retrain (1), then the methods (2 + k); the
+ * slot of base b rounded to width qbits[qi] ("NAME@qB") comes after every method. */
+static inline int run_n_qbase(const run_state *rs) { return 2 + rs->n_methods; }
+static inline int run_slot_quant(const run_state *rs, int qi, int b) {
+    return run_slot_method(rs, rs->n_methods) + qi * run_n_qbase(rs) + b;
 }
 
 /* The recipe's schedule for a model of mc trained with seed (engine/train_cache.c). */

@@ -43,7 +43,7 @@ ub_status run_generate_corpus(const ub_source_cfg *src, int threads, const char 
 static void name_models(run_state *rs) {
     const ub_run_cfg *cfg = rs->cfg;
     rs->n_cont = cfg->train.continued_points;
-    rs->n_models = run_slot_method(rs, rs->n_methods);
+    rs->n_models = run_slot_quant(rs, rs->n_q, 0);
     snprintf(rs->names[RUN_ORIG], 48, "original");
     snprintf(rs->names[RUN_RET], 48, "retrain");
     snprintf(rs->names[RUN_REF], 48, "retrain_ref");
@@ -54,6 +54,12 @@ static void name_models(run_state *rs) {
     snprintf(rs->names[run_slot_sisa(rs)], 48, "sisa");
     for (int k = 0; k < rs->n_methods; k++)
         snprintf(rs->names[run_slot_method(rs, k)], 48, "%s", rs->methods[k]->name);
+    for (int q = 0; q < rs->n_q; q++)
+        for (int b = 0; b < run_n_qbase(rs); b++) {
+            char base[48];
+            memcpy(base, rs->names[b < 2 ? b : run_slot_method(rs, b - 2)], sizeof base);
+            snprintf(rs->names[run_slot_quant(rs, q, b)], 48, "%.36s@q%d", base, rs->qbits[q]);
+        }
 }
 
 /* The corpus: given, generated once for a grid, or generated into DIR (deterministic, so a
@@ -82,8 +88,8 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
     const char *mn[RUN_MAX_MODELS], *mp[RUN_MAX_MODELS];
     for (int k = 0; k < rs->n_models; k++) {
         mn[k] = rs->names[k];
-        int first = run_slot_method(rs, 0);
-        mp[k] = k < first ? "" : rs->methods[k - first]->params;
+        int first = run_slot_method(rs, 0), last = run_slot_method(rs, rs->n_methods);
+        mp[k] = k < first || k >= last ? "" : rs->methods[k - first]->params;
     }
     int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
     if (!seeds) return UB_ENOMEM;
@@ -113,7 +119,9 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     if (!st && !rs.methods) st = UB_ENOMEM;
     if (!st) st = ul_select(cfg->methods, rs.methods, &rs.n_methods, e);
     rs.n_cont = cfg->train.continued_points;
-    if (!st && run_slot_method(&rs, rs.n_methods) > RUN_MAX_MODELS)
+    if (!st) rs.n_q = ub_run_quant_bits(cfg->quantize, rs.qbits, e);
+    if (!st && rs.n_q < 0) st = e->code;
+    if (!st && run_slot_quant(&rs, rs.n_q, 0) > RUN_MAX_MODELS)
         st = ub_fail(e, UB_EARG, "run: more than %d models", RUN_MAX_MODELS);
     if (!st) st = open_corpus(&rs, e);
     if (!st) {

@@ -52,6 +52,9 @@ typedef struct ub_run_cfg {
     ub_train_recipe train;
     const char *methods;       /* comma list of approximate methods, "all" or "none" */
     const char *method_params; /* "name:key=value,key=value;name2:..." overriding defaults */
+    const char *quantize;      /* the quantization attack: bit widths "8,4" (NULL or "": off);
+                                * original, retrain and every method rounded to each width
+                                * (gpt_quantize_rtn) are scored as models "NAME@qB" */
     ub_sisa_cfg sisa;
     ub_score_cfg score;
     const char *out_dir;
@@ -59,6 +62,10 @@ typedef struct ub_run_cfg {
     ub_grid_cfg grid;
 } ub_run_cfg;
 
+/* The quantization attack's widths of list ("8,4"; NULL or "": none) into bits; returns their
+ * number, or -1 with a message in e. */
+enum { UB_MAX_QUANT = 4 };
+int ub_run_quant_bits(const char *list, int *bits, ub_err *e);
 /* The preset's documented defaults (engine/config.c). */
 ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e);
 /* The values a run cannot work with, as one message. */

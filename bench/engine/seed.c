@@ -31,6 +31,27 @@ static ub_status score(seed_ctx *x, int k, gpt_model **ms, int nm, ub_err *e) {
     return st;
 }
 
+/* The quantization attack on base b (0 original, 1 retrain, 2 + k method k) in slot `from`:
+ * its weights rounded to each width (gpt_quantize_rtn), scored into the base's slots; the cost
+ * is the base's (the rounding is free next to it). */
+static ub_status quantized(seed_ctx *x, int b, const gpt_model *m, int from, ub_err *e) {
+    run_state *rs = x->rs;
+    ub_status st = UB_OK;
+    for (int q = 0; !st && q < rs->n_q; q++) {
+        int slot = run_slot_quant(rs, q, b);
+        model_result *r = &x->res[slot], *src = &x->res[from];
+        r->seconds = src->seconds, r->flops = src->flops, r->extra_bytes = src->extra_bytes;
+        r->flops_one_user = src->flops_one_user;
+        gpt_model w = {0};
+        st = ul_copy_model(&w, m, e);
+        if (!st) st = gpt_quantize_rtn(&w, rs->qbits[q], e);
+        gpt_model *p = &w;
+        if (!st) st = score(x, slot, &p, 1, e);
+        gpt_free(&w);
+    }
+    return st;
+}
+
 /* The deployed model trained on without F, scored after 1/4, 1/2 and all of its budget. */
 static ub_status continued(seed_ctx *x, const gpt_model *orig, ub_err *e) {
     long budget = x->rs->cfg->train.continued_steps;
@@ -97,6 +118,7 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         r->extra_bytes = cost.extra_bytes;
         gpt_model *m = &work;
         if (!st) st = score(x, slot, &m, 1, e);
+        if (!st) st = quantized(x, 2 + k, &work, slot, e);
         gpt_free(&work);
     }
     return st;
@@ -125,6 +147,7 @@ static ub_status exact_models(seed_ctx *x, gpt_model *orig, uint64_t seed, ub_er
                                    x->step_tokens * (double)x->tc.steps);
         if (k == RUN_RET) r->flops_one_user = r->flops; /* retraining is as dear for one user */
         st = score(x, k, &trained[k], 1, e);
+        if (!st && k < 2) st = quantized(x, k, trained[k], k, e);
     }
     gpt_free(&refm);
     return st;

@@ -51,6 +51,8 @@ void rp_decay(FILE *o, const res_file *r);
 /* The section that says which exposures are enumerated, sampled or fitted (report_exposure.c). */
 void rp_exposure_section(FILE *o, const res_file *r);
 
+/* The quantization attack's section, when the run has NAME@qB models (report/report_quant.c). */
+void rp_quant(FILE *o, const res_file *r);
 /* The LiRA section (shadow models per seed), when the run has them (report/report_lira.c). */
 void rp_lira(FILE *o, const res_file *r);
 

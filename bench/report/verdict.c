@@ -40,9 +40,11 @@ static int claimable(const res_file *r, int a) {
     return rp_secrets_inserted(r, atoll(attacks[a].metric + 14)) >= RP_MIN_SECRETS_CLAIM;
 }
 
-static int is_reference_model(const char *name) {
+/* Rows the verdict does not judge as answers to the deletion: the references, and the attack
+ * variants (NAME@qB, a model rounded by the quantization attack: the report's own section). */
+static int not_an_answer(const char *name) {
     return !strcmp(name, "original") || !strcmp(name, "retrain") || !strcmp(name, "retrain_ref") ||
-           !strcmp(name, "sisa_full");
+           !strcmp(name, "sisa_full") || strchr(name, '@');
 }
 
 void rp_verdict(FILE *o, const res_file *r) {
@@ -92,7 +94,7 @@ void rp_verdict(FILE *o, const res_file *r) {
         for (int a = 0; a < N_ATTACKS; a++) {
             size_t i = (size_t)m * N_ATTACKS + a;
             p[i] = NAN;
-            if (is_reference_model(r->model[m]) || !claimable(r, a) ||
+            if (not_an_answer(r->model[m]) || !claimable(r, a) ||
                 compare(r, m, kr, attacks[a].metric, &t[i]) == -2)
                 continue;
             p[i] = t[i].p;
@@ -110,7 +112,7 @@ void rp_verdict(FILE *o, const res_file *r) {
                "family-wise level 0.05; utility = perplexity on retained posts relative to "
                "`original`):\n\n", ntest);
     for (int m = 0; m < r->M; m++) {
-        if (is_reference_model(r->model[m])) continue;
+        if (not_an_answer(r->model[m])) continue;
         char still[512] = "", same[512] = "";
         size_t ns = 0, nm = 0;
         int any = 0;
