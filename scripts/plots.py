@@ -8,7 +8,9 @@
 - exposure: mean exposure of F's secrets inserted 16 times per model, 95% interval;
 - tradeoff: forgetting (MIA AUC on F) against utility (perplexity on retained posts relative to
   original), 95% intervals;
-- decay: influence under continued training (AUC and loss on F against extra steps).
+- decay: influence under continued training (AUC and loss on F against extra steps);
+- mia_roc_lira (runs with `--shadows`): LiRA online against the LOSS and reference attacks on
+  the same posts, log-log, for original and retrain, all seeds pooled.
 Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
 bootstrap from seed_<s>/bootstrap when the file has it, else Student t over seeds clipped to the
 metric's range (R = 2000 outer replicates here, the report uses 10000: the bars may differ from
@@ -94,6 +96,19 @@ def roc(pos, neg):
     return np.r_[0, fp / max(len(neg), 1)], np.r_[0, tp / max(len(pos), 1)]
 
 
+def roc_axes(ax, title):
+    """Log-log ROC axes (Carlini et al. 2022: the low-FPR corner is what matters)."""
+    ax.plot([1e-4, 1], [1e-4, 1], ":", color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(1e-3, 1)
+    ax.set_ylim(1e-3, 1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+
+
 def save(fig, out, name):
     for ext in ("png", "svg"):
         fig.savefig(os.path.join(out, f"{name}.{ext}"), dpi=120, bbox_inches="tight")
@@ -122,15 +137,7 @@ def main(d):
         fpr, tpr = roc(np.concatenate(pos), np.concatenate(neg))
         style = "-" if name in ("original", "retrain") else "--"
         ax.plot(np.maximum(fpr, 1e-4), np.maximum(tpr, 1e-4), style, label=name, lw=1.2)
-    ax.plot([1e-4, 1], [1e-4, 1], ":", color="grey", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(1e-3, 1)
-    ax.set_ylim(1e-3, 1)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title(f"LOSS attack on F's posts vs non-members ({S} seeds pooled)")
-    ax.legend(fontsize=7)
+    roc_axes(ax, f"LOSS attack on F's posts vs non-members ({S} seeds pooled)")
     save(fig, out, "mia_roc")
 
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -174,7 +181,44 @@ def main(d):
             ax.legend(fontsize=7)
         fig.suptitle("Influence decay under continued training")
         save(fig, out, "decay")
-    print(f"wrote {out}/{{mia_roc,exposure,tradeoff,decay}}.{{png,svg}}")
+    lira = f"seed_{seeds[0]}/shadows" in f
+    if lira:
+        lira_roc(f, models, seeds, out)
+    print(f"wrote {out}/{{mia_roc,exposure,tradeoff,decay{',mia_roc_lira' if lira else ''}}}.{{png,svg}}")
+
+
+def attack_scores(f, s, model, key, attack):
+    """Per-post scores of one attack (higher = member), as bench/eval/metric_fns.c makes them."""
+    g = f[f"seed_{s}/models/{model}/{key}"]
+    per_tok = g["loss"][...] / np.maximum(g["ntok"][...], 1)
+    if attack == "LOSS":
+        return -per_tok
+    if attack == "reference":
+        r = f[f"seed_{s}/models/retrain_ref/{key}"]
+        return r["loss"][...] / np.maximum(r["ntok"][...], 1) - per_tok
+    # LiRA online: log N(phi; mu_in, sd_in) - log N(phi; mu_out, sd_out), phi = logit of exp(-loss)
+    p = np.exp(-np.maximum(per_tok, 1e-12))
+    phi = np.log(p / (1 - p))
+    sets, sh = f[f"seed_{s}/sets/{key}"], f[f"seed_{s}/shadows"]
+    z_in = (phi - sets["lira_mu_in"][...]) / sh.attrs["sd_in"]
+    z_out = (phi - sets["lira_mu_out"][...]) / sh.attrs["sd_out"]
+    return -0.5 * z_in ** 2 + 0.5 * z_out ** 2 - np.log(sh.attrs["sd_in"] / sh.attrs["sd_out"])
+
+
+def lira_roc(f, models, seeds, out):
+    K = f[f"seed_{seeds[0]}/shadows/member"].shape[0]
+    fig, ax = plt.subplots(figsize=(6, 6))
+    for name, color in (("original", "C0"), ("retrain", "C1")):
+        if name not in models:
+            continue
+        for attack, style in (("LiRA", "-"), ("reference", ":"), ("LOSS", "--")):
+            pos = np.concatenate([attack_scores(f, s, name, "forget", attack) for s in seeds])
+            neg = np.concatenate([attack_scores(f, s, name, "nonmember", attack) for s in seeds])
+            fpr, tpr = roc(pos, neg)
+            ax.plot(np.maximum(fpr, 1e-4), np.maximum(tpr, 1e-4), style, color=color,
+                    label=f"{name}: {attack}", lw=1.2)
+    roc_axes(ax, f"LiRA ({K} shadows per seed) vs LOSS and reference, {len(seeds)} seeds pooled")
+    save(fig, out, "mia_roc_lira")
 
 
 if __name__ == "__main__":
