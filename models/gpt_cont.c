@@ -76,11 +76,7 @@ ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context
         nm > 1 ? ub_malloc((size_t)CONT_BATCH * maxv * V * sizeof(float), "probs", e) : NULL;
     const float *probs;
     ub_status st = kvs && in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
-    for (int k = 0; !st && k < nm; k++) {
-        st = gpt_kv_build(&kvs[k], &ms[k]->cfg, 1, e);
-        if (!st && P > 0) st = gpt_forward(ms[k], context, NULL, 1, P, e);
-        if (!st && P > 0) st = gpt_kv_fill(&kvs[k], ms[k], e);
-    }
+    if (!st) st = gpt_kv_prefill(ms, nm, context, P, kvs, e);
     for (size_t c0 = 0; !st && c0 < n; c0 += CONT_BATCH) {
         int nb = n - c0 < CONT_BATCH ? (int)(n - c0) : CONT_BATCH, Tn = 1;
         for (int b = 0; b < nb; b++)

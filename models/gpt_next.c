@@ -22,11 +22,7 @@ static ub_status next_kv(gpt_model **ms, int nm, const int32_t *context, int n_c
     float *blp = ub_malloc((size_t)NEXT_BATCH * Tc * sizeof(float), "next-token batch", e);
     float *avg = nm > 1 ? ub_malloc((size_t)NEXT_BATCH * Tc * V * sizeof(float), "probs", e) : NULL;
     ub_status st = kvs && in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
-    for (int k = 0; !st && k < nm; k++) {
-        st = gpt_kv_build(&kvs[k], &ms[k]->cfg, 1, e);
-        if (!st && P > 0) st = gpt_forward(ms[k], context, NULL, 1, P, e);
-        if (!st && P > 0) st = gpt_kv_fill(&kvs[k], ms[k], e);
-    }
+    if (!st) st = gpt_kv_prefill(ms, nm, context, P, kvs, e);
     for (size_t r0 = 0; !st && r0 < rows->n; r0 += NEXT_BATCH) {
         int nb = rows->n - r0 < NEXT_BATCH ? (int)(rows->n - r0) : NEXT_BATCH, Tn = 1;
         for (int b = 0; b < nb; b++) {

@@ -18,6 +18,12 @@ ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, co
                           int nb, int T, float *avg, const float **probs, float *lp_out,
                           ub_err *e);
 
+/* kvs[0..nm) = empty one-sequence caches holding each model's keys and values of the context's
+ * first P ids (nothing to run when P = 0): the shared prefix of candidates or rows that then
+ * run after it (gpt_cont.c, gpt_next.c). gpt_score.c. */
+ub_status gpt_kv_prefill(gpt_model **ms, int nm, const int32_t *context, int P, gpt_kv *kvs,
+                         ub_err *e);
+
 /* log p with p floored at 1e-30 (an averaged probability can underflow to 0). */
 static inline double gpt_safe_log(float p) { return log(p > 1e-30f ? (double)p : 1e-30); }
 

@@ -120,6 +120,17 @@ ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, co
     return UB_OK;
 }
 
+ub_status gpt_kv_prefill(gpt_model **ms, int nm, const int32_t *context, int P, gpt_kv *kvs,
+                         ub_err *e) {
+    ub_status st = UB_OK;
+    for (int k = 0; !st && k < nm; k++) {
+        st = gpt_kv_build(&kvs[k], &ms[k]->cfg, 1, e);
+        if (!st && P > 0) st = gpt_forward(ms[k], context, NULL, 1, P, e);
+        if (!st && P > 0) st = gpt_kv_fill(&kvs[k], ms[k], e);
+    }
+    return st;
+}
+
 void gpt_token_scores_free(gpt_token_scores *t) {
     free(t->logp);
     free(t->mu);

@@ -81,23 +81,6 @@ static ub_status shadow_set(run_set *out, const run_corpus *rc, const run_scenar
     return st;
 }
 
-/* Per target post i of the scored set: the mean phi over the "in" and the "out" shadows. phi
- * is (K, n); the owners' pool positions pos (n). */
-static void target_means(const double *phi, size_t n, int K, const uint8_t *in, size_t n_pool,
-                         const size_t *pos, double *mu_in, double *mu_out) {
-    for (size_t i = 0; i < n; i++) {
-        double a = 0, b = 0;
-        int na = 0, nb = 0;
-        for (int j = 0; j < K; j++) {
-            double x = phi[(size_t)j * n + i];
-            if (in[(size_t)j * n_pool + pos[i]]) a += x, na++;
-            else b += x, nb++;
-        }
-        mu_in[i] = na ? a / na : NAN;
-        mu_out[i] = nb ? b / nb : NAN;
-    }
-}
-
 ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *mc,
                       const gpt_train_cfg *tc, uint64_t seed, uint64_t split_seed, ub_err *e) {
     int K = rs->cfg->score.shadows;
@@ -156,41 +139,39 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *m
         gpt_free(&m);
         run_set_free(&set);
     }
-    /* per target the in and out means; the sds pooled over every target of both sets */
+    /* each target's samples split by side into blocks of K/2 (xs[1] in, xs[0] out): its means
+     * from its blocks, the sds pooled over every target of both sets */
+    size_t n = sc->set[RUN_FORGET].n + sc->set[RUN_NONMEMBER].n, half_k = (size_t)K / 2;
+    double *xs[2] = {ub_malloc((n * half_k + 1) * sizeof(double), "LiRA samples", e),
+                     ub_malloc((n * half_k + 1) * sizeof(double), "LiRA samples", e)};
+    size_t *start = ub_malloc((n + 1) * sizeof(size_t), "LiRA samples", e);
+    if (!st && (!xs[0] || !xs[1] || !start)) st = UB_ENOMEM;
+    size_t q = 0;
     for (int s = 0; !st && s < 2; s++) {
         run_set *t = &sc->set[sets[s]];
         t->mu_in = ub_calloc(t->n + 1, sizeof(double), "LiRA means", e);
         t->mu_out = ub_calloc(t->n + 1, sizeof(double), "LiRA means", e);
         if (!t->mu_in || !t->mu_out) st = UB_ENOMEM;
-        else target_means(phi[s], t->n, K, sc->shadow_in, sc->n_pool, pos[s], t->mu_in, t->mu_out);
+        for (size_t i = 0; !st && i < t->n; i++, q++) {
+            start[q] = q * half_k;
+            size_t a = 0, b = 0;
+            for (int j = 0; j < K; j++) { /* balanced: exactly K/2 per side */
+                double x = phi[s][(size_t)j * t->n + i];
+                if (sc->shadow_in[(size_t)j * sc->n_pool + pos[s][i]]) xs[1][q * half_k + a++] = x;
+                else xs[0][q * half_k + b++] = x;
+            }
+            double sd;
+            mt_gauss_fit(xs[1] + q * half_k, half_k, &t->mu_in[i], &sd);
+            mt_gauss_fit(xs[0] + q * half_k, half_k, &t->mu_out[i], &sd);
+        }
     }
     if (!st) {
-        size_t n = sc->set[RUN_FORGET].n + sc->set[RUN_NONMEMBER].n, half_k = (size_t)K / 2;
-        double *xs[2] = {ub_malloc((n * half_k + 1) * sizeof(double), "LiRA sd", e),
-                         ub_malloc((n * half_k + 1) * sizeof(double), "LiRA sd", e)};
-        size_t *start = ub_malloc((n + 1) * sizeof(size_t), "LiRA sd", e);
-        if (!xs[0] || !xs[1] || !start) st = UB_ENOMEM;
-        size_t q = 0;
-        for (int s = 0; !st && s < 2; s++) { /* xs[1]: the in samples, xs[0]: the out */
-            const run_set *t = &sc->set[sets[s]];
-            for (size_t i = 0; i < t->n; i++, q++) {
-                start[q] = q * half_k;
-                size_t a = 0, b = 0;
-                for (int j = 0; j < K; j++) {
-                    double x = phi[s][(size_t)j * t->n + i];
-                    if (sc->shadow_in[(size_t)j * sc->n_pool + pos[s][i]]) xs[1][q * half_k + a++] = x;
-                    else xs[0][q * half_k + b++] = x;
-                }
-            }
-        }
-        if (!st) {
-            start[n] = n * half_k;
-            sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start, n);
-            sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start, n);
-            sc->shadows = K;
-        }
-        free(xs[0]), free(xs[1]), free(start);
+        start[n] = n * half_k;
+        sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start, n);
+        sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start, n);
+        sc->shadows = K;
     }
+    free(xs[0]), free(xs[1]), free(start);
     if (!st)
         ub_logf(rs->log, "  shadows: %d models on half of %zu pool users each (+ %zu retained "
                 "members), %.0f s training (cached ones not counted), %.0f s in all; pooled sd "
