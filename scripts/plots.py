@@ -10,7 +10,11 @@
   original), 95% intervals;
 - decay: influence under continued training (AUC and loss on F against extra steps);
 - mia_roc_lira (runs with `--shadows`): LiRA online against the LOSS and reference attacks on
-  the same posts, log-log, for original and retrain, all seeds pooled.
+  the same posts, log-log, for original and retrain, all seeds pooled;
+- eps_hist (runs with `--ulira`): per model, the histogram of F's users' epsilons (NeurIPS 2023
+  challenge, delta 1e-5) over all seeds, with the resolution limit log(K/2);
+- relearn (runs with `--relearn`): the LOSS attack's AUC on F against relearning steps on F's
+  users' fresh posts, every base model, 95% intervals; retrain is the floor.
 Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
 bootstrap from seed_<s>/bootstrap when the file has it, else Student t over seeds clipped to the
 metric's range (R = 2000 outer replicates here, the report uses 10000: the bars may differ from
@@ -181,10 +185,15 @@ def main(d):
             ax.legend(fontsize=7)
         fig.suptitle("Influence decay under continued training")
         save(fig, out, "decay")
-    lira = f"seed_{seeds[0]}/shadows" in f
-    if lira:
+    made = ["mia_roc", "exposure", "tradeoff"] + (["decay"] if cont else [])
+    if f"seed_{seeds[0]}/shadows" in f:
         lira_roc(f, models, seeds, out)
-    print(f"wrote {out}/{{mia_roc,exposure,tradeoff,decay{',mia_roc_lira' if lira else ''}}}.{{png,svg}}")
+        made.append("mia_roc_lira")
+    if eps_hist(f, models, seeds, out):
+        made.append("eps_hist")
+    if relearn(models, ci, k("auc_loss"), S, out):
+        made.append("relearn")
+    print(f"wrote {out}/{{{','.join(made)}}}.{{png,svg}}")
 
 
 def attack_scores(f, s, model, key, attack):
@@ -219,6 +228,56 @@ def lira_roc(f, models, seeds, out):
                     label=f"{name}: {attack}", lw=1.2)
     roc_axes(ax, f"LiRA ({K} shadows per seed) vs LOSS and reference, {len(seeds)} seeds pooled")
     save(fig, out, "mia_roc_lira")
+
+
+def eps_hist(f, models, seeds, out):
+    """Per-user epsilons of every model with U-LiRA scores, one panel each."""
+    have = [n for n in models if f"seed_{seeds[0]}/models/{n}/eps_user" in f]
+    if not have:
+        return False
+    K = f[f"seed_{seeds[0]}/sets/forget/ulira_member"].shape[1]
+    lim = np.log(K / 2)
+    cols = min(4, len(have))
+    rows = (len(have) + cols - 1) // cols
+    fig, axs = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False,
+                            sharex=True)
+    bins = np.arange(0, lim + 0.5, 0.25)
+    for ax, name in zip(axs.ravel(), have):
+        e = np.concatenate([f[f"seed_{s}/models/{name}/eps_user"][...] for s in seeds])
+        e = e[np.isfinite(e)]
+        ax.hist(e, bins=bins, color="C0")
+        ax.axvline(lim, color="grey", ls=":")
+        ax.set_title(f"{name} (mean {e.mean():.2f}, {len(e)} users)", fontsize=8)
+    for ax in axs.ravel()[len(have):]:
+        ax.axis("off")
+    fig.suptitle(f"Per-user epsilon at delta 1e-5, {K // 2} unlearned vs {K // 2} never-trained "
+                 f"shadows per user, {len(seeds)} seeds; dotted: log(K/2), the most {K} shadows "
+                 f"resolve", fontsize=9)
+    fig.supxlabel("epsilon")
+    save(fig, out, "eps_hist")
+    return True
+
+
+def relearn(models, ci, ka, S, out):
+    """AUC of the LOSS attack against relearning steps, per base model."""
+    pts = sorted({int(n.split("@rl")[1]) for n in models if "@rl" in n and n.split("@rl")[1].isdigit()})
+    if not pts:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for i, name in enumerate(models):
+        if "@" in name or f"{name}@rl{pts[0]}" not in models:
+            continue
+        ys = [ci(i, ka)] + [ci(models.index(f"{name}@rl{p}"), ka) for p in pts]
+        style = dict(lw=2.5) if name in ("original", "retrain") else dict(lw=1, ls="--")
+        ax.errorbar([0] + pts, [c[0] for c in ys], yerr=bars(ys), fmt="o-", capsize=3,
+                    label=name, **style)
+    ax.set_xscale("symlog", linthresh=max(1, pts[0]))
+    ax.set_xlabel("relearning steps on F's users' fresh posts")
+    ax.set_ylabel("MIA AUC on F's posts (LOSS)")
+    ax.set_title(f"Relearning: does F come back? ({S} seeds, 95% intervals; retrain = floor)")
+    ax.legend(fontsize=7)
+    save(fig, out, "relearn")
+    return True
 
 
 if __name__ == "__main__":

@@ -62,14 +62,18 @@ sed -n '/^## Verdict/,/^## How this/p' "$tmp/a/report.md" >"$tmp/verdict"
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"
 # LiRA's shadow pool: membership recorded (every pool user in exactly half of the shadows),
-# per-post means stored, the rows filled, the option in the stored config, the same bytes twice
+# per-post means stored, the rows filled, the option in the stored config, the same bytes twice;
+# U-LiRA: the method applied to every shadow, its scores and per-user epsilons stored
 sargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
-       --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods none --shadows 4
-       --bootstrap 20 --threads 2 --quiet --no-plots)
+       --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods npo
+       --method-params "npo:steps=2,batch=4" --shadows 4 --ulira --bootstrap 20 --threads 2 --quiet --no-plots)
 "$ub" run "${sargs[@]}" --out "$tmp/sh1" >/dev/null 2>"$tmp/err" && "$ub" run "${sargs[@]}" --out "$tmp/sh2" >/dev/null 2>&1 \
   && cmp -s "$tmp/sh1/results.h5" "$tmp/sh2/results.h5" && ok || { bad "runs with shadows"; cat "$tmp/err"; }
 "$ub" run "${sargs[@]}" --shadows 3 --out "$tmp/sh3" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
   && grep -qF "shadows must be even" "$tmp/err" && ok || bad "an odd shadow count is refused"
+"$ub" run "${sargs[@]}" --shadows 0 --out "$tmp/sh4" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "ulira needs shadows" "$tmp/err" && ok || bad "--ulira without shadows is refused"
+grep -q "### U-LiRA and the per-user epsilon" "$tmp/sh1/report.md" && ok || bad "the report's U-LiRA section"
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
   /usr/bin/python3 - "$tmp/sh1/results.h5" "$tmp/a/results.h5" <<'PY' && ok || bad "LiRA rows and shadow membership"
 import sys, math, h5py
@@ -88,7 +92,23 @@ for s in ["forget", "nonmember"]:
     h = f["seed_1/sets/" + s]
     assert len(h["lira_mu_in"]) == len(h["post"]) == len(h["lira_mu_out"])
 assert g.attrs["sd_in"] > 0 and g.attrs["sd_out"] > 0
-assert "shadows = 4" in f.attrs["config"]
+assert "shadows = 4" in f.attrs["config"] and "ulira = 1" in f.attrs["config"]
+# U-LiRA: F's posts' shadow membership is their user's; npo's score equals the shadow's own
+# where the shadow never saw the user (nothing was unlearned there) and differs where it did
+fs = f["seed_1/sets/forget"]
+um, users = fs["ulira_member"][...], fs["user"][...]
+col = {u: i for i, u in enumerate(pool)}
+assert um.shape == (len(users), 4) and (um == mem[:, [col[u] for u in users]].T).all()
+uo, un = f["seed_1/models/original/ulira"][...], f["seed_1/models/npo/ulira"][...]
+assert uo.shape == un.shape == um.shape
+assert (uo[um == 0] == un[um == 0]).all() and (uo[um == 1] != un[um == 1]).any()
+eps = f["seed_1/models/npo/eps_user"][...]
+assert len(eps) == len(set(users)) and (eps >= 0).all() and (eps <= math.log(2) + 1e-9).all(), eps
+for mod in ("original", "npo", "retrain"):
+    for row, hi in (("ulira_auc", 1), ("ulira_acc", 1), ("eps_user_mean", math.log(2) + 1e-9), ("eps_score", 1)):
+        v = m[models.index(mod), names.index(row)]
+        assert 0 <= v <= hi, (mod, row, v)
+assert math.isnan(m[models.index("sisa"), names.index("ulira_auc")])
 # without --shadows the rows are NaN and nothing of the pool is written
 a = h5py.File(sys.argv[2], "r")
 assert math.isnan(a["metrics"][0, 0, list(a["metric_names"].asstr()[...]).index("auc_lira")])
@@ -100,12 +120,15 @@ PY
     && ok || { bad "sklearn recomputation of the AUCs"; cat "$tmp/skl"; }
 fi
 # the quantization attack: every base rounded to each width is a model of its own; 16 bits
-# change nothing that matters, a bad width is refused
+# change nothing that matters, a bad width is refused; the relearning attack likewise, a model
+# per base and step count
 qargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
        --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods npo
-       --method-params "npo:steps=2,batch=4" --quantize 16,4 --bootstrap 20 --threads 2 --quiet --no-plots)
+       --method-params "npo:steps=2,batch=4" --quantize 16,4 --relearn 1,3 --bootstrap 20 --threads 2 --quiet --no-plots)
 "$ub" run "${qargs[@]}" --out "$tmp/q" >/dev/null 2>"$tmp/err" && grep -q "### Quantization" "$tmp/q/report.md" \
-  && ok || { bad "run with --quantize"; cat "$tmp/err"; }
+  && grep -q "### Relearning" "$tmp/q/report.md" && ok || { bad "run with --quantize and --relearn"; cat "$tmp/err"; }
+"$ub" run "${qargs[@]}" --relearn 3,1 --out "$tmp/q2" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "need ascending step counts" "$tmp/err" && ok || bad "a bad relearning list is refused"
 "$ub" run "${qargs[@]}" --quantize 8,1 --out "$tmp/q1" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
   && grep -qF "need bit widths in 2..16" "$tmp/err" && ok || bad "a bad quantization width is refused"
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
@@ -120,7 +143,13 @@ m, k = f["metrics"][0], names.index("loss_forget")
 for b in ("original", "retrain", "npo"):
     x, y = m[models.index(b), k], m[models.index(b + "@q16"), k]
     assert abs(x - y) <= 1e-3 * x, (b, x, y)
-assert "quantize = 16,4" in f.attrs["config"]
+assert "quantize = 16,4" in f.attrs["config"] and "relearn = 1,3" in f.attrs["config"]
+# relearning: every base at each step count; the fresh posts it trained on got likelier
+kf = names.index("loss_forget_fresh")
+for b in ("original", "retrain", "npo"):
+    for s in (1, 3):
+        assert f"{b}@rl{s}" in models, models
+    assert m[models.index(b + "@rl3"), kf] < m[models.index(b), kf], b
 PY
 fi
 # the stored configuration reproduces the run: `--config` reads it back, same bytes

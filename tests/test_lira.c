@@ -92,8 +92,47 @@ static void simulation(void) {
     free(mu_out), free(mu_in);
 }
 
+/* U-LiRA on users whose K/2 "unlearned" samples are N(mu_u + d, 1) and K/2 "never trained"
+ * samples N(mu_u, 1), mu_u spread over users: with the leave-one-out means (noise of variance
+ * about 1/(K/2) each) the score ranks by the distance of the sample from the midpoint, so AUC =
+ * Phi(d / sqrt(2 (1 + v))) and accuracy Phi(d / (2 sqrt(1 + v))), v = (2 / (K/2 - 1) + ...)/4
+ * ~ 1 / K; with d = 0 both are at chance. And the challenge's bins. */
+static void ulira(void) {
+    enum { NU = 2000, KU = 64 };
+    double *x = malloc((size_t)NU * KU * sizeof(double));
+    uint8_t *in = malloc((size_t)NU * KU);
+    UB_CHECK(x && in);
+    for (int pass = 0; pass < 2; pass++) {
+        double d = pass ? 1.0 : 0.0;
+        ub_rng r;
+        ub_rng_init(&r, 11, (uint64_t)pass);
+        for (size_t u = 0; u < NU; u++) {
+            double mu = -3.0 + 6.0 * ub_rng_uniform(&r);
+            for (int j = 0; j < KU; j++) {
+                in[u * KU + j] = (uint8_t)((j + u) % 2); /* balanced, interleaved */
+                x[u * KU + j] = mu + (in[u * KU + j] ? d : 0.0) + ub_rng_normal(&r);
+            }
+        }
+        double auc, acc, v = 1.0 / KU;
+        UB_CHECK(mt_ulira_loo(x, in, NU, KU, &auc, &acc) == UB_OK);
+        double want_auc = Phi(d / sqrt(2.0 * (1.0 + v))), want_acc = Phi(d / (2.0 * sqrt(1.0 + v)));
+        UB_CHECK_MSG(fabs(auc - want_auc) < 0.012, "U-LiRA AUC %.4f at d = %.0f, theory %.4f", auc,
+                     d, want_auc);
+        UB_CHECK_MSG(fabs(acc - want_acc) < 0.012, "U-LiRA accuracy %.4f at d = %.0f, theory %.4f",
+                     acc, d, want_acc);
+    }
+    double auc, acc; /* too few models per side for a leave-one-out fit */
+    UB_CHECK(mt_ulira_loo(x, in, NU, 2, &auc, &acc) == UB_OK && isnan(auc) && isnan(acc));
+    free(x), free(in);
+    UB_CHECK(mt_eps_score(0.2) == 1.0 && mt_eps_score(-1.0) == 1.0);
+    UB_CHECK(mt_eps_score(0.5) == 0.5 && mt_eps_score(0.99) == 0.5);
+    UB_CHECK(mt_eps_score(1.0) == 0.25 && mt_eps_score(2.2) == 0.0625);
+    UB_CHECK(isnan(mt_eps_score(NAN)) && mt_eps_score(INFINITY) >= 0.0);
+}
+
 int main(void) {
     closed_forms();
     simulation();
+    ulira();
     UB_TEST_END();
 }

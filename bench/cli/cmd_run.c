@@ -141,9 +141,16 @@ int ub_cmd_run(int argc, char **argv) {
         {"quantize", OPT_STR, &c.quantize, "BITS",
          "quantization attack: score original, retrain and every method rounded to these "
          "widths too, e.g. 8,4 (models NAME@q8, NAME@q4; off by default)"},
+        {"relearn", OPT_STR, &c.relearn, "STEPS",
+         "relearning attack: fine-tune original, retrain and every method this many steps on "
+         "F's users' fresh posts and score them too, e.g. 5,20 (models NAME@rl5, NAME@rl20; "
+         "off by default, paper 5,20)"},
         {"shadows", OPT_INT, &c.score.shadows, "K",
          "LiRA: K shadow models per seed, each on half of F's users and the scored "
          "non-members (quick 0: no LiRA rows; paper 64; even)"},
+        {"ulira", OPT_FLAG, &c.score.ulira, NULL,
+         "U-LiRA and per-user epsilon: apply every method to every shadow model, its own F "
+         "users as the forget set (needs --shadows; paper preset: on)"},
         {"bootstrap", OPT_INT, &c.score.boot, "B",
          "user-bootstrap replicates per seed behind the report's intervals (200; 0: over seeds only)"},
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},

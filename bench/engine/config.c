@@ -59,6 +59,10 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         /* LiRA at the fidelity its paper reports (Carlini et al. 2022 train up to 256; 64 per
          * seed here): a cluster's job, each shadow costs an original's training */
         c->score.shadows = 64;
+        /* the relearning attack: 20 steps on F's users' fresh posts (Hu et al. 2024 relearn
+         * in a few dozen steps) */
+        c->relearn = "5,20";
+        c->score.ulira = 1;
     } else {
         return ub_fail(e, UB_EARG, "unknown preset '%s' (quick, paper)", preset);
     }
@@ -78,6 +82,24 @@ int ub_run_quant_bits(const char *list, int *bits, ub_err *e) {
             return ub_fail(e, UB_EARG, "run: quantize '%s': at most %d widths", list,
                            UB_MAX_QUANT), -1;
         bits[n++] = (int)b;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+int ub_run_relearn_steps(const char *list, int *steps, ub_err *e) {
+    int n = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        char *end;
+        long s = strtol(p, &end, 10);
+        if (end == p || s < 1 || s > 1000000 || (*end && *end != ',') || (n && s <= steps[n - 1]))
+            return ub_fail(e, UB_EARG, "run: relearn '%s': need ascending step counts in "
+                           "1..1000000, e.g. 5,20", list), -1;
+        if (n == UB_MAX_RELEARN)
+            return ub_fail(e, UB_EARG, "run: relearn '%s': at most %d step counts", list,
+                           UB_MAX_RELEARN), -1;
+        steps[n++] = (int)s;
         p = *end ? end + 1 : end;
     }
     return n;
@@ -106,6 +128,11 @@ ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
     if (c->score.shadows < 0 || c->score.shadows > 4096 || c->score.shadows % 2)
         return ub_fail(e, UB_EARG, "run: shadows must be even and in 0..4096 (each pool user "
                        "is in exactly half of them)");
+    int rl[UB_MAX_RELEARN];
+    if (ub_run_relearn_steps(c->relearn, rl, e) < 0) return e->code;
+    if (c->score.ulira && !c->score.shadows)
+        return ub_fail(e, UB_EARG, "run: ulira needs shadows (--shadows K): the methods are "
+                       "applied to the shadow models");
     if (c->score.boot < 0 || c->score.boot > 100000)
         return ub_fail(e, UB_EARG, "run: bootstrap must be in 0..100000");
     if (!s->post_format || (strcmp(s->post_format, "author") && strcmp(s->post_format, "text")))
@@ -146,6 +173,9 @@ void ub_run_cfg_string(const ub_run_cfg *c, char *buf, size_t cap) {
     if (c->score.shadows) snprintf(shd, sizeof shd, "shadows = %d\n", c->score.shadows);
     if (c->quantize && c->quantize[0])
         snprintf(shd + strlen(shd), sizeof shd - strlen(shd), "quantize = %.40s\n", c->quantize);
+    if (c->score.ulira) snprintf(shd + strlen(shd), sizeof shd - strlen(shd), "ulira = 1\n");
+    if (c->relearn && c->relearn[0])
+        snprintf(shd + strlen(shd), sizeof shd - strlen(shd), "relearn = %.40s\n", c->relearn);
     snprintf(buf, cap,
              "preset = %s\n%s%s\nprofile = %s\ncorpus-seed = %llu\n"
              "forget-rule = %s\n%s\nnonmember-frac = %.17g\n"

@@ -35,6 +35,8 @@ typedef struct run_state {
                                 * prints its share of the total */
     int qbits[UB_MAX_QUANT];   /* the quantization attack's widths (cfg->quantize) */
     int n_q;
+    int rl_steps[UB_MAX_RELEARN]; /* the relearning attack's step counts (cfg->relearn) */
+    int n_rl;
 } run_state;
 
 static inline int run_slot_sisa_full(const run_state *rs) { return RUN_CONTINUED + rs->n_cont; }
@@ -49,6 +51,13 @@ static inline int run_slot_quant(const run_state *rs, int qi, int b) {
     return run_slot_method(rs, rs->n_methods) + qi * run_n_qbase(rs) + b;
 }
 
+/* The relearning attack's slots ("NAME@rlN"), point p (rl_steps[p]) of base b as above, after
+ * the quantized ones; then the run's slot count. */
+static inline int run_slot_relearn(const run_state *rs, int p, int b) {
+    return run_slot_quant(rs, rs->n_q, 0) + p * run_n_qbase(rs) + b;
+}
+static inline int run_n_slots(const run_state *rs) { return run_slot_relearn(rs, rs->n_rl, 0); }
+
 /* The recipe's schedule for a model of mc trained with seed (engine/train_cache.c). */
 void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed,
                    gpt_train_cfg *c);
@@ -58,9 +67,12 @@ ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e);
 /* The seed's K = cfg->score.shadows shadow models for LiRA, trained (or cached) and scored on
- * the targets; their per-post means and pooled sds into sc (engine/shadows.c). */
-ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *mc,
-                      const gpt_train_cfg *tc, uint64_t seed, uint64_t split_seed, ub_err *e);
+ * the targets; their per-post means and pooled sds into sc (engine/shadows.c). With
+ * cfg->score.ulira, every method is applied to every shadow too, and the U-LiRA scores go into
+ * res[RUN_ORIG].ulira and each method slot's (eval.h model_result.ulira). */
+ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
+                      const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
+                      uint64_t split_seed, ub_err *e);
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);

@@ -43,7 +43,7 @@ ub_status run_generate_corpus(const ub_source_cfg *src, int threads, const char 
 static void name_models(run_state *rs) {
     const ub_run_cfg *cfg = rs->cfg;
     rs->n_cont = cfg->train.continued_points;
-    rs->n_models = run_slot_quant(rs, rs->n_q, 0);
+    rs->n_models = run_n_slots(rs);
     snprintf(rs->names[RUN_ORIG], 48, "original");
     snprintf(rs->names[RUN_RET], 48, "retrain");
     snprintf(rs->names[RUN_REF], 48, "retrain_ref");
@@ -59,6 +59,13 @@ static void name_models(run_state *rs) {
             char base[48];
             memcpy(base, rs->names[b < 2 ? b : run_slot_method(rs, b - 2)], sizeof base);
             snprintf(rs->names[run_slot_quant(rs, q, b)], 48, "%.36s@q%d", base, rs->qbits[q]);
+        }
+    for (int p = 0; p < rs->n_rl; p++)
+        for (int b = 0; b < run_n_qbase(rs); b++) {
+            char base[48];
+            memcpy(base, rs->names[b < 2 ? b : run_slot_method(rs, b - 2)], sizeof base);
+            snprintf(rs->names[run_slot_relearn(rs, p, b)], 48, "%.36s@rl%d", base,
+                     rs->rl_steps[p]);
         }
 }
 
@@ -121,7 +128,9 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     rs.n_cont = cfg->train.continued_points;
     if (!st) rs.n_q = ub_run_quant_bits(cfg->quantize, rs.qbits, e);
     if (!st && rs.n_q < 0) st = e->code;
-    if (!st && run_slot_quant(&rs, rs.n_q, 0) > RUN_MAX_MODELS)
+    if (!st) rs.n_rl = ub_run_relearn_steps(cfg->relearn, rs.rl_steps, e);
+    if (!st && rs.n_rl < 0) st = e->code;
+    if (!st && run_n_slots(&rs) > RUN_MAX_MODELS)
         st = ub_fail(e, UB_EARG, "run: more than %d models", RUN_MAX_MODELS);
     if (!st) st = open_corpus(&rs, e);
     if (!st) {

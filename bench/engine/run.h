@@ -55,6 +55,10 @@ typedef struct ub_run_cfg {
     const char *quantize;      /* the quantization attack: bit widths "8,4" (NULL or "": off);
                                 * original, retrain and every method rounded to each width
                                 * (gpt_quantize_rtn) are scored as models "NAME@qB" */
+    const char *relearn;       /* the relearning attack: steps of fine-tuning on F's users' fresh
+                                * posts, "5,20" (NULL or "": off); original, retrain and every
+                                * method relearned (ul_relearn) for each count N are scored as
+                                * models "NAME@rlN" */
     ub_sisa_cfg sisa;
     ub_score_cfg score;
     const char *out_dir;
@@ -66,6 +70,10 @@ typedef struct ub_run_cfg {
  * number, or -1 with a message in e. */
 enum { UB_MAX_QUANT = 4 };
 int ub_run_quant_bits(const char *list, int *bits, ub_err *e);
+/* The relearning attack's step counts of list ("5,20"; NULL or "": none, each in 1..1000000,
+ * ascending) into steps; returns their number, or -1 with a message in e. */
+enum { UB_MAX_RELEARN = 4 };
+int ub_run_relearn_steps(const char *list, int *steps, ub_err *e);
 /* The preset's documented defaults (engine/config.c). */
 ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e);
 /* The values a run cannot work with, as one message. */

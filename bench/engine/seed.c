@@ -52,6 +52,35 @@ static ub_status quantized(seed_ctx *x, int b, const gpt_model *m, int from, ub_
     return st;
 }
 
+/* The relearning attack on base b (as in quantized) in slot `from`: for each step count N, a
+ * copy of m fine-tuned N steps on F's users' fresh posts (ul_relearn), scored into the base's
+ * "@rlN" slot; its cost is the base's plus the relearning's. Every base of a seed relearns with
+ * the same seed, so with the same batches: differences between bases are the bases'. */
+static ub_status relearned(seed_ctx *x, int b, const gpt_model *m, int from, uint64_t seed,
+                           ub_err *e) {
+    run_state *rs = x->rs;
+    ub_status st = UB_OK;
+    for (int p = 0; !st && p < rs->n_rl; p++) {
+        int slot = run_slot_relearn(rs, p, b);
+        model_result *r = &x->res[slot], *src = &x->res[from];
+        gpt_model w = {0};
+        ul_cost cost = {0};
+        double t0 = ub_now();
+        st = ul_copy_model(&w, m, e);
+        if (!st)
+            st = ul_relearn(&w, &x->sc.set[RUN_FORGET_FRESH].view, &x->tc, rs->rl_steps[p],
+                            seed * 1000 + 777, &cost, e);
+        r->seconds = src->seconds + (ub_now() - t0);
+        r->flops = src->flops + cost.flops;
+        r->extra_bytes = src->extra_bytes;
+        r->flops_one_user = src->flops_one_user;
+        gpt_model *q = &w;
+        if (!st) st = score(x, slot, &q, 1, e);
+        gpt_free(&w);
+    }
+    return st;
+}
+
 /* The deployed model trained on without F, scored after 1/4, 1/2 and all of its budget. */
 static ub_status continued(seed_ctx *x, const gpt_model *orig, ub_err *e) {
     long budget = x->rs->cfg->train.continued_steps;
@@ -119,6 +148,7 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         gpt_model *m = &work;
         if (!st) st = score(x, slot, &m, 1, e);
         if (!st) st = quantized(x, 2 + k, &work, slot, e);
+        if (!st) st = relearned(x, 2 + k, &work, slot, seed, e);
         gpt_free(&work);
     }
     return st;
@@ -148,6 +178,7 @@ static ub_status exact_models(seed_ctx *x, gpt_model *orig, uint64_t seed, ub_er
         if (k == RUN_RET) r->flops_one_user = r->flops; /* retraining is as dear for one user */
         st = score(x, k, &trained[k], 1, e);
         if (!st && k < 2) st = quantized(x, k, trained[k], k, e);
+        if (!st && k < 2) st = relearned(x, k, trained[k], k, seed, e);
     }
     gpt_free(&refm);
     return st;
@@ -184,7 +215,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     run_train_cfg(&cfg->train, &x.mc, seed, &x.tc);
     x.step_tokens = (double)x.tc.batch * x.tc.ctx;
     if (!st) st = exact_models(&x, &orig, seed, e);
-    if (!st) st = run_shadows(rs, &x.sc, &x.mc, &x.tc, seed, split_seed, e);
+    if (!st) st = run_shadows(rs, &x.sc, x.res, &x.mc, &x.tc, seed, split_seed, e);
     if (!st) st = continued(&x, &orig, e);
     if (!st) st = sisa(&x, e);
     if (!st) st = methods(&x, &orig, seed, e);

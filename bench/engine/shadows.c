@@ -58,31 +58,118 @@ static ub_status draw_membership(run_scenario *sc, int K, uint64_t split_seed, u
     return UB_OK;
 }
 
-/* Shadow j's training set: its half of the pool (their eligible posts: F's training posts, the
- * non-members' posts) and the first `keep` retained members of a seeded order. */
-static ub_status shadow_set(run_set *out, const run_corpus *rc, const run_scenario *sc, int j,
-                            const int64_t *order, size_t keep, uint64_t seed, ub_err *e) {
-    const corpus *c = &rc->c;
-    uint8_t *take = ub_calloc(c->n_posts + 1, 1, "shadow posts", e);
-    uint8_t *user_in = ub_calloc(c->n_users + 1, 1, "shadow posts", e);
-    if (!take || !user_in) {
-        free(take), free(user_in);
-        return UB_ENOMEM;
-    }
+/* Shadow j's users: its half of the pool and the first `keep` retained members of a seeded
+ * order, as a mask over the corpus's users. */
+static void shadow_users(uint8_t *user_in, const run_scenario *sc, int j, const int64_t *order,
+                         size_t keep) {
     for (size_t p = 0; p < sc->n_pool; p++)
         user_in[sc->pool[p]] = sc->shadow_in[(size_t)j * sc->n_pool + p];
     for (size_t i = 0; i < keep; i++) user_in[order[i]] = 1;
+}
+
+/* The eligible (trainable) posts of the users with mask[u] and not excl[u] (excl may be NULL):
+ * a shadow's training set (its users), or the forget and retain sets of its U-LiRA unlearning. */
+static ub_status gather_users(run_set *out, const run_corpus *rc, const run_scenario *sc,
+                              const uint8_t *mask, const uint8_t *excl, uint64_t seed,
+                              uint64_t stream, ub_err *e) {
+    const corpus *c = &rc->c;
+    uint8_t *take = ub_calloc(c->n_posts + 1, 1, "shadow posts", e);
+    if (!take) return UB_ENOMEM;
     for (size_t i = 0; i < c->n_posts; i++) {
         const corpus_post *q = &c->posts[i];
-        take[i] = !q->fresh && sc->split.eligible[i] && user_in[q->user];
+        take[i] = !q->fresh && sc->split.eligible[i] && mask[q->user] && !(excl && excl[q->user]);
     }
-    ub_status st = run_set_gather(out, rc, take, 0, seed, 900 + (uint64_t)j, e);
-    free(take), free(user_in);
+    ub_status st = run_set_gather(out, rc, take, 0, seed, stream, e);
+    free(take);
     return st;
 }
 
-ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *mc,
-                      const gpt_train_cfg *tc, uint64_t seed, uint64_t split_seed, ub_err *e) {
+/* U-LiRA's forget set of shadow j, as a mask over users: the shadow's F users (so every user of
+ * F is unlearned by every shadow that trained on it), topped up with other pool users the
+ * shadow trained on, in a seeded order, until it has as many users as F: each method then
+ * unlearns as many users from a shadow as from the deployed model. */
+static void ulira_forget(uint8_t *forget, const run_scenario *sc, int j, uint64_t split_seed,
+                         int64_t *perm) {
+    size_t nf = 0;
+    const uint8_t *in = sc->shadow_in + (size_t)j * sc->n_pool;
+    for (size_t p = 0; p < sc->n_pool; p++)
+        if (in[p] && sc->in_forget[sc->pool[p]]) forget[sc->pool[p]] = 1, nf++;
+    for (size_t p = 0; p < sc->n_pool; p++) perm[p] = (int64_t)p;
+    ub_rng r;
+    ub_rng_init(&r, split_seed, SHADOW_STREAM - 2 - (uint64_t)j);
+    ub_rng_shuffle(&r, perm, (long)sc->n_pool);
+    for (size_t i = 0; i < sc->n_pool && nf < sc->n_forget; i++) {
+        size_t p = (size_t)perm[i];
+        if (in[p] && !forget[sc->pool[p]]) forget[sc->pool[p]] = 1, nf++;
+    }
+}
+
+/* U-LiRA on shadow m (trained as shadow j): every method applied to a copy of it with the
+ * shadow's forget set, each scored on F's posts; per F post whose user shadow j trained on,
+ * the unlearned copy's phi goes into the method's res[].ulira, elsewhere the shadow's own
+ * (phi_f: shadow j's phi of F's posts). */
+static ub_status ulira_shadow(const run_state *rs, run_scenario *sc, model_result *res,
+                              const gpt_model *m, const gpt_train_cfg *t2, int j,
+                              const uint8_t *user_in, const double *phi_f, uint64_t seed,
+                              uint64_t split_seed, double *secs, ub_err *e) {
+    const run_set *F = &sc->set[RUN_FORGET];
+    size_t K = (size_t)sc->shadows, nu = rs->rc.c.n_users;
+    uint8_t *forget = ub_calloc(nu + 1, 1, "U-LiRA forget set", e);
+    int64_t *perm = ub_malloc((sc->n_pool + 1) * sizeof(int64_t), "U-LiRA forget set", e);
+    run_set fs = {0}, ks = {0};
+    ub_status st = forget && perm ? UB_OK : UB_ENOMEM;
+    if (!st) ulira_forget(forget, sc, j, split_seed, perm);
+    if (!st) st = gather_users(&fs, &rs->rc, sc, forget, NULL, split_seed, 1900 + (uint64_t)j, e);
+    if (!st) st = gather_users(&ks, &rs->rc, sc, user_in, forget, split_seed, 2900 + (uint64_t)j, e);
+    for (size_t i = 0; !st && i < F->n; i++) res[RUN_ORIG].ulira[i * K + (size_t)j] = phi_f[i];
+    double t0 = ub_now();
+    for (int k = 0; !st && k < rs->n_methods; k++) {
+        const ul_method *um = rs->methods[k];
+        double *out = res[run_slot_method(rs, k)].ulira;
+        gpt_model work = {0};
+        char mp[1024];
+        ul_method_params(rs->cfg->method_params, um->name, mp, sizeof mp);
+        ul_ctx uc = {m, &fs.view, &ks.view, t2,
+                     (seed * 1000 + (uint64_t)k) ^ ((uint64_t)(j + 1) << 40), mp[0] ? mp : NULL};
+        ul_cost cost = {0};
+        ub_post_scores ps = {0};
+        st = ul_copy_model(&work, m, e);
+        if (!st) st = um->apply(&work, &uc, &cost, e);
+        if (!st) st = ub_score_posts(&work, NULL, &F->view, rs->cfg->score.mink_k, &ps, e);
+        for (size_t i = 0; !st && i < F->n; i++)
+            out[i * K + (size_t)j] = !F->sh_in[i * K + (size_t)j] ? phi_f[i]
+                                     : ps.ntok[i] ? mt_lira_phi(ps.loss[i] / ps.ntok[i]) : NAN;
+        if (!st) ub_post_scores_free(&ps);
+        gpt_free(&work);
+    }
+    *secs += ub_now() - t0;
+    free(forget), free(perm);
+    run_set_free(&fs), run_set_free(&ks);
+    return st;
+}
+
+/* U-LiRA's arrays: F's posts' shadow membership, and the per-post phi of original and each
+ * method. */
+static ub_status ulira_alloc(const run_state *rs, run_scenario *sc, model_result *res,
+                             const size_t *pos_f, ub_err *e) {
+    run_set *F = &sc->set[RUN_FORGET];
+    size_t K = (size_t)rs->cfg->score.shadows, n = F->n * K + 1;
+    F->sh_in = ub_calloc(n, 1, "U-LiRA membership", e);
+    if (!F->sh_in) return UB_ENOMEM;
+    for (size_t i = 0; i < F->n; i++)
+        for (size_t j = 0; j < K; j++)
+            F->sh_in[i * K + j] = sc->shadow_in[j * sc->n_pool + pos_f[i]];
+    for (int k = -1; k < rs->n_methods; k++) {
+        model_result *r = &res[k < 0 ? RUN_ORIG : run_slot_method(rs, k)];
+        r->ulira = ub_calloc(n, sizeof(double), "U-LiRA scores", e);
+        if (!r->ulira) return UB_ENOMEM;
+    }
+    return UB_OK;
+}
+
+ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
+                      const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
+                      uint64_t split_seed, ub_err *e) {
     int K = rs->cfg->score.shadows;
     sc->shadows = 0;
     if (K <= 0) return UB_OK;
@@ -115,7 +202,12 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *m
             else pos[s][i] = (size_t)(f - sc->pool);
         }
     }
-    double t0 = ub_now(), train_s = 0;
+    int ulira = rs->cfg->score.ulira && rs->n_methods > 0;
+    uint8_t *user_in = ub_malloc(rs->rc.c.n_users + 1, "shadow users", e);
+    if (!st && !user_in) st = UB_ENOMEM;
+    if (!st && ulira) st = ulira_alloc(rs, sc, res, pos[0], e);
+    sc->shadows = K; /* the U-LiRA arrays' stride; set back to 0 below if anything fails */
+    double t0 = ub_now(), train_s = 0, ulira_s = 0;
     for (int j = 0; !st && j < K; j++) {
         run_set set = {0};
         gpt_model m = {0};
@@ -124,7 +216,9 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *m
         gpt_train_cfg t2 = *tc;
         t2.seed = seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
         double secs = 0;
-        st = shadow_set(&set, &rs->rc, sc, j, order, keep, split_seed, e);
+        memset(user_in, 0, rs->rc.c.n_users);
+        shadow_users(user_in, sc, j, order, keep);
+        st = gather_users(&set, &rs->rc, sc, user_in, NULL, split_seed, 900 + (uint64_t)j, e);
         if (!st) st = run_train_cached(rs, &m, name, &set, mc, &t2, &secs, e);
         if (isfinite(secs)) train_s += secs;
         for (int s = 0; !st && s < 2; s++) {
@@ -135,6 +229,16 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *m
                 phi[s][(size_t)j * t->n + i] =
                     ps.ntok[i] ? mt_lira_phi(ps.loss[i] / ps.ntok[i]) : NAN;
             if (!st) ub_post_scores_free(&ps);
+        }
+        if (!st && ulira) {
+            const run_set *F = &sc->set[RUN_FORGET];
+            double *pf = ub_malloc((F->n + 1) * sizeof(double), "U-LiRA", e);
+            if (!pf) st = UB_ENOMEM;
+            for (size_t i = 0; !st && i < F->n; i++) pf[i] = phi[0][(size_t)j * F->n + i];
+            if (!st)
+                st = ulira_shadow(rs, sc, res, &m, &t2, j, user_in, pf, seed, split_seed,
+                                  &ulira_s, e);
+            free(pf);
         }
         gpt_free(&m);
         run_set_free(&set);
@@ -169,14 +273,18 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, const gpt_config *m
         start[n] = n * half_k;
         sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start, n);
         sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start, n);
-        sc->shadows = K;
     }
-    free(xs[0]), free(xs[1]), free(start);
+    if (st) sc->shadows = 0;
+    free(xs[0]), free(xs[1]), free(start), free(user_in);
     if (!st)
         ub_logf(rs->log, "  shadows: %d models on half of %zu pool users each (+ %zu retained "
                 "members), %.0f s training (cached ones not counted), %.0f s in all; pooled sd "
                 "in %.3f, out %.3f", K, sc->n_pool, keep, train_s, ub_now() - t0,
                 sc->lira_sd_in, sc->lira_sd_out);
+    if (!st && ulira)
+        ub_logf(rs->log, "  U-LiRA: %d methods on each of the %d shadows (forget set: the "
+                "shadow's F users topped up to |F| = %zu), %.0f s", rs->n_methods, K,
+                sc->n_forget, ulira_s);
     free(order);
     for (int s = 0; s < 2; s++) free(pos[s]), free(phi[s]);
     return st;

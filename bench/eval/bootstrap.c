@@ -197,6 +197,30 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
             else tv->mu_in = d;
         }
     }
+    /* U-LiRA: F's posts' rows of shadow membership and of every model's scores, resampled with
+     * the posts */
+    size_t K = sc->shadows > 0 ? (size_t)sc->shadows : 0;
+    const run_set *F = &sc->set[RUN_FORGET];
+    uint8_t *shv = NULL;
+    double *ulv = NULL;
+    if (!st && F->sh_in && K) {
+        size_t nq = 0;
+        for (int i = 0; i < n; i++) nq += res[i].ulira != NULL;
+        shv = ub_malloc(m[S_F] * K + 1, "bootstrap U-LiRA", e);
+        ulv = ub_malloc((nq * m[S_F] * K + 1) * sizeof(double), "bootstrap U-LiRA", e);
+        if (!shv || !ulv) st = UB_ENOMEM;
+        for (size_t j = 0; !st && j < m[S_F]; j++)
+            memcpy(shv + j * K, F->sh_in + idx[S_F][j] * K, K);
+        double *uat = ulv;
+        for (int i = 0; !st && i < n; i++) {
+            if (!res[i].ulira) continue;
+            for (size_t j = 0; j < m[S_F]; j++)
+                memcpy(uat + j * K, res[i].ulira + idx[S_F][j] * K, K * sizeof(double));
+            v[i].ulira = uat;
+            uat += m[S_F] * K;
+        }
+        scv.set[RUN_FORGET].sh_in = shv;
+    }
     if (!st) {
         for (int k = 0; k < N_SCORED; k++) {
             scv.set[ev_scored_set[k]].user = lab[k];
@@ -208,7 +232,7 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
     }
     for (int i = 0; !st && i < n; i++)
         memcpy(out + (size_t)i * ev_n_metrics, v[i].metric, (size_t)ev_n_metrics * sizeof(double));
-    free(sec), free(buf), free(tbuf), free(v);
+    free(sec), free(buf), free(tbuf), free(v), free(shv), free(ulv);
     for (int k = 0; k < N_SCORED; k++) free(lira[k][0]), free(lira[k][1]);
     for (int g = 0; g < N_GROUPS; g++) free(draw[g]);
     for (int l = 0; l < N_LISTS; l++) free(idx[l]), free(lab[l]);

@@ -16,6 +16,8 @@ typedef struct ub_score_cfg {
                        * of 1e6) needs 1130 rows, ~5.6x the rows of its 200 candidates */
     int boot;        /* user-bootstrap replicates per seed (ev_bootstrap; 200, 0 = none) */
     int shadows;     /* LiRA's shadow models per seed (engine/shadows.c; 0 = none, else even) */
+    int ulira;       /* 1: U-LiRA and the per-user epsilon, every method applied to every
+                      * shadow (needs shadows) */
 } ub_score_cfg;
 
 /* The scored sets, in the order of model_result.s, and the scenario set each one is. */
@@ -53,6 +55,12 @@ typedef struct model_result {
      * value (1 = first, ties half; NaN without a truth) by log p and by the calibrated score */
     double *probe_logp, *probe_cal;
     double *probe_rank, *probe_rank_cal;
+    /* U-LiRA (engine/shadows.c, --ulira): per F post (s[S_F]'s order) and shadow j, phi of the
+     * post under this model's version of shadow j: the method applied to shadow j with the
+     * shadow's own F users as its forget set where shadow j trained on the post's user
+     * (run_set.sh_in), the shadow as trained where it did not; original: the shadows as trained
+     * (no unlearning: the ceiling); NULL for the models it is not made for */
+    double *ulira;           /* (n of S_F, shadows) */
     double seconds, flops;
     double flops_one_user;   /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;
@@ -165,6 +173,16 @@ int ev_metric_index(const char *name);
 ub_status ev_measure(model_result *res, int n, int i_orig, int i_ret, int i_ref,
                      const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                      const probe_set *ps, ub_err *e);
+
+/* ---- U-LiRA and the per-user epsilon (eval/metric_fns.c) ------------------------------
+ * The NeurIPS 2023 unlearning challenge's delta; the chance level's draws and their seed. */
+#define EV_EPS_DELTA 1e-5
+enum { EV_ULIRA_NULL_R = 100 };
+#define EV_ULIRA_NULL_SEED 0x4E55ull
+/* Each F user's epsilon under r's U-LiRA scores (users sorted; eps and users room for F's
+ * posts); *nu = 0 when r has none. */
+ub_status ev_ulira_eps(const run_scenario *sc, const model_result *r, double *eps,
+                       int64_t *users, size_t *nu, ub_err *e);
 
 /* ---- the user-level bootstrap of one seed (eval/bootstrap.c) ---------------------------
  * Posts, fresh posts, secrets and probes of one user are not independent, so the user is what

@@ -21,6 +21,7 @@ ub_status ev_fn_privleak(const ev_ctx *c, const ev_metric *m, double *out, ub_er
 ub_status ev_fn_privleak_muse(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_residual(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_above_ref(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
+ub_status ev_fn_ulira(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_cost_rel(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 
 #endif

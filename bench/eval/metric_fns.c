@@ -2,6 +2,7 @@
  * computes one value for one (seed, model) from the scores in its ev_ctx; its row supplies the
  * operands. Rows with a src are derived: they combine metric values already computed. */
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "eval_private.h"
@@ -292,4 +293,134 @@ ub_status ev_fn_cost_rel(const ev_ctx *c, const ev_metric *m, double *out, ub_er
     src_values(c, m, &x, &o, &t);
     *out = t > 0 ? (m->b ? c->r->flops_one_user / (t * 1e9) : x / t) : NAN;
     return UB_OK;
+}
+
+/* ---- U-LiRA and the per-user epsilon ---------------------------------------------------- */
+
+/* F's users (by the scored set's labels, sorted) and per user and shadow j the mean of
+ * ulira over the user's posts, and the user's membership of shadow j. */
+static ub_status ulira_users(const run_set *F, const double *ulira, size_t K, double **x,
+                             uint8_t **in, int64_t **users, size_t *nu, ub_err *e) {
+    size_t n = F->n;
+    user_score *u = ub_malloc((n + 1) * sizeof *u, "U-LiRA users", e);
+    *x = ub_calloc(n * K + 1, sizeof(double), "U-LiRA users", e);
+    *in = ub_calloc(n * K + 1, 1, "U-LiRA users", e);
+    *users = ub_calloc(n + 1, sizeof(int64_t), "U-LiRA users", e);
+    *nu = 0;
+    if (!u || !*x || !*in || !*users) {
+        free(u);
+        return UB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) u[i] = (user_score){F->user[i], (double)i};
+    qsort(u, n, sizeof *u, cmp_user); /* by user, then by post index */
+    for (size_t i = 0; i < n;) {
+        size_t j = i, k = *nu;
+        for (; j < n && u[j].user == u[i].user; j++) {
+            size_t p = (size_t)u[j].x;
+            for (size_t s = 0; s < K; s++) (*x)[k * K + s] += ulira[p * K + s];
+        }
+        size_t p0 = (size_t)u[i].x;
+        for (size_t s = 0; s < K; s++) {
+            (*x)[k * K + s] /= (double)(j - i);
+            (*in)[k * K + s] = F->sh_in[p0 * K + s]; /* one user: one membership */
+        }
+        (*users)[k] = u[i].user;
+        (*nu)++;
+        i = j;
+    }
+    free(u);
+    return UB_OK;
+}
+
+/* The four U-LiRA figures of per-user samples x, in (nu, K): out[0] AUC, out[1] accuracy,
+ * out[2] mean epsilon, out[3] the challenge's score; eps (nu, or NULL) each user's epsilon. */
+static ub_status ulira_figures(const double *x, const uint8_t *in, size_t nu, size_t K,
+                               double out[4], double *eps, ub_err *e) {
+    double *a = ub_malloc((K + 1) * sizeof(double), "U-LiRA", e), *b = a ? a + K / 2 : NULL;
+    if (!a) return UB_ENOMEM;
+    ub_status st = mt_ulira_loo(x, in, nu, (int)K, &out[0], &out[1]);
+    if (st) ub_fail(e, st, "out of memory in U-LiRA");
+    double se = 0, ss = 0;
+    size_t ne = 0;
+    for (size_t u = 0; !st && u < nu; u++) {
+        size_t na = 0, nb = 0;
+        for (size_t j = 0; j < K; j++) {
+            double v = x[u * K + j];
+            if (!isfinite(v)) continue;
+            if (in[u * K + j] && na < K / 2) a[na++] = v;
+            else if (!in[u * K + j] && nb < K - K / 2) b[nb++] = v;
+        }
+        /* epsilon from the best threshold test at the challenge's delta; one that no threshold
+         * defines, or a negative one (log(1 - delta)), counts as 0 */
+        double ep = mt_eps_threshold(a, na, b, nb, EV_EPS_DELTA);
+        ep = isnan(ep) ? NAN : ep > 0 ? ep : 0.0;
+        if (eps) eps[u] = ep;
+        if (isnan(ep)) continue;
+        se += ep, ss += mt_eps_score(ep), ne++;
+    }
+    out[2] = ne ? se / (double)ne : NAN;
+    out[3] = ne ? ss / (double)ne : NAN;
+    free(a);
+    return st;
+}
+
+/* What a model indistinguishable from retraining scores (by construction: its samples are
+ * exchangeable with those of the shadows that never saw the user): the figures of iid
+ * N(0, 1) samples in the same design (users, K, membership), averaged over EV_ULIRA_NULL_R
+ * seeded draws. With a few models per side this is far from AUC 0.5 / epsilon 0 only through
+ * chance: the level a method is compared with. */
+static ub_status ulira_null(const uint8_t *in, size_t nu, size_t K, double out[4], ub_err *e) {
+    double *x = ub_malloc((nu * K + 1) * sizeof(double), "U-LiRA null", e);
+    if (!x) return UB_ENOMEM;
+    double acc[4] = {0, 0, 0, 0};
+    int cnt[4] = {0, 0, 0, 0};
+    ub_status st = UB_OK;
+    for (int rep = 0; !st && rep < EV_ULIRA_NULL_R; rep++) {
+        ub_rng r;
+        ub_rng_init(&r, EV_ULIRA_NULL_SEED, (uint64_t)rep);
+        for (size_t i = 0; i < nu * K; i++) x[i] = ub_rng_normal(&r);
+        double f[4];
+        st = ulira_figures(x, in, nu, K, f, NULL, e);
+        for (int k = 0; !st && k < 4; k++)
+            if (isfinite(f[k])) acc[k] += f[k], cnt[k]++;
+    }
+    for (int k = 0; k < 4; k++) out[k] = cnt[k] ? acc[k] / cnt[k] : NAN;
+    free(x);
+    return st;
+}
+
+ub_status ev_ulira_eps(const run_scenario *sc, const model_result *r, double *eps,
+                       int64_t *users, size_t *nu, ub_err *e) {
+    const run_set *F = &sc->set[RUN_FORGET];
+    *nu = 0;
+    if (!r->ulira || !F->sh_in || sc->shadows < 4) return UB_OK;
+    double *x, f[4];
+    uint8_t *in;
+    int64_t *us;
+    size_t K = (size_t)sc->shadows;
+    ub_status st = ulira_users(F, r->ulira, K, &x, &in, &us, nu, e);
+    if (!st) st = ulira_figures(x, in, *nu, K, f, eps, e);
+    if (!st) memcpy(users, us, *nu * sizeof(int64_t));
+    free(x), free(in), free(us);
+    return st;
+}
+
+/* U-LiRA (Hayes et al. 2024) and the NeurIPS 2023 challenge's per-user epsilon of the model's
+ * method (model_result.ulira), m->b picking the figure (ulira_figures); retrain: the design's
+ * chance level (ulira_null). NaN for models without U-LiRA scores. */
+ub_status ev_fn_ulira(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    const run_set *F = &c->sc->set[RUN_FORGET];
+    *out = NAN;
+    const double *src = c->r == c->ret ? c->orig->ulira : c->r->ulira;
+    if (!src || !F->sh_in || c->sc->shadows < 4 || !F->n) return UB_OK;
+    double *x, f[4];
+    uint8_t *in;
+    int64_t *us;
+    size_t nu, K = (size_t)c->sc->shadows;
+    ub_status st = ulira_users(F, src, K, &x, &in, &us, &nu, e);
+    if (!st)
+        st = c->r == c->ret ? ulira_null(in, nu, K, f, e) : ulira_figures(x, in, nu, K, f, NULL, e);
+    if (!st) *out = f[m->b];
+    free(x), free(in), free(us);
+    return st;
 }

@@ -102,6 +102,33 @@ const ev_metric ev_metrics[] = {
      "ratio's sum: F's users have every post scored, the non-members a sample, and a sum would "
      "favour the side with more posts)",
      ev_fn_auc_user, .attack = EV_A_LIRA, .a = S_F, .b = S_N, UNIT},
+    {"ulira_auc",
+     "U-LiRA (Hayes et al. 2024; --ulira): can the method's output be told from retraining, "
+     "per user of F? Each shadow model that trained on the user is unlearned with the method "
+     "(the shadow's F users as the forget set, topped up to |F|), the others never saw the "
+     "user; per user and shadow, the mean logit-scaled score of the user's posts is scored by "
+     "online LiRA against Gaussians fitted to the user's other shadows (leave-one-out); AUC of "
+     "unlearned vs never-trained: 0.5 = indistinguishable. original: the shadows without "
+     "unlearning (the ceiling); retrain: the design's chance level (simulated exchangeable "
+     "scores, 100 draws)",
+     ev_fn_ulira, .b = 0, UNIT},
+    {"ulira_acc",
+     "U-LiRA accuracy: share of (user, shadow) samples that the likelihood ratio's sign "
+     "classifies right as unlearned or never trained (balanced: chance 0.5)",
+     ev_fn_ulira, .b = 1, UNIT},
+    {"eps_user_mean",
+     "per-user epsilon (NeurIPS 2023 unlearning challenge): per user of F, the largest epsilon "
+     "implied by a threshold test on its score under the unlearned shadows against the "
+     "never-trained ones at delta 1e-5 (eps = max(log((1 - delta - FPR) / FNR), log((1 - delta "
+     "- FNR) / FPR)) over thresholds, both directions); mean over F's users. With K/2 models "
+     "per side no epsilon above log(K/2) can be resolved; compare with retrain's row, the "
+     "chance level",
+     ev_fn_ulira, .b = 2, NONNEG},
+    {"eps_score",
+     "the challenge's forgetting-quality score: mean over F's users of 2 / 2^n for the bin n "
+     "= 1, 2, ... of width 0.5 that the user's epsilon falls in (1: every user within eps "
+     "0.5); higher = closer to retraining",
+     ev_fn_ulira, .b = 3, UNIT},
     {"privleak",
      "PrivLeak of the LOSS attack in our sign: (AUC - AUC_retrain) / AUC_retrain x 100; > 0 "
      "under-unlearning (F easier to detect than after retraining), < 0 over-unlearning",

@@ -20,6 +20,7 @@ void model_result_free(model_result *r) {
     free(r->sn_stat), free(r->sn_pass);
     free(r->extracted_beam);
     free(r->probe_logp), free(r->probe_cal), free(r->probe_rank), free(r->probe_rank_cal);
+    free(r->ulira);
 }
 
 void ev_ref_free(ev_ref *r) {

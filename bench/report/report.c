@@ -277,7 +277,9 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                 ra.mean, ra.lo, ra.hi,
                 ra.lo <= 0.5 && 0.5 <= ra.hi ? "its interval includes" : "away from");
     rp_lira(o, r);
+    rp_ulira(o, r);
     rp_quant(o, r);
+    rp_relearn(o, r);
     fprintf(o, "\n## Methods\n\nResidual influence = (method - retrain) / (original - retrain) "
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
                "where original and retrain are close). KL to retrain is partly seed noise: "

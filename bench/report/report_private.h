@@ -53,8 +53,12 @@ void rp_exposure_section(FILE *o, const res_file *r);
 
 /* The quantization attack's section, when the run has NAME@qB models (report/report_quant.c). */
 void rp_quant(FILE *o, const res_file *r);
+/* The relearning attack's section, when the run has NAME@rl models (report/report_quant.c). */
+void rp_relearn(FILE *o, const res_file *r);
 /* The LiRA section (shadow models per seed), when the run has them (report/report_lira.c). */
 void rp_lira(FILE *o, const res_file *r);
+/* U-LiRA and the per-user epsilon per method, when the run has them (report/report_lira.c). */
+void rp_ulira(FILE *o, const res_file *r);
 
 /* The section on knowledge of people: calibrated probes of F and of retained users with their
  * chance levels (report/report_knowledge.c). */

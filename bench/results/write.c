@@ -42,6 +42,10 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
         if (!st) st = write_i64(h, "user", set->user, set->n, e);
         if (!st && set->mu_in) st = write_f64(h, "lira_mu_in", set->mu_in, set->n, e);
         if (!st && set->mu_out) st = write_f64(h, "lira_mu_out", set->mu_out, set->n, e);
+        if (!st && set->sh_in && sc->shadows > 0) { /* U-LiRA: shadow j trained on the post's user */
+            hsize_t dm[2] = {set->n, (hsize_t)sc->shadows};
+            st = ub_h5_write(h, "ulira_member", H5T_NATIVE_UINT8, set->sh_in, 2, dm, 1, e);
+        }
         H5Gclose(h);
     }
     if (gs >= 0) H5Gclose(gs);
@@ -121,6 +125,19 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
             if (!st) st = write_f64(q, "em", p->em, p->n, e);
             if (!st) st = write_f64(q, "es", p->es, p->n, e);
             H5Gclose(q);
+        }
+        if (!st && r->ulira && sc->shadows > 0) { /* U-LiRA's scores and each user's epsilon */
+            const run_set *F = &sc->set[RUN_FORGET];
+            hsize_t dm[2] = {F->n, (hsize_t)sc->shadows};
+            st = ub_h5_write(h, "ulira", H5T_NATIVE_DOUBLE, r->ulira, 2, dm, 1, e);
+            double *eps = calloc(F->n + 1, sizeof(double));
+            int64_t *us = calloc(F->n + 1, sizeof(int64_t));
+            size_t nu = 0;
+            if (!st && (!eps || !us)) st = ub_fail(e, UB_ENOMEM, "out of memory");
+            if (!st) st = ev_ulira_eps(sc, r, eps, us, &nu, e);
+            if (!st) st = write_f64(h, "eps_user", eps, nu, e);
+            if (!st) st = write_i64(h, "eps_users", us, nu, e);
+            free(eps), free(us);
         }
         hid_t q = st ? -1 : ub_h5_group(h, "secrets", e);
         if (!st && q < 0) st = e->code;

@@ -13,6 +13,7 @@ void run_set_free(run_set *s) {
     free(s->post);
     free(s->zlen);
     free(s->mu_in), free(s->mu_out);
+    free(s->sh_in);
     memset(s, 0, sizeof *s);
 }
 

@@ -55,6 +55,9 @@ typedef struct run_set {
     double *mu_in, *mu_out; /* LiRA: the mean logit-scaled score of each post over the shadow
                              * models that trained on its user / did not (F's and the
                              * non-members' scored posts, with shadows; else NULL) */
+    uint8_t *sh_in;         /* U-LiRA (F's scored posts, with shadows and --ulira; else NULL):
+                             * (n, shadows) 1 where shadow j trained on the post's user (and
+                             * each method's version of shadow j unlearned it) */
     size_t n;
     ul_posts view;
 } run_set;

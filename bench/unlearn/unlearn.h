@@ -32,6 +32,13 @@ ub_status ul_continued_begin(ul_continued *c, const gpt_model *orig, const run_s
 ub_status ul_continued_to(ul_continued *c, long steps, ub_err *e);
 void ul_continued_free(ul_continued *c);
 
+/* ---- the relearning attack (unlearn/relearn.c) ----
+ * m fine-tuned for `steps` steps on posts (F's users' fresh posts): the finetune objective at
+ * the original's final learning rate tc->min_lr, constant, fresh AdamW moments, tc's batch and
+ * window. Deterministic in (m, posts, steps, seed) for a fixed thread count. */
+ub_status ul_relearn(gpt_model *m, const ul_posts *posts, const gpt_train_cfg *tc, long steps,
+                     uint64_t seed, ul_cost *cost, ub_err *e);
+
 /* ---- SISA (Bourtoule et al. 2021; unlearn/sisa.c) ---- */
 typedef struct ub_sisa_cfg {
     int shards, slices; /* S and R */

@@ -9,6 +9,7 @@
  * few shadow models per target the paper fixes one variance for all targets (the "global
  * variance" variant): mt_lira_pooled_sd gives it. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "metrics.h"
 
@@ -64,4 +65,65 @@ double mt_lira_offline(double phi, double mu_out, double sd_out) {
     if (!(sd_out > 0.0) || isnan(phi) || isnan(mu_out)) return NAN;
     if (sd_out < LIRA_SD_FLOOR) sd_out = LIRA_SD_FLOOR;
     return (phi - mu_out) / sd_out;
+}
+
+/* ---- U-LiRA (Hayes et al. 2024) and the challenge's epsilon score ---- */
+
+ub_status mt_ulira_loo(const double *x, const uint8_t *in, size_t nu, int K, double *auc,
+                       double *acc) {
+    *auc = *acc = NAN;
+    if (nu == 0 || K < 4) return UB_OK;
+    size_t nk = nu * (size_t)K;
+    double *xs[2] = {malloc((nk + 1) * sizeof(double)), malloc((nk + 1) * sizeof(double))};
+    size_t *st[2] = {malloc((nu + 1) * sizeof(size_t)), malloc((nu + 1) * sizeof(size_t))};
+    double *llr[2] = {malloc((nk + 1) * sizeof(double)), malloc((nk + 1) * sizeof(double))};
+    ub_status s = UB_OK;
+    if (!xs[0] || !xs[1] || !st[0] || !st[1] || !llr[0] || !llr[1]) s = UB_ENOMEM;
+    size_t n[2] = {0, 0};
+    for (size_t u = 0; !s && u < nu; u++) /* each side's finite samples, per user */
+        for (int h = 0; h < 2; h++) {
+            st[h][u] = n[h];
+            for (int j = 0; j < K; j++) {
+                double v = x[u * (size_t)K + (size_t)j];
+                if (!!in[u * (size_t)K + (size_t)j] == h && isfinite(v)) xs[h][n[h]++] = v;
+            }
+            if (u + 1 == nu) st[h][nu] = n[h];
+        }
+    double sd[2] = {NAN, NAN};
+    for (int h = 0; !s && h < 2; h++) sd[h] = mt_lira_pooled_sd(xs[h], st[h], nu);
+    size_t m[2] = {0, 0}, right = 0;
+    for (size_t u = 0; !s && u < nu; u++) {
+        double sum[2] = {0, 0};
+        size_t c[2];
+        for (int h = 0; h < 2; h++) {
+            c[h] = st[h][u + 1] - st[h][u];
+            for (size_t i = st[h][u]; i < st[h][u + 1]; i++) sum[h] += xs[h][i];
+        }
+        /* leave-one-out: model j's sample is scored against the means of the user's other
+         * models, so no sample tests itself */
+        for (int h = 0; h < 2; h++)
+            for (size_t i = st[h][u]; i < st[h][u + 1]; i++) {
+                double v = xs[h][i];
+                size_t ci = c[1] - (h == 1), co = c[0] - (h == 0);
+                if (!ci || !co) continue;
+                double mi = (sum[1] - (h == 1 ? v : 0)) / (double)ci;
+                double mo = (sum[0] - (h == 0 ? v : 0)) / (double)co;
+                double l = mt_lira_online(v, mi, sd[1], mo, sd[0]);
+                if (!isfinite(l)) continue;
+                llr[h][m[h]++] = l;
+                right += h ? l > 0 : l <= 0;
+            }
+    }
+    if (!s && m[0] && m[1]) {
+        *auc = mt_auc(llr[1], m[1], llr[0], m[0]);
+        *acc = (double)right / (double)(m[0] + m[1]);
+    }
+    for (int h = 0; h < 2; h++) free(xs[h]), free(st[h]), free(llr[h]);
+    return s;
+}
+
+double mt_eps_score(double eps) {
+    if (isnan(eps)) return NAN;
+    double b = floor((eps > 0 ? eps : 0) / 0.5);
+    return exp2(-(b < 1100 ? b : 1100));
 }

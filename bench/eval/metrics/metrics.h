@@ -84,6 +84,23 @@ double mt_lira_online(double phi, double mu_in, double sd_in, double mu_out, dou
  * transform of the paper's one-sided p-value, so the same ROC). NaN as above. */
 double mt_lira_offline(double phi, double mu_out, double sd_out);
 
+/* U-LiRA (Hayes et al. 2024), the per-user test of "unlearned or never trained on": x (nu, K)
+ * each user's score under K models and in (nu, K) 1 where model j was trained on the user and
+ * then unlearned it, 0 where it never saw the user. Every (user, j) sample is scored by online
+ * LiRA (mt_lira_online) against Gaussians fitted to the user's other models (leave-one-out:
+ * means per user and side without model j, one sd per side pooled over users as
+ * mt_lira_pooled_sd); auc = AUC of the scores of the "in" samples against the "out" ones, acc =
+ * share classified right by the score's sign (balanced designs: chance 0.5). Non-finite samples
+ * are skipped. NaN (UB_OK) when nu = 0, K < 4 or a side is empty; UB_ENOMEM on allocation. */
+ub_status mt_ulira_loo(const double *x, const uint8_t *in, size_t nu, int K, double *auc,
+                       double *acc);
+/* The NeurIPS 2023 unlearning challenge's score of one example's epsilon (Triantafillou et al.
+ * 2024): epsilons in bins of width 0.5, bin n = 1, 2, ... scored 2 / 2^n, so 1 for eps < 0.5,
+ * 1/2 below 1, 1/4 below 1.5, ...; the forgetting-quality score is its mean over the forget
+ * set's examples (1 = every example indistinguishable within eps 0.5). Negative eps counts as
+ * 0; NaN for NaN. */
+double mt_eps_score(double eps);
+
 /* ------------------------------------------------------------------------------------------
  * Two-sample Kolmogorov-Smirnov (ks.c)
  * ------------------------------------------------------------------------------------------ */
