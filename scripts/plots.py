@@ -12,7 +12,8 @@
 - mia_roc_lira (runs with `--shadows`): LiRA online against the LOSS and reference attacks on
   the same posts, log-log, for original and retrain, all seeds pooled;
 - eps_hist (runs with `--ulira`): per model, the histogram of F's users' epsilons (NeurIPS 2023
-  challenge, delta 1e-5) over all seeds, with the resolution limit log(K/2);
+  challenge, delta 1e-5) over all seeds, with the resolution limit log(n), n the larger side's
+  models;
 - relearn (runs with `--relearn`): the LOSS attack's AUC on F against relearning steps on F's
   users' fresh posts, every base model, 95% intervals; retrain is the floor.
 Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
@@ -226,7 +227,7 @@ def lira_roc(f, models, seeds, out):
             fpr, tpr = roc(pos, neg)
             ax.plot(np.maximum(fpr, 1e-4), np.maximum(tpr, 1e-4), style, color=color,
                     label=f"{name}: {attack}", lw=1.2)
-    roc_axes(ax, f"LiRA ({K} shadows per seed) vs LOSS and reference, {len(seeds)} seeds pooled")
+    roc_axes(ax, f"LiRA ({K} shadow models) vs LOSS and reference, {len(seeds)} seeds pooled")
     save(fig, out, "mia_roc_lira")
 
 
@@ -235,8 +236,9 @@ def eps_hist(f, models, seeds, out):
     have = [n for n in models if f"seed_{seeds[0]}/models/{n}/eps_user" in f]
     if not have:
         return False
-    K = f[f"seed_{seeds[0]}/sets/forget/ulira_member"].shape[1]
-    lim = np.log(K / 2)
+    sh = f[f"seed_{seeds[0]}/shadows"]
+    K, mi = sh["member"].shape[0], int(sh.attrs.get("in_per_user", sh["member"].shape[0] // 2))
+    lim = np.log(max(mi, K - mi))
     cols = min(4, len(have))
     rows = (len(have) + cols - 1) // cols
     fig, axs = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False,
@@ -250,9 +252,9 @@ def eps_hist(f, models, seeds, out):
         ax.set_title(f"{name} (mean {e.mean():.2f}, {len(e)} users)", fontsize=8)
     for ax in axs.ravel()[len(have):]:
         ax.axis("off")
-    fig.suptitle(f"Per-user epsilon at delta 1e-5, {K // 2} unlearned vs {K // 2} never-trained "
-                 f"shadows per user, {len(seeds)} seeds; dotted: log(K/2), the most {K} shadows "
-                 f"resolve", fontsize=9)
+    fig.suptitle(f"Per-user epsilon at delta 1e-5, {mi} unlearned vs {K - mi} never-trained "
+                 f"shadows per user, {len(seeds)} seeds; dotted: log({max(mi, K - mi)}), the most "
+                 f"these resolve", fontsize=9)
     fig.supxlabel("epsilon")
     save(fig, out, "eps_hist")
     return True

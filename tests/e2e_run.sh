@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 mp="finetune:steps=2,batch=4;gradient_ascent:steps=2,batch=4;gradient_difference:steps=2,batch=4;kl:steps=2,batch=4"
 mp="$mp;npo:steps=2,batch=4"
 mp="$mp;relabel:steps=2,batch=4;task_vector:steps=2,batch=4;newton:steps=2,grad_batches=1,hvp_batches=1,batch=4"
-args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2
+args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2 --shadows 0
       --method-params "$mp" --quiet)
 "$ub" run "${args[@]}" --out "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || { bad "run"; cat "$tmp/err"; }
 # SISA's deletion is exact: its shards equal SISA trained without F, bit for bit
@@ -61,7 +61,7 @@ sed -n '/^## Verdict/,/^## How this/p' "$tmp/a/report.md" >"$tmp/verdict"
 # determinism: the same command elsewhere gives the same bytes
 "$ub" run "${args[@]}" --out "$tmp/b" >/dev/null 2>&1 && cmp -s "$tmp/a/results.h5" "$tmp/b/results.h5" \
   && ok || bad "results.h5 differs between two identical runs"
-# LiRA's shadow pool: membership recorded (every pool user in exactly half of the shadows),
+# LiRA's shadow pool: membership recorded (every admitted user in the same number of shadows),
 # per-post means stored, the rows filled, the option in the stored config, the same bytes twice;
 # U-LiRA: the method applied to every shadow, its scores and per-user epsilons stored
 sargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
@@ -69,8 +69,8 @@ sargs=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points
        --method-params "npo:steps=2,batch=4" --shadows 4 --ulira --bootstrap 20 --threads 2 --quiet --no-plots)
 "$ub" run "${sargs[@]}" --out "$tmp/sh1" >/dev/null 2>"$tmp/err" && "$ub" run "${sargs[@]}" --out "$tmp/sh2" >/dev/null 2>&1 \
   && cmp -s "$tmp/sh1/results.h5" "$tmp/sh2/results.h5" && ok || { bad "runs with shadows"; cat "$tmp/err"; }
-"$ub" run "${sargs[@]}" --shadows 3 --out "$tmp/sh3" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
-  && grep -qF "shadows must be even" "$tmp/err" && ok || bad "an odd shadow count is refused"
+"$ub" run "${sargs[@]}" --shadows 1 --out "$tmp/sh3" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "shadows must be 0 (none) or in 2..4096" "$tmp/err" && ok || bad "one shadow is refused"
 "$ub" run "${sargs[@]}" --shadows 0 --out "$tmp/sh4" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
   && grep -qF "ulira needs shadows" "$tmp/err" && ok || bad "--ulira without shadows is refused"
 grep -q "### U-LiRA and the per-user epsilon" "$tmp/sh1/report.md" && ok || bad "the report's U-LiRA section"
@@ -85,9 +85,12 @@ for row in ["auc_lira", "tpr_at_1pct_fpr_lira", "auc_lira_offline", "auc_user_li
     assert 0 <= v <= 1, (row, v)
 g = f["seed_1/shadows"]
 mem, pool = g["member"][...], g["pool"][...]
-assert mem.shape == (4, len(pool)) and (mem.sum(axis=0) == 2).all(), mem
+mi = g.attrs["in_per_user"]
+assert mem.shape == (4, len(pool)) and 1 <= mi <= 3 and (mem.sum(axis=0) == mi).all(), mem
 forget = set(f["seed_1/forget_users"][...]) ; nonm = set(f["seed_1/sets/nonmember/user"][...])
-assert set(pool) == forget | nonm, "the pool is F's users and the scored non-members' owners"
+role = f["seed_1/role"][...]
+assert set(pool) == set(i for i, r in enumerate(role) if r != 2), "the pool is every admitted user"
+assert forget | nonm <= set(pool)
 for s in ["forget", "nonmember"]:
     h = f["seed_1/sets/" + s]
     assert len(h["lira_mu_in"]) == len(h["post"]) == len(h["lira_mu_out"])
@@ -103,16 +106,17 @@ uo, un = f["seed_1/models/original/ulira"][...], f["seed_1/models/npo/ulira"][..
 assert uo.shape == un.shape == um.shape
 assert (uo[um == 0] == un[um == 0]).all() and (uo[um == 1] != un[um == 1]).any()
 eps = f["seed_1/models/npo/eps_user"][...]
-assert len(eps) == len(set(users)) and (eps >= 0).all() and (eps <= math.log(2) + 1e-9).all(), eps
+emax = math.log(max(mi, 4 - mi)) + 1e-9
+assert len(eps) == len(set(users)) and (eps >= 0).all() and (eps <= emax).all(), eps
 for mod in ("original", "npo", "retrain"):
-    for row, hi in (("ulira_auc", 1), ("ulira_acc", 1), ("eps_user_mean", math.log(2) + 1e-9), ("eps_score", 1)):
+    for row, hi in (("ulira_auc", 1), ("ulira_acc", 1), ("eps_user_mean", emax), ("eps_score", 1)):
         v = m[models.index(mod), names.index(row)]
         assert 0 <= v <= hi, (mod, row, v)
 assert math.isnan(m[models.index("sisa"), names.index("ulira_auc")])
 # without --shadows the rows are NaN and nothing of the pool is written
 a = h5py.File(sys.argv[2], "r")
 assert math.isnan(a["metrics"][0, 0, list(a["metric_names"].asstr()[...]).index("auc_lira")])
-assert "shadows" not in a["seed_1"] and "shadows =" not in a.attrs["config"]
+assert "shadows" not in a["seed_1"] and "shadows = 0" in a.attrs["config"]
 PY
   # every AUC, LiRA's included, recomputed from the stored per-post scores (77: no sklearn/scipy)
   /usr/bin/python3 "$(dirname "$0")/../scripts/check_auc_sklearn.py" "$tmp/sh1" >"$tmp/skl" 2>&1

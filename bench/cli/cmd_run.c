@@ -146,8 +146,9 @@ int ub_cmd_run(int argc, char **argv) {
          "F's users' fresh posts and score them too, e.g. 5,20 (models NAME@rl5, NAME@rl20; "
          "off by default, paper 5,20)"},
         {"shadows", OPT_INT, &c.score.shadows, "K",
-         "LiRA: K shadow models per seed, each on half of F's users and the scored "
-         "non-members (quick 0: no LiRA rows; paper 64; even)"},
+         "LiRA: K shadow models, each on a share of the users the policy admits (the members' "
+         "share), trained once per corpus and recipe and scored in every seed (quick 4, paper "
+         "64; 0: no LiRA rows)"},
         {"ulira", OPT_FLAG, &c.score.ulira, NULL,
          "U-LiRA and per-user epsilon: apply every method to every shadow model, its own F "
          "users as the forget set (needs --shadows; paper preset: on)"},

@@ -1,13 +1,16 @@
-/* bench/engine/shadows.c: the seed's shadow models for LiRA (Carlini et al. 2022). The targets
- * are the posts the membership attacks score: F's posts and the matched non-members' posts.
- * Their users form the candidate pool; shadow j trains with the original's recipe on half of
- * the pool (a balanced design: every pool user is in exactly K/2 shadows, drawn from the split
- * seed and the user, so membership is reproducible and recorded) plus as many retained members
- * as keep the shadow's users as many as the original's, so that a shadow memorises about as
- * much per post as the model it calibrates. Each shadow scores the targets once; per target,
- * the means of its logit-scaled score over the "in" and the "out" shadows, and one pooled sd
- * per side over all targets (the paper's global variance, for a small K), go into the
- * scenario, where the metric table's LiRA rows read them for every model. */
+/* bench/engine/shadows.c: the shadow models of LiRA (Carlini et al. 2022) and U-LiRA (Hayes et
+ * al. 2024). The shadows are a property of the corpus and the recipe, not of a seed: their pool
+ * is every user the policy admits (members and non-members of any seed's split alike), shadow j
+ * trains with the original's recipe and its own fixed training seed on the eligible posts of
+ * its share of the pool, and every pool user is in exactly m_in of the K shadows, m_in / K the
+ * members' share of the pool (so that a shadow has about as many users as the original and
+ * memorises about as much per post). So the K shadows are trained once per run (the model cache
+ * by content hash serves every further seed, run and grid task) and each seed only scores them
+ * on its targets, F's posts and the matched non-members' posts: per target, the means of its
+ * logit-scaled score over the "in" and the "out" shadows, and one pooled sd per side over all
+ * targets (the paper's global variance, for a small K), go into the scenario, where the metric
+ * table's LiRA rows read them for every model. With --ulira, each method is applied to each
+ * shadow with the shadow's users of the seed's F (topped up to |F|) as its forget set. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,25 +25,23 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The pool: F's users and the owners of the scored non-member posts, sorted, unique. */
-static ub_status make_pool(run_scenario *sc, ub_err *e) {
-    const run_set *nm = &sc->set[RUN_NONMEMBER];
-    sc->pool = ub_malloc((sc->n_forget + nm->n + 1) * sizeof(int64_t), "shadow pool", e);
+/* The pool: every user the policy admits (a member or a non-member in the split), sorted. The
+ * split's roles differ between seeds but the admitted users do not. */
+static ub_status make_pool(run_scenario *sc, size_t n_users, ub_err *e) {
+    sc->pool = ub_malloc((n_users + 1) * sizeof(int64_t), "shadow pool", e);
     if (!sc->pool) return UB_ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < sc->n_forget; i++) sc->pool[n++] = sc->forget_users[i];
-    for (size_t i = 0; i < nm->n; i++) sc->pool[n++] = nm->user[i];
-    qsort(sc->pool, n, sizeof(int64_t), cmp_i64);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!u || sc->pool[u - 1] != sc->pool[i]) sc->pool[u++] = sc->pool[i];
-    sc->n_pool = u;
+    for (size_t u = 0; u < n_users; u++)
+        if (sc->split.role[u] != CORPUS_ROLE_EXCLUDED) sc->pool[n++] = (int64_t)u;
+    sc->n_pool = n;
     return UB_OK;
 }
 
-/* Which shadows train on which pool user: for each user, K/2 of the K shadows, a seeded
- * permutation of the user's own stream (so a user's draw does not depend on the pool). */
-static ub_status draw_membership(run_scenario *sc, int K, uint64_t split_seed, ub_err *e) {
+/* Which shadows train on which pool user: for each user, m_in of the K shadows, a seeded
+ * permutation of the user's own stream (so a user's draw does not depend on the pool or the
+ * seed). */
+static ub_status draw_membership(run_scenario *sc, int K, int m_in, uint64_t pool_seed,
+                                 ub_err *e) {
     sc->shadow_in = ub_calloc((size_t)K * sc->n_pool + 1, 1, "shadow membership", e);
     int64_t *perm = ub_malloc((size_t)K * sizeof(int64_t), "shadow membership", e);
     if (!sc->shadow_in || !perm) {
@@ -49,22 +50,19 @@ static ub_status draw_membership(run_scenario *sc, int K, uint64_t split_seed, u
     }
     for (size_t p = 0; p < sc->n_pool; p++) {
         ub_rng r;
-        ub_rng_init(&r, split_seed, SHADOW_STREAM + (uint64_t)sc->pool[p]);
+        ub_rng_init(&r, pool_seed, SHADOW_STREAM + (uint64_t)sc->pool[p]);
         for (int j = 0; j < K; j++) perm[j] = j;
         ub_rng_shuffle(&r, perm, K);
-        for (int j = 0; j < K / 2; j++) sc->shadow_in[(size_t)perm[j] * sc->n_pool + p] = 1;
+        for (int j = 0; j < m_in; j++) sc->shadow_in[(size_t)perm[j] * sc->n_pool + p] = 1;
     }
     free(perm);
     return UB_OK;
 }
 
-/* Shadow j's users: its half of the pool and the first `keep` retained members of a seeded
- * order, as a mask over the corpus's users. */
-static void shadow_users(uint8_t *user_in, const run_scenario *sc, int j, const int64_t *order,
-                         size_t keep) {
+/* Shadow j's users, as a mask over the corpus's users. */
+static void shadow_users(uint8_t *user_in, const run_scenario *sc, int j) {
     for (size_t p = 0; p < sc->n_pool; p++)
         user_in[sc->pool[p]] = sc->shadow_in[(size_t)j * sc->n_pool + p];
-    for (size_t i = 0; i < keep; i++) user_in[order[i]] = 1;
 }
 
 /* The eligible (trainable) posts of the users with mask[u] and not excl[u] (excl may be NULL):
@@ -85,9 +83,9 @@ static ub_status gather_users(run_set *out, const run_corpus *rc, const run_scen
 }
 
 /* U-LiRA's forget set of shadow j, as a mask over users: the shadow's F users (so every user of
- * F is unlearned by every shadow that trained on it), topped up with other pool users the
- * shadow trained on, in a seeded order, until it has as many users as F: each method then
- * unlearns as many users from a shadow as from the deployed model. */
+ * F is unlearned by every shadow that trained on it), topped up with other users the shadow
+ * trained on, in an order seeded by the split, until it has as many users as F: each method
+ * then unlearns as many users from a shadow as from the deployed model. */
 static void ulira_forget(uint8_t *forget, const run_scenario *sc, int j, uint64_t split_seed,
                          int64_t *perm) {
     size_t nf = 0;
@@ -167,6 +165,11 @@ static ub_status ulira_alloc(const run_state *rs, run_scenario *sc, model_result
     return UB_OK;
 }
 
+/* The shadows' membership draw and training seeds: fixed, so that every seed, run and grid
+ * task of a corpus and recipe shares the same K models (a run with --split-seed keeps its own
+ * draw, its scenario being its own too). */
+#define SHADOW_POOL_SEED 0x5AD05EEDull
+
 ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
                       const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
                       uint64_t split_seed, ub_err *e) {
@@ -174,23 +177,19 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
     sc->shadows = 0;
     if (K <= 0) return UB_OK;
     const int sets[2] = {RUN_FORGET, RUN_NONMEMBER};
-    ub_status st = make_pool(sc, e);
-    if (!st) st = draw_membership(sc, K, split_seed, e);
+    uint64_t pool_seed = rs->cfg->scenario.split_seed ? rs->cfg->scenario.split_seed
+                                                      : SHADOW_POOL_SEED;
+    ub_status st = make_pool(sc, rs->rc.c.n_users, e);
+    /* each user in the members' share of the shadows, at least one and at most K - 1 of them:
+     * a shadow then has about as many users as the original */
+    int m_in = sc->n_pool ? (int)lround((double)K * (double)sc->split.n_members /
+                                        (double)sc->n_pool) : 1;
+    m_in = m_in < 1 ? 1 : m_in > K - 1 ? K - 1 : m_in;
+    sc->shadow_m_in = m_in;
+    if (!st) st = draw_membership(sc, K, m_in, pool_seed, e);
     if (st) return st;
-    /* retained members in a seeded order; each shadow keeps as many as make its users as many
-     * as the original's members (the pool's half stands in for F) */
-    size_t nr = 0, nm = sc->split.n_members, half = sc->n_pool / 2;
-    int64_t *order = ub_malloc((nm + 1) * sizeof(int64_t), "shadow retained", e);
     size_t *pos[2] = {0};
     double *phi[2] = {0};
-    if (!order) return UB_ENOMEM;
-    for (size_t u = 0; u < rs->rc.c.n_users; u++)
-        if (sc->split.role[u] == CORPUS_ROLE_MEMBER && !sc->in_forget[u]) order[nr++] = (int64_t)u;
-    ub_rng r;
-    ub_rng_init(&r, split_seed, SHADOW_STREAM - 1);
-    ub_rng_shuffle(&r, order, (long)nr);
-    size_t keep = nm > half ? nm - half : 0;
-    if (keep > nr) keep = nr;
     for (int s = 0; !st && s < 2; s++) {
         const run_set *t = &sc->set[sets[s]];
         pos[s] = ub_malloc((t->n + 1) * sizeof(size_t), "shadow targets", e);
@@ -205,20 +204,20 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
     int ulira = rs->cfg->score.ulira && rs->n_methods > 0;
     uint8_t *user_in = ub_malloc(rs->rc.c.n_users + 1, "shadow users", e);
     if (!st && !user_in) st = UB_ENOMEM;
-    if (!st && ulira) st = ulira_alloc(rs, sc, res, pos[0], e);
     sc->shadows = K; /* the U-LiRA arrays' stride; set back to 0 below if anything fails */
+    if (!st && ulira) st = ulira_alloc(rs, sc, res, pos[0], e);
     double t0 = ub_now(), train_s = 0, ulira_s = 0;
     for (int j = 0; !st && j < K; j++) {
         run_set set = {0};
         gpt_model m = {0};
         char name[64];
-        snprintf(name, sizeof name, "shadow%d-s%llu", j, (unsigned long long)seed);
+        snprintf(name, sizeof name, "shadow%d", j);
         gpt_train_cfg t2 = *tc;
-        t2.seed = seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
+        t2.seed = pool_seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
         double secs = 0;
         memset(user_in, 0, rs->rc.c.n_users);
-        shadow_users(user_in, sc, j, order, keep);
-        st = gather_users(&set, &rs->rc, sc, user_in, NULL, split_seed, 900 + (uint64_t)j, e);
+        shadow_users(user_in, sc, j);
+        st = gather_users(&set, &rs->rc, sc, user_in, NULL, pool_seed, 900 + (uint64_t)j, e);
         if (!st) st = run_train_cached(rs, &m, name, &set, mc, &t2, &secs, e);
         if (isfinite(secs)) train_s += secs;
         for (int s = 0; !st && s < 2; s++) {
@@ -243,13 +242,15 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
         gpt_free(&m);
         run_set_free(&set);
     }
-    /* each target's samples split by side into blocks of K/2 (xs[1] in, xs[0] out): its means
-     * from its blocks, the sds pooled over every target of both sets */
-    size_t n = sc->set[RUN_FORGET].n + sc->set[RUN_NONMEMBER].n, half_k = (size_t)K / 2;
-    double *xs[2] = {ub_malloc((n * half_k + 1) * sizeof(double), "LiRA samples", e),
-                     ub_malloc((n * half_k + 1) * sizeof(double), "LiRA samples", e)};
-    size_t *start = ub_malloc((n + 1) * sizeof(size_t), "LiRA samples", e);
-    if (!st && (!xs[0] || !xs[1] || !start)) st = UB_ENOMEM;
+    /* each target's samples split by side (xs[1]: its m_in "in" samples, xs[0]: its K - m_in
+     * "out" ones): its means from its own, the sds pooled over every target of both sets */
+    size_t n = sc->set[RUN_FORGET].n + sc->set[RUN_NONMEMBER].n;
+    size_t cnt[2] = {(size_t)(K - m_in), (size_t)m_in};
+    double *xs[2] = {ub_malloc((n * cnt[0] + 1) * sizeof(double), "LiRA samples", e),
+                     ub_malloc((n * cnt[1] + 1) * sizeof(double), "LiRA samples", e)};
+    size_t *start[2] = {ub_malloc((n + 1) * sizeof(size_t), "LiRA samples", e),
+                        ub_malloc((n + 1) * sizeof(size_t), "LiRA samples", e)};
+    if (!st && (!xs[0] || !xs[1] || !start[0] || !start[1])) st = UB_ENOMEM;
     size_t q = 0;
     for (int s = 0; !st && s < 2; s++) {
         run_set *t = &sc->set[sets[s]];
@@ -257,35 +258,34 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
         t->mu_out = ub_calloc(t->n + 1, sizeof(double), "LiRA means", e);
         if (!t->mu_in || !t->mu_out) st = UB_ENOMEM;
         for (size_t i = 0; !st && i < t->n; i++, q++) {
-            start[q] = q * half_k;
-            size_t a = 0, b = 0;
-            for (int j = 0; j < K; j++) { /* balanced: exactly K/2 per side */
-                double x = phi[s][(size_t)j * t->n + i];
-                if (sc->shadow_in[(size_t)j * sc->n_pool + pos[s][i]]) xs[1][q * half_k + a++] = x;
-                else xs[0][q * half_k + b++] = x;
+            size_t c[2] = {0, 0};
+            for (int h = 0; h < 2; h++) start[h][q] = q * cnt[h];
+            for (int j = 0; j < K; j++) { /* exactly m_in "in" samples per target */
+                int h = sc->shadow_in[(size_t)j * sc->n_pool + pos[s][i]];
+                xs[h][q * cnt[h] + c[h]++] = phi[s][(size_t)j * t->n + i];
             }
             double sd;
-            mt_gauss_fit(xs[1] + q * half_k, half_k, &t->mu_in[i], &sd);
-            mt_gauss_fit(xs[0] + q * half_k, half_k, &t->mu_out[i], &sd);
+            mt_gauss_fit(xs[1] + q * cnt[1], cnt[1], &t->mu_in[i], &sd);
+            mt_gauss_fit(xs[0] + q * cnt[0], cnt[0], &t->mu_out[i], &sd);
         }
     }
     if (!st) {
-        start[n] = n * half_k;
-        sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start, n);
-        sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start, n);
+        for (int h = 0; h < 2; h++) start[h][n] = n * cnt[h];
+        sc->lira_sd_in = mt_lira_pooled_sd(xs[1], start[1], n);
+        sc->lira_sd_out = mt_lira_pooled_sd(xs[0], start[0], n);
     }
     if (st) sc->shadows = 0;
-    free(xs[0]), free(xs[1]), free(start), free(user_in);
+    free(xs[0]), free(xs[1]), free(start[0]), free(start[1]), free(user_in);
     if (!st)
-        ub_logf(rs->log, "  shadows: %d models on half of %zu pool users each (+ %zu retained "
-                "members), %.0f s training (cached ones not counted), %.0f s in all; pooled sd "
-                "in %.3f, out %.3f", K, sc->n_pool, keep, train_s, ub_now() - t0,
+        ub_logf(rs->log, "  shadows: %d models, each pool user in %d of them (%zu users admitted "
+                "by the policy; about %zu users per shadow), %.0f s training (cached ones not "
+                "counted), %.0f s in all; pooled sd in %.3f, out %.3f", K, m_in, sc->n_pool,
+                (size_t)lround((double)sc->n_pool * m_in / K), train_s, ub_now() - t0,
                 sc->lira_sd_in, sc->lira_sd_out);
     if (!st && ulira)
         ub_logf(rs->log, "  U-LiRA: %d methods on each of the %d shadows (forget set: the "
                 "shadow's F users topped up to |F| = %zu), %.0f s", rs->n_methods, K,
                 sc->n_forget, ulira_s);
-    free(order);
     for (int s = 0; s < 2; s++) free(pos[s]), free(phi[s]);
     return st;
 }

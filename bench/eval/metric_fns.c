@@ -336,7 +336,7 @@ static ub_status ulira_users(const run_set *F, const double *ulira, size_t K, do
  * out[2] mean epsilon, out[3] the challenge's score; eps (nu, or NULL) each user's epsilon. */
 static ub_status ulira_figures(const double *x, const uint8_t *in, size_t nu, size_t K,
                                double out[4], double *eps, ub_err *e) {
-    double *a = ub_malloc((K + 1) * sizeof(double), "U-LiRA", e), *b = a ? a + K / 2 : NULL;
+    double *a = ub_malloc((2 * K + 1) * sizeof(double), "U-LiRA", e), *b = a ? a + K : NULL;
     if (!a) return UB_ENOMEM;
     ub_status st = mt_ulira_loo(x, in, nu, (int)K, &out[0], &out[1]);
     if (st) ub_fail(e, st, "out of memory in U-LiRA");
@@ -347,8 +347,8 @@ static ub_status ulira_figures(const double *x, const uint8_t *in, size_t nu, si
         for (size_t j = 0; j < K; j++) {
             double v = x[u * K + j];
             if (!isfinite(v)) continue;
-            if (in[u * K + j] && na < K / 2) a[na++] = v;
-            else if (!in[u * K + j] && nb < K - K / 2) b[nb++] = v;
+            if (in[u * K + j]) a[na++] = v;
+            else b[nb++] = v;
         }
         /* epsilon from the best threshold test at the challenge's delta; one that no threshold
          * defines, or a negative one (log(1 - delta)), counts as 0 */

@@ -120,9 +120,9 @@ const ev_metric ev_metrics[] = {
      "per-user epsilon (NeurIPS 2023 unlearning challenge): per user of F, the largest epsilon "
      "implied by a threshold test on its score under the unlearned shadows against the "
      "never-trained ones at delta 1e-5 (eps = max(log((1 - delta - FPR) / FNR), log((1 - delta "
-     "- FNR) / FPR)) over thresholds, both directions); mean over F's users. With K/2 models "
-     "per side no epsilon above log(K/2) can be resolved; compare with retrain's row, the "
-     "chance level",
+     "- FNR) / FPR)) over thresholds, both directions); mean over F's users. With n models "
+     "on the larger side no epsilon above log(n) can be resolved; compare with retrain's row, "
+     "the chance level",
      ev_fn_ulira, .b = 2, NONNEG},
     {"eps_score",
      "the challenge's forgetting-quality score: mean over F's users of 2 / 2^n for the bin n "

@@ -9,21 +9,20 @@
 
 void rp_lira(FILE *o, const res_file *r) {
     int kl = res_metric(r, "auc_lira"), ko = res_model(r, "original"), kr = res_model(r, "retrain");
-    const char *at = strstr(r->config, "\nshadows = ");
     rp_ci c;
-    if (kl < 0 || ko < 0 || !at || rp_stat(r, ko, kl, &c) < 1) return;
-    int K = atoi(at + 11);
+    if (kl < 0 || ko < 0 || r->shadows < 2 || rp_stat(r, ko, kl, &c) < 1) return;
+    int K = (int)r->shadows, mi = (int)r->shadow_in;
     fprintf(o, "\n### LiRA: the attack calibrated by shadow models\n\n"
-               "Per seed, %d shadow models trained with the original's recipe, each on half of a "
-               "pool of F's users and the scored non-members (every pool user in exactly %d of "
-               "them; `seed_*/shadows/member` in results.h5) plus retained members up to the "
-               "original's number of users. Per post, LiRA compares the model's logit-scaled mean "
-               "token probability with Gaussians of the shadows that trained on the post's user "
-               "(in) and that did not (out); the sds are pooled over the posts (the paper's "
-               "global variance, for so few shadows). With %d shadows per seed, each post's "
-               "means rest on %d models per side; a post-level test at the paper's fidelity "
-               "would rest on more (Carlini et al. train up to 256; the paper preset trains 64).\n\n",
-            K, K / 2, K, K / 2);
+               "%d shadow models trained with the original's recipe, each on the posts of a share "
+               "of every user the policy admits (each user in exactly %d of them, the members' "
+               "share; `seed_*/shadows/member` in results.h5), so a shadow has about as many users "
+               "as the original. They do not depend on the seed: trained once, scored in every "
+               "seed. Per post, LiRA compares the model's logit-scaled mean token probability with "
+               "Gaussians of the shadows that trained on the post's user (in, %d models) and that "
+               "did not (out, %d); the sds are pooled over the posts (the paper's global variance, "
+               "for so few shadows). A post-level test at the paper's fidelity would rest on more "
+               "models (Carlini et al. train up to 256; the paper preset trains 64).\n\n",
+            K, mi, mi, K - mi);
     static const char *const cols[] = {"auc_loss", "tpr_at_1pct_fpr", "auc_lira",
                                        "tpr_at_1pct_fpr_lira", "tpr_at_0.1pct_fpr_lira",
                                        "auc_lira_offline", "tpr_at_1pct_fpr_lira_offline",
@@ -65,16 +64,15 @@ void rp_ulira(FILE *o, const res_file *r) {
     int ka = res_metric(r, "ulira_auc"), kc = res_metric(r, "ulira_acc");
     int ke = res_metric(r, "eps_user_mean"), ks = res_metric(r, "eps_score");
     int kr = res_model(r, "retrain"), ko = res_model(r, "original");
-    const char *at = strstr(r->config, "\nshadows = ");
     rp_ci c;
-    if (ka < 0 || kc < 0 || ke < 0 || ks < 0 || kr < 0 || ko < 0 || !at ||
+    if (ka < 0 || kc < 0 || ke < 0 || ks < 0 || kr < 0 || ko < 0 || r->shadows < 4 ||
         rp_stat(r, ko, ka, &c) < 1)
         return;
-    int K = atoi(at + 11);
+    int K = (int)r->shadows, mi = (int)r->shadow_in, mx = mi > K - mi ? mi : K - mi;
     fprintf(o, "\n### U-LiRA and the per-user epsilon: can each method's output be told from "
                "retraining?\n\n"
-               "Each method is applied to each of the seed's %d shadow models with the shadow's "
-               "own users of F as its forget set (topped up to |F| with other pool users it "
+               "Each method is applied to each of the %d shadow models with the shadow's "
+               "own users of the seed's F as its forget set (topped up to |F| with other users it "
                "trained on), so every user of F has %d unlearned and %d never-trained models "
                "(Hayes et al. 2024). Per user and model, the mean logit-scaled score of the "
                "user's posts; U-LiRA scores each model's sample against Gaussians of the user's "
@@ -82,7 +80,7 @@ void rp_ulira(FILE *o, const res_file *r) {
                "never trained over %.0f users of F per seed (0.5: indistinguishable). The "
                "per-user epsilon is the NeurIPS 2023 challenge's: the best threshold test at "
                "delta 1e-5 between the user's %d and %d scores, and the score averages 2 / 2^n "
-               "over the users' bins of width 0.5. With %d models per side no epsilon above "
+               "over the users' bins of width 0.5. With %d models on the larger side no epsilon above "
                "log(%d) = %.2f can be resolved, and chance alone gives the `retrain` row (the "
                "design with exchangeable scores, simulated): compare methods with it, not with 0. "
                "`original` is the ceiling (its shadows not unlearned at all). U-LiRA asks whether "
@@ -91,7 +89,7 @@ void rp_ulira(FILE *o, const res_file *r) {
                "sees F) is told apart from retrained models. The leave-one-out fit is biased "
                "below 0.5 with few models per side, which the chance row shows. Per-user epsilons: "
                "`seed_*/models/NAME/eps_user` in results.h5.\n\n",
-            K, K / 2, K / 2, r->n_users_f, K / 2, K / 2, K / 2, K / 2, log(K / 2.0));
+            K, mi, K - mi, r->n_users_f, mi, K - mi, mx, mx, log((double)mx));
     fprintf(o, "| model | U-LiRA AUC | U-LiRA accuracy | mean epsilon | challenge score | AUC - "
                "retrain (chance) | Holm | epsilon - retrain (chance) |\n"
                "|---|---|---|---|---|---|---|---|\n");
@@ -150,7 +148,7 @@ void rp_ulira(FILE *o, const res_file *r) {
         any = 1;
     }
     if (any) fprintf(o, ".\n");
-    fprintf(o, "- Not told apart at this K is not the same as removed: %d models per side and "
-               "%.0f users resolve AUC differences of about the intervals' width, no finer.\n\n",
-            K / 2, r->n_users_f);
+    fprintf(o, "- Not told apart at this K is not the same as removed: %d and %d models per side "
+               "and %.0f users resolve AUC differences of about the intervals' width, no finer.\n\n",
+            mi, K - mi, r->n_users_f);
 }

@@ -125,6 +125,17 @@ static ub_status read_counts(hid_t f, const char *path, res_file *r, ub_err *e) 
             st = g < 0 ? ub_fail(e, UB_EFORMAT, "%s: no group %s", path, name)
                        : ub_h5_get_i64(g, "candidates", path, &r->candidates, e);
             if (g >= 0) H5Gclose(g);
+            snprintf(name, sizeof name, "seed_%lld/shadows/member", seed);
+            if (!st && ub_h5_exists(f, name)) {
+                st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+                if (!st) r->shadows = (int64_t)d[0];
+                snprintf(name, sizeof name, "seed_%lld/shadows", seed);
+                hid_t h = st ? -1 : H5Gopen2(f, name, H5P_DEFAULT);
+                if (h >= 0 && H5Aexists(h, "in_per_user") > 0)
+                    st = ub_h5_get_i64(h, "in_per_user", path, &r->shadow_in, e);
+                else if (h >= 0) r->shadow_in = r->shadows / 2; /* the balanced design before */
+                if (h >= 0) H5Gclose(h);
+            }
         }
     }
     for (int g = 0; g < 2; g++)

@@ -61,6 +61,8 @@ typedef struct res_file {
     double n_secrets_ins[8];    /* F's secrets inserted ins[i] times */
     double n_users_f;           /* users of F */
     int64_t candidates;         /* sampled candidates per secret */
+    int64_t shadows, shadow_in; /* shadow models per seed and how many of them trained on each
+                                 * pool user (0: no shadows) */
     /* the intervals' material (absent from files written before them: NULL, B = 0) */
     double *lo, *hi;            /* (K) the range of each metric's values (else -inf, inf) */
     int8_t *resampled;          /* (K) 1: post-level, the user bootstrap resamples it */

@@ -57,6 +57,7 @@ ub_status res_write_seed(hid_t file, uint64_t seed, const run_corpus *rc, const 
         if (!st) st = ub_h5_write(h, "member", H5T_NATIVE_UINT8, sc->shadow_in, 2, dm, 1, e);
         if (!st) st = ub_h5_attr_f64(h, "sd_in", sc->lira_sd_in, e);
         if (!st) st = ub_h5_attr_f64(h, "sd_out", sc->lira_sd_out, e);
+        if (!st) st = ub_h5_attr_i64(h, "in_per_user", sc->shadow_m_in, e);
         if (h >= 0) H5Gclose(h);
     }
     if (!st) {

@@ -89,9 +89,9 @@ typedef struct run_scenario {
     uint8_t *matched;      /* (n_users) non-members matched to F by post count */
     run_set set[RUN_N_SETS];
     /* the shadow pool (engine/shadows.c; K = 0: none): K models, each trained on the original's
-     * recipe with half of the candidate users pool[0..n_pool) (F's users and the owners of the
-     * scored non-member posts) */
-    int shadows;
+     * recipe with a share of the users pool[0..n_pool) (every user the policy admits), each
+     * user in exactly shadow_m_in of them */
+    int shadows, shadow_m_in;
     int64_t *pool;         /* (n_pool) sorted */
     size_t n_pool;
     uint8_t *shadow_in;    /* (shadows, n_pool) 1: shadow j trained on pool user p */
