@@ -81,7 +81,7 @@ const ev_metric ev_metrics[] = {
     {"auc_lira",
      "MIA AUC, online LiRA (Carlini et al. 2022): per post, log N(phi; mu_in, sd_in) - "
      "log N(phi; mu_out, sd_out), phi the logit-scaled mean token probability, mu the post's "
-     "mean phi over the seed's shadow models that trained on its user / did not, sd pooled "
+     "mean phi over the shadow models that trained on its user / did not, sd pooled "
      "over all posts (the paper's global variance); NaN without --shadows",
      ev_fn_auc, .attack = EV_A_LIRA, .a = S_F, .b = S_N, UNIT},
     {"tpr_at_1pct_fpr_lira",

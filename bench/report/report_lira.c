@@ -14,9 +14,9 @@ void rp_lira(FILE *o, const res_file *r) {
     int K = (int)r->shadows, mi = (int)r->shadow_in;
     fprintf(o, "\n### LiRA: the attack calibrated by shadow models\n\n"
                "%d shadow models trained with the original's recipe, each on the posts of a share "
-               "of every user the policy admits (each user in exactly %d of them, the members' "
-               "share; `seed_*/shadows/member` in results.h5), so a shadow has about as many users "
-               "as the original. They do not depend on the seed: trained once, scored in every "
+               "of every user the policy admits (each user in exactly %d of them, the count nearest "
+               "to the members' share; `seed_*/shadows/member` in results.h5), so a shadow has "
+               "about as many users as the original (as near as K allows). They do not depend on the seed: trained once, scored in every "
                "seed. Per post, LiRA compares the model's logit-scaled mean token probability with "
                "Gaussians of the shadows that trained on the post's user (in, %d models) and that "
                "did not (out, %d); the sds are pooled over the posts (the paper's global variance, "
@@ -52,6 +52,18 @@ void rp_lira(FILE *o, const res_file *r) {
         if (k < 0 || rp_diff(r, ko, kr, k, &d) < 1) continue;
         char b[96];
         fprintf(o, "- %s: original - retrain = %s.\n", diff[j], rp_fmt_ci(&d, 3, b, sizeof b));
+    }
+    /* the attacks on the same posts of the same model: LiRA against LOSS and reference */
+    static const char *const vs[][3] = {
+        {"tpr_at_1pct_fpr_lira", "tpr_at_1pct_fpr", "TPR at 1% FPR, LiRA - LOSS"},
+        {"auc_lira", "auc_loss", "AUC, LiRA - LOSS"},
+        {"tpr_at_1pct_fpr_lira", "tpr_at_1pct_fpr_ref", "TPR at 1% FPR, LiRA - reference"}};
+    for (int j = 0; j < 3; j++) {
+        rp_ci d;
+        if (rp_diff_metrics(r, ko, res_metric(r, vs[j][0]), res_metric(r, vs[j][1]), &d) < 1)
+            continue;
+        char b[96];
+        fprintf(o, "- original, %s on the same posts = %s.\n", vs[j][2], rp_fmt_ci(&d, 3, b, sizeof b));
     }
     fprintf(o, "- TPR at 1%% FPR rests on %.0f non-member posts per seed (the threshold may pass "
                "%ld of them); TPR at 0.1%% needs 1000.\n\n",

@@ -29,6 +29,9 @@ int rp_stat(const res_file *r, int m, int k, rp_ci *c);
 /* Paired difference model m - model b of metric k (paired by seed and by the user draw) over
  * the seeds where both have a value. */
 int rp_diff(const res_file *r, int m, int b, int k, rp_ci *c);
+/* Paired difference of two metrics of one model, k - kb (both resampled alike: paired by seed
+ * and user draw; the range is k's). */
+int rp_diff_metrics(const res_file *r, int m, int k, int kb, rp_ci *c);
 /* Fisher's combination of the seeds' p-values of metric k (a p-value row) of model m. */
 double rp_fisher(const res_file *r, int m, int k, int *n);
 /* "mean [lo, hi]" (or "mean" without an interval, "n/a" without a value) into buf. */

@@ -19,22 +19,22 @@ static uint64_t stream_of(const res_file *r, int m, int b, int k) {
     return (((uint64_t)m * (uint64_t)(r->M + 1) + (uint64_t)(b + 1)) * (uint64_t)r->K + (uint64_t)k);
 }
 
-/* Model m's metric k minus model b's (b < 0: m's alone) in seed s, replicate j (j < 0: the
- * full sample). */
-static double value(const res_file *r, int s, int j, int m, int b, int k) {
+/* Model m's metric k minus model b's metric kb (b < 0: m's alone) in seed s, replicate j
+ * (j < 0: the full sample). */
+static double value(const res_file *r, int s, int j, int m, int b, int k, int kb) {
     double x = j < 0 ? res_value(r, s, m, k) : res_boot(r, s, j, m, k);
     if (b < 0) return x;
-    return x - (j < 0 ? res_value(r, s, b, k) : res_boot(r, s, j, b, k));
+    return x - (j < 0 ? res_value(r, s, b, kb) : res_boot(r, s, j, b, kb));
 }
 
-/* The interval of m (- b) over the seeds where the full-sample value is finite. */
-static int interval(const res_file *r, int m, int b, int k, rp_ci *c) {
+/* The interval of m's k (- b's kb) over the seeds where the full-sample value is finite. */
+static int interval(const res_file *r, int m, int b, int k, int kb, rp_ci *c) {
     *c = (rp_ci){NAN, NAN, NAN, NAN, 0, RP_NONE};
     if (k < 0 || m < 0 || k >= r->K) return 0;
     int use[RP_MAX_SEEDS], n = 0;
     double v[RP_MAX_SEEDS], a = 0;
     for (int s = 0; s < r->S && n < RP_MAX_SEEDS; s++) {
-        double x = value(r, s, -1, m, b, k);
+        double x = value(r, s, -1, m, b, k, kb);
         if (isfinite(x)) use[n] = s, v[n++] = x, a += x;
     }
     c->n = n;
@@ -52,12 +52,15 @@ static int interval(const res_file *r, int m, int b, int k, rp_ci *c) {
         mt_boot_ci bc;
         if (!rep) return n;
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < r->B; j++) rep[(size_t)i * r->B + j] = value(r, use[i], j, m, b, k);
+            for (int j = 0; j < r->B; j++)
+                rep[(size_t)i * r->B + j] = value(r, use[i], j, m, b, k, kb);
         /* --split-seed: the same users in every seed */
         int shared = strstr(r->config, "\nsplit-seed = ") &&
                      strtoull(strstr(r->config, "\nsplit-seed = ") + 14, NULL, 10) != 0;
         ub_status st = mt_boot_hier(rep, v, (size_t)n, (size_t)r->B, shared, lo, hi, RP_BOOT_R,
-                                    RP_BOOT_SEED, stream_of(r, m, b, k), &bc, &e);
+                                    RP_BOOT_SEED,
+                                    stream_of(r, m, b, k) ^ (kb == k ? 0 : (uint64_t)(kb + 1) << 40),
+                                    &bc, &e);
         free(rep);
         if (!st && bc.n) c->lo = bc.lo, c->hi = bc.hi, c->p = bc.p, c->how = RP_BOOT;
         return n;
@@ -73,10 +76,15 @@ static int interval(const res_file *r, int m, int b, int k, rp_ci *c) {
     return n;
 }
 
-int rp_stat(const res_file *r, int m, int k, rp_ci *c) { return interval(r, m, -1, k, c); }
+int rp_stat(const res_file *r, int m, int k, rp_ci *c) { return interval(r, m, -1, k, k, c); }
 
 int rp_diff(const res_file *r, int m, int b, int k, rp_ci *c) {
-    return b < 0 ? (*c = (rp_ci){NAN, NAN, NAN, NAN, 0, RP_NONE}, 0) : interval(r, m, b, k, c);
+    return b < 0 ? (*c = (rp_ci){NAN, NAN, NAN, NAN, 0, RP_NONE}, 0) : interval(r, m, b, k, k, c);
+}
+
+int rp_diff_metrics(const res_file *r, int m, int k, int kb, rp_ci *c) {
+    if (kb < 0 || kb >= r->K || m < 0) return (*c = (rp_ci){NAN, NAN, NAN, NAN, 0, RP_NONE}, 0);
+    return interval(r, m, m, k, kb, c);
 }
 
 double rp_fisher(const res_file *r, int m, int k, int *n) {

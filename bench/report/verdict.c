@@ -16,6 +16,7 @@ static const struct {
 } attacks[] = {
     {"auc_loss", "the LOSS attack's AUC on F's posts"},
     {"auc_ref", "the reference attack's AUC on F's posts"},
+    {"tpr_at_1pct_fpr_lira", "LiRA's TPR at 1% FPR on F's posts (shadow models)"},
     {"auc_user_ref", "user inference from fresh posts (AUC)"},
     {"exposure_rank_16", "exposure of secrets posted 16 times (bits)"},
     {"es_forget", "extraction strength on F's posts"},
