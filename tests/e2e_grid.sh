@@ -2,8 +2,8 @@
 # End to end, the grid of forget-set sizes (`run --forget-sizes`): every size gets a merged
 # results.h5 equal to a plain multi-seed run of that size, the tasks split by hand
 # (--task-index/--task-count, then a run without them merges) and under mpirun (when Open MPI
-# is installed and the binary was built with it) give the same bytes, a re-run skips complete
-# tasks, and bad lists fail cleanly.
+# is installed and the binary was built with it) give the same bytes, the shadow models are
+# trained once for all tasks, a re-run skips complete tasks, and bad lists fail cleanly.
 # Usage: e2e_grid.sh UNLEARNBENCH
 set -uo pipefail
 ub="$1"
@@ -39,6 +39,8 @@ fi
   && "$ub" run "${args[@]}" --forget-sizes 1,5% --task-index 1 --task-count 2 --out "$tmp/h" 2>>"$tmp/err" \
   && ok || { bad "tasks by hand"; cat "$tmp/err"; }
 [[ ! -e "$tmp/h/frac_0.05/results.h5" ]] && ok || bad "a process of several merged on its own"
+# the quick preset's 4 shadow models serve every task of both sizes: 4 files in the shared cache
+[[ $(ls "$tmp/h/models" | grep -c '^shadow[0-9]*-') -eq 4 ]] && ok || { bad "shadows in the grid's cache"; ls "$tmp/h/models"; }
 "$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/h" 2>"$tmp/err" && ok || { bad "merge run"; cat "$tmp/err"; }
 cmp -s "$tmp/g/frac_0.05/results.h5" "$tmp/h/frac_0.05/results.h5" && cmp -s "$tmp/g/users_1/results.h5" "$tmp/h/users_1/results.h5" \
   && ok || bad "tasks by hand give other bytes than one process"

@@ -73,6 +73,13 @@ ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
 ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
                       const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
                       uint64_t split_seed, ub_err *e);
+/* The shadows' pool and membership into sc (pool, n_pool, shadow_in, shadow_m_in; the same
+ * for every seed of a corpus and recipe), and shadow j trained or loaded from the cache
+ * (user_in: room for a mask over the users; *t2 its training schedule). */
+ub_status run_shadow_design(const run_state *rs, run_scenario *sc, ub_err *e);
+ub_status run_shadow_model(const run_state *rs, const run_scenario *sc, int j,
+                           const gpt_config *mc, const gpt_train_cfg *tc, uint8_t *user_in,
+                           gpt_model *m, gpt_train_cfg *t2, double *secs, ub_err *e);
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);

@@ -132,6 +132,24 @@ ub_status ub_grid(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_obser
 #endif
     char cache[4200];
     snprintf(cache, sizeof cache, "%s/models", cfg->out_dir);
+    /* the shadow models serve every task: split them over the processes first (each trains
+     * every size-th one into the shared cache), and under MPI wait until all are there. Task
+     * arrays without MPI cannot wait: a task that needs one not yet there trains it itself (the
+     * same bytes, so whichever file lands is right) */
+    if (!st && cfg->score.shadows > 0 && size > 1) {
+        ub_run_cfg c;
+        snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, sz[0].label);
+        size_cfg(cfg, &sz[0], dir, corpus, &c);
+        c.cache_dir = cache;
+        st = ub_run_shadows_part(&c, tune, obs, rank, size, e);
+#ifdef UB_HAVE_MPI
+        if (mpi) {
+            int bad = st != UB_OK, any = 0;
+            MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+            if (any && !st) st = ub_fail(e, UB_EIO, "another rank failed to train its shadows");
+        }
+#endif
+    }
     int n_tasks = ns * cfg->seeds, done = 0, ran = 0;
     for (int t = rank; !st && t < n_tasks; t += size) {
         const ub_grid_size *s = &sz[t / cfg->seeds];

@@ -110,6 +110,49 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
     return st;
 }
 
+ub_status ub_run_shadows_part(const ub_run_cfg *cfg, const kn_tune *tune,
+                              const ub_run_observer *obs, int part, int parts, ub_err *e) {
+    int K = cfg->score.shadows;
+    if (K <= 0 || part >= K) return UB_OK;
+    run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};
+    char msg[256], path[4200];
+    if (kn_tune_check(&rs.tune, msg, sizeof msg)) return ub_fail(e, UB_EARG, "run: %s", msg);
+    kn_tune_apply(&rs.tune);
+    ub_status st = ub_run_check(cfg, e);
+    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
+    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
+    if (!st) st = run_mkdir_p(path, e);
+    if (!st) st = open_corpus(&rs, e);
+    /* the design depends on the split's sizes and the policy only: any seed's scenario serves */
+    run_scenario sc;
+    memset(&sc, 0, sizeof sc);
+    uint64_t split_seed = cfg->scenario.split_seed ? cfg->scenario.split_seed : cfg->seed0;
+    if (!st) st = run_scenario_make(&sc, &rs.rc, &cfg->scenario, split_seed, e);
+    gpt_config mc;
+    gpt_train_cfg tc;
+    int defb;
+    if (!st) st = gpt_preset(cfg->train.model, &mc, &defb, e);
+    mc.vocab_size = rs.rc.bpe.vocab_size;
+    run_train_cfg(&cfg->train, &mc, cfg->seed0, &tc);
+    if (!st) st = run_shadow_design(&rs, &sc, e);
+    uint8_t *user_in = st ? NULL : ub_malloc(rs.rc.c.n_users + 1, "shadow users", e);
+    if (!st && !user_in) st = UB_ENOMEM;
+    for (int j = part; !st && j < K; j += parts) {
+        gpt_model m = {0};
+        gpt_train_cfg t2;
+        double secs = 0;
+        st = run_shadow_model(&rs, &sc, j, &mc, &tc, user_in, &m, &t2, &secs, e);
+        if (!st)
+            ub_logf(rs.log, "shadow %d of %d: %s", j + 1, K,
+                    isfinite(secs) ? "trained" : "in the cache already");
+        gpt_free(&m);
+    }
+    free(user_in);
+    run_scenario_free(&sc);
+    run_corpus_free(&rs.rc);
+    return st;
+}
+
 ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observer *obs,
                  ub_err *e) {
     run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};

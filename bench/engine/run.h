@@ -95,6 +95,12 @@ typedef struct ub_run_observer {
  * (scripts/plots.py, when Python is there) and writes the report. */
 ub_status ub_run(const ub_run_cfg *c, const kn_tune *tune, const ub_run_observer *obs, ub_err *e);
 
+/* Train the shadow models j = part, part + parts, ... of c (--shadows) into the model cache,
+ * as a grid's processes do before their tasks, so that no two processes train the same one
+ * (engine/run.c). Nothing when c has no shadows. */
+ub_status ub_run_shadows_part(const ub_run_cfg *c, const kn_tune *tune,
+                              const ub_run_observer *obs, int part, int parts, ub_err *e);
+
 /* ---- the grid of forget-set sizes x seeds (engine/grid.c) ---- */
 enum { UB_GRID_MAX = 16 };
 typedef struct ub_grid_size {

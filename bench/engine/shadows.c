@@ -170,15 +170,12 @@ static ub_status ulira_alloc(const run_state *rs, run_scenario *sc, model_result
  * draw, its scenario being its own too). */
 #define SHADOW_POOL_SEED 0x5AD05EEDull
 
-ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
-                      const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
-                      uint64_t split_seed, ub_err *e) {
+static uint64_t pool_seed_of(const run_state *rs) {
+    return rs->cfg->scenario.split_seed ? rs->cfg->scenario.split_seed : SHADOW_POOL_SEED;
+}
+
+ub_status run_shadow_design(const run_state *rs, run_scenario *sc, ub_err *e) {
     int K = rs->cfg->score.shadows;
-    sc->shadows = 0;
-    if (K <= 0) return UB_OK;
-    const int sets[2] = {RUN_FORGET, RUN_NONMEMBER};
-    uint64_t pool_seed = rs->cfg->scenario.split_seed ? rs->cfg->scenario.split_seed
-                                                      : SHADOW_POOL_SEED;
     ub_status st = make_pool(sc, rs->rc.c.n_users, e);
     /* each user in the members' share of the shadows, at least one and at most K - 1 of them:
      * a shadow then has about as many users as the original */
@@ -186,8 +183,37 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
                                         (double)sc->n_pool) : 1;
     m_in = m_in < 1 ? 1 : m_in > K - 1 ? K - 1 : m_in;
     sc->shadow_m_in = m_in;
-    if (!st) st = draw_membership(sc, K, m_in, pool_seed, e);
+    if (!st) st = draw_membership(sc, K, m_in, pool_seed_of(rs), e);
+    return st;
+}
+
+ub_status run_shadow_model(const run_state *rs, const run_scenario *sc, int j,
+                           const gpt_config *mc, const gpt_train_cfg *tc, uint8_t *user_in,
+                           gpt_model *m, gpt_train_cfg *t2, double *secs, ub_err *e) {
+    uint64_t pool_seed = pool_seed_of(rs);
+    run_set set = {0};
+    char name[64];
+    snprintf(name, sizeof name, "shadow%d", j);
+    *t2 = *tc;
+    t2->seed = pool_seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
+    memset(user_in, 0, rs->rc.c.n_users);
+    shadow_users(user_in, sc, j);
+    ub_status st = gather_users(&set, &rs->rc, sc, user_in, NULL, pool_seed, 900 + (uint64_t)j, e);
+    if (!st) st = run_train_cached(rs, m, name, &set, mc, t2, secs, e);
+    run_set_free(&set);
+    return st;
+}
+
+ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
+                      const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
+                      uint64_t split_seed, ub_err *e) {
+    int K = rs->cfg->score.shadows;
+    sc->shadows = 0;
+    if (K <= 0) return UB_OK;
+    const int sets[2] = {RUN_FORGET, RUN_NONMEMBER};
+    ub_status st = run_shadow_design(rs, sc, e);
     if (st) return st;
+    int m_in = sc->shadow_m_in;
     size_t *pos[2] = {0};
     double *phi[2] = {0};
     for (int s = 0; !st && s < 2; s++) {
@@ -208,17 +234,10 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
     if (!st && ulira) st = ulira_alloc(rs, sc, res, pos[0], e);
     double t0 = ub_now(), train_s = 0, ulira_s = 0;
     for (int j = 0; !st && j < K; j++) {
-        run_set set = {0};
         gpt_model m = {0};
-        char name[64];
-        snprintf(name, sizeof name, "shadow%d", j);
-        gpt_train_cfg t2 = *tc;
-        t2.seed = pool_seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
+        gpt_train_cfg t2;
         double secs = 0;
-        memset(user_in, 0, rs->rc.c.n_users);
-        shadow_users(user_in, sc, j);
-        st = gather_users(&set, &rs->rc, sc, user_in, NULL, pool_seed, 900 + (uint64_t)j, e);
-        if (!st) st = run_train_cached(rs, &m, name, &set, mc, &t2, &secs, e);
+        st = run_shadow_model(rs, sc, j, mc, tc, user_in, &m, &t2, &secs, e);
         if (isfinite(secs)) train_s += secs;
         for (int s = 0; !st && s < 2; s++) {
             const run_set *t = &sc->set[sets[s]];
@@ -240,7 +259,6 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
             free(pf);
         }
         gpt_free(&m);
-        run_set_free(&set);
     }
     /* each target's samples split by side (xs[1]: its m_in "in" samples, xs[0]: its K - m_in
      * "out" ones): its means from its own, the sds pooled over every target of both sets */
