@@ -84,9 +84,12 @@ fi
 if [[ "${1:-}" == --attacks ]]; then
   dir="${2:-}"
   cmd="build/unlearnbench run --shadows 8 --ulira --relearn 5,20 --quantize 8,4 --out out/attacks"
+  reused=""
   if [[ -z "$dir" ]]; then
     dir="$root/out/attacks"
     run_timed
+  else
+    reused=" The run took the models its directory's cache (\`models/\`) already held, so its wall time below counts only what it trained and scored."
   fi
   check_run
   section="$(mktemp)"
@@ -96,7 +99,7 @@ if [[ "${1:-}" == --attacks ]]; then
     echo
     echo "Generated from \`${dir#$root/}\` by \`scripts/update_results.sh --attacks\` on $(date -u +%Y-%m-%d) with"
     echo "\`$cmd\` (the quick preset with 8 shadow models instead of 4, every method applied to"
-    echo "every shadow, and the two attacks that try to bring F back) on: $cpu, $(nproc) cores."
+    echo "every shadow, and the two attacks that try to bring F back) on: $cpu, $(nproc) cores.$reused"
     grep -m1 "^Wall time of the run" "$dir/report.md" || true
     echo
     for s in "LiRA: the attack calibrated" "U-LiRA and the per-user epsilon" "Quantization:" "Relearning:"; do

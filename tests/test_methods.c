@@ -151,7 +151,7 @@ static const char *small_params(const char *name) {
 }
 
 static void test_registry(void) {
-    UB_CHECK(ul_n_methods == 8);
+    UB_CHECK(ul_n_methods == 9);
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *m = ul_methods[i];
         UB_CHECK(m->name && m->summary && m->params && m->apply);
@@ -288,6 +288,36 @@ static void test_npo_weights(void) {
         ul_npo_weights(l2, r2, t2, 2, 3, 2.0, dummy, &lp);
         l2[i] = save - (float)h;
         ul_npo_weights(l2, r2, t2, 2, 3, 2.0, dummy, &lm);
+        l2[i] = save;
+        UB_CHECK_CLOSE(w2[i], (lp - lm) / (2 * h), 1e-4, 1e-3);
+    }
+}
+
+static void test_simnpo_weights(void) {
+    /* One window, hand computed: lp = -3.5 over n = 3 scored tokens, beta = 2.5, gamma = 0.5:
+     * z = 2.5 * -3.5 / 3 + 0.5. */
+    const float losses[4] = {0.5f, 1.0f, 9.0f, 2.0f};
+    const int targets[4] = {1, 2, -1, 3};
+    float w[4];
+    double loss;
+    ul_simnpo_weights(losses, targets, 1, 4, 2.5, 0.5, w, &loss);
+    double z = 2.5 * -3.5 / 3.0 + 0.5;
+    UB_CHECK_CLOSE(w[0], -2.0 * sigmoid(z) / 3.0, 1e-6, 0);
+    UB_CHECK(w[2] == 0.0f && w[0] == w[1] && w[1] == w[3] && w[0] < 0);
+    UB_CHECK_CLOSE(loss, -(2.0 / 2.5) * log(sigmoid(-z)), 1e-6, 1e-6);
+    /* Two windows of different lengths: each weight is dL/dloss by central differences (the
+     * length normalisation included) */
+    float l2[6] = {0.3f, 1.2f, 0.7f, 2.0f, 0.1f, 0.6f};
+    int t2[6] = {1, 1, -1, 1, 1, 1};
+    float w2[6], dummy[6];
+    ul_simnpo_weights(l2, t2, 2, 3, 2.5, 0.0, w2, &loss);
+    for (int i = 0; i < 6; i++) {
+        double h = 1e-3, lp, lm;
+        float save = l2[i];
+        l2[i] = save + (float)h;
+        ul_simnpo_weights(l2, t2, 2, 3, 2.5, 0.0, dummy, &lp);
+        l2[i] = save - (float)h;
+        ul_simnpo_weights(l2, t2, 2, 3, 2.5, 0.0, dummy, &lm);
         l2[i] = save;
         UB_CHECK_CLOSE(w2[i], (lp - lm) / (2 * h), 1e-4, 1e-3);
     }
@@ -432,6 +462,7 @@ int main(void) {
     test_params();
     test_sampler();
     test_npo_weights();
+    test_simnpo_weights();
     fixture *f = calloc(1, sizeof *f);
     if (!f || fixture_build(f)) {
         fprintf(stderr, "could not build the fixture\n");

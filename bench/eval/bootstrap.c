@@ -171,7 +171,7 @@ static ub_status replicate(const owners *o, const model_result *res, int n, int 
         y->probe_logp = x->probe_logp, y->probe_cal = x->probe_cal;
         y->probe_rank = x->probe_rank, y->probe_rank_cal = x->probe_rank_cal;
         y->seconds = x->seconds, y->flops = x->flops, y->flops_one_user = x->flops_one_user;
-        y->extra_bytes = x->extra_bytes;
+        y->extra_bytes = x->extra_bytes, y->n_ens = x->n_ens;
     }
     /* the scenario, secrets and probes as the metric functions see them: resampled sizes,
      * owners relabelled by draw (for per-user metrics), and what each secret and probe is */

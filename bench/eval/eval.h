@@ -62,6 +62,7 @@ typedef struct model_result {
      * (no unlearning: the ceiling); NULL for the models it is not made for */
     double *ulira;           /* (n of S_F, shadows) */
     double seconds, flops;
+    int n_ens;               /* models whose probabilities are averaged per query (SISA: S) */
     double flops_one_user;   /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;
     double metric[EV_MAX_METRICS]; /* (ev_n_metrics) in table order */

@@ -22,6 +22,7 @@ ub_status ev_fn_privleak_muse(const ev_ctx *c, const ev_metric *m, double *out, 
 ub_status ev_fn_residual(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_above_ref(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_ulira(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
+ub_status ev_fn_inference(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 ub_status ev_fn_cost_rel(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e);
 
 #endif

@@ -241,6 +241,11 @@ ub_status ev_fn_memory(const ev_ctx *c, const ev_metric *m, double *out, ub_err 
     return UB_OK;
 }
 
+ub_status ev_fn_inference(const ev_ctx *c, const ev_metric *m, double *out, ub_err *e) {
+    *out = c->r->n_ens > 0 ? (double)c->r->n_ens : NAN;
+    return UB_OK;
+}
+
 /* ---- derived: x = this model's, o = original's, t = retrain's values of src ------------- */
 static void src_values(const ev_ctx *c, const ev_metric *m, double *x, double *o, double *t) {
     *x = c->r->metric[c->src], *o = c->orig->metric[c->src], *t = c->ret->metric[c->src];

@@ -355,6 +355,11 @@ const ev_metric ev_metrics[] = {
     {"extra_memory_mb",
      "memory held beyond one model with gradients and optimizer state (MB)",
      ev_fn_memory, NONNEG, .fixed = 1},
+    {"inference_rel",
+     "forward passes per query relative to one model: SISA's ensemble answers every query "
+     "with its S shard models (S x the inference cost for as long as it is deployed), every "
+     "other model with 1",
+     ev_fn_inference, .lo = 1, .hi = INFINITY, .fixed = 1},
 };
 const int ev_n_metrics = (int)(sizeof ev_metrics / sizeof ev_metrics[0]);
 _Static_assert(sizeof ev_metrics / sizeof ev_metrics[0] <= EV_MAX_METRICS,

@@ -99,6 +99,7 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e) {
     ub_status st = ref && !ref->built ? ref_build(ref, sc, e) : UB_OK;
+    r->n_ens = nm;
     for (int k = 0; !st && k < N_SCORED; k++) {
         const run_set *set = &sc->set[ev_scored_set[k]];
         const gpt_ref_dists *kref = ref && (k == S_F || k == S_R) ? &ref->d[k] : NULL;

@@ -430,6 +430,27 @@ void ul_npo_weights(const float *losses, const float *ref_losses, const int *tar
     *loss = -(2.0 / beta) * sum / B;
 }
 
+void ul_simnpo_weights(const float *losses, const int *targets, int B, int T, double beta,
+                       double gamma, float *weights, double *loss) {
+    double sum = 0;
+    for (int b = 0; b < B; b++) {
+        double lp = 0; /* the window's summed log-likelihood, in double */
+        int n = 0;
+        for (int t = 0; t < T; t++)
+            if (targets[b * T + t] >= 0) lp -= losses[b * T + t], n++;
+        if (!n) {
+            for (int t = 0; t < T; t++) weights[b * T + t] = 0.0f;
+            continue;
+        }
+        double z = beta * lp / n + gamma;
+        sum += log_sigmoid(-z);
+        /* d/dlp of -(2/beta) log sigmoid(-z) = (2/n) sigmoid(z); dlp/dloss = -1 */
+        float w = (float)(-2.0 * sigmoid(z) / n / B);
+        for (int t = 0; t < T; t++) weights[b * T + t] = targets[b * T + t] >= 0 ? w : 0.0f;
+    }
+    *loss = -(2.0 / beta) * sum / B;
+}
+
 ub_status ul_train_on(ul_run *r, gpt_model *m, const ul_posts *posts, uint64_t seed,
                       uint64_t stream, const char *which, float scale, const char *what,
                       ub_err *e) {

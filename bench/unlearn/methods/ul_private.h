@@ -18,7 +18,7 @@
 
 /* The methods (one file each; registry.c lists them). */
 extern const ul_method ul_finetune, ul_gradient_ascent, ul_gradient_difference, ul_kl, ul_npo,
-    ul_relabel, ul_task_vector, ul_newton;
+    ul_relabel, ul_task_vector, ul_newton, ul_simnpo;
 
 /* ---- hyperparameters -------------------------------------------------------------------- */
 #define UL_MAX_PARAMS 24
@@ -158,5 +158,11 @@ size_t ul_posts_tokens(const ul_posts *p);
  * windows already far below the reference weighted less. losses, ref_losses, targets (B, T). */
 void ul_npo_weights(const float *losses, const float *ref_losses, const int *targets, int B, int T,
                     double beta, float *weights, double *loss);
+/* SimNPO (Fan et al. 2024): the reference-free, length-normalised NPO loss over the batch's
+ * windows, L = -(2/beta) mean_b log sigmoid(-(beta / n_b) log p(y_b) - gamma), n_b the
+ * window's scored tokens, into *loss, and per position dL/dloss_i (the window's weight
+ * -(2 / n_b) sigmoid((beta / n_b) log p(y_b) + gamma) / B) into weights (0 where target < 0). */
+void ul_simnpo_weights(const float *losses, const int *targets, int B, int T, double beta,
+                       double gamma, float *weights, double *loss);
 
 #endif
