@@ -151,7 +151,7 @@ static const char *small_params(const char *name) {
 }
 
 static void test_registry(void) {
-    UB_CHECK(ul_n_methods == 9);
+    UB_CHECK(ul_n_methods == 10);
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *m = ul_methods[i];
         UB_CHECK(m->name && m->summary && m->params && m->apply);
@@ -323,6 +323,31 @@ static void test_simnpo_weights(void) {
     }
 }
 
+static void test_undial_targets(void) {
+    /* softmax(z - beta onehot(y)) from p = softmax(z), against the logits directly */
+    const double z[2][4] = {{1.0, 2.0, 0.5, -1.0}, {0.3, 0.3, 0.3, 0.3}};
+    const int y[2] = {1, -1};
+    float p[8], q[8];
+    for (int i = 0; i < 2; i++) {
+        double s = 0;
+        for (int v = 0; v < 4; v++) s += exp(z[i][v]);
+        for (int v = 0; v < 4; v++) p[i * 4 + v] = (float)(exp(z[i][v]) / s);
+    }
+    ul_undial_targets(p, y, 2, 4, 3.0, q);
+    double s = 0, want[4];
+    for (int v = 0; v < 4; v++) s += exp(z[0][v] - (v == 1 ? 3.0 : 0.0));
+    for (int v = 0; v < 4; v++) want[v] = exp(z[0][v] - (v == 1 ? 3.0 : 0.0)) / s;
+    double sum = 0;
+    for (int v = 0; v < 4; v++) {
+        UB_CHECK_CLOSE(q[v], want[v], 1e-6, 1e-5);
+        sum += q[v];
+    }
+    UB_CHECK_CLOSE(sum, 1.0, 1e-6, 0);
+    for (int v = 0; v < 4; v++) UB_CHECK(q[4 + v] == p[4 + v]); /* an ignored row: unchanged */
+    ul_undial_targets(p, y, 1, 4, 0.0, q);                     /* beta 0: the original itself */
+    for (int v = 0; v < 4; v++) UB_CHECK_CLOSE(q[v], p[v], 1e-7, 1e-6);
+}
+
 /* Every method: end to end, deterministic, cost filled, parse errors and NaN named. */
 static void test_all_methods(const fixture *f) {
     for (int i = 0; i < ul_n_methods; i++) {
@@ -463,6 +488,7 @@ int main(void) {
     test_sampler();
     test_npo_weights();
     test_simnpo_weights();
+    test_undial_targets();
     fixture *f = calloc(1, sizeof *f);
     if (!f || fixture_build(f)) {
         fprintf(stderr, "could not build the fixture\n");
