@@ -151,7 +151,7 @@ static const char *small_params(const char *name) {
 }
 
 static void test_registry(void) {
-    UB_CHECK(ul_n_methods == 10);
+    UB_CHECK(ul_n_methods == 11);
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *m = ul_methods[i];
         UB_CHECK(m->name && m->summary && m->params && m->apply);
@@ -348,6 +348,25 @@ static void test_undial_targets(void) {
     for (int v = 0; v < 4; v++) UB_CHECK_CLOSE(q[v], p[v], 1e-7, 1e-6);
 }
 
+static void test_whp_targets(void) {
+    /* token 1 gained under the reinforced model: pushed down by alpha x its gain; token 2 lost
+     * likelihood: unchanged (ReLU); the row renormalised */
+    const float p0[4] = {0.4f, 0.3f, 0.2f, 0.1f}, pr[4] = {0.2f, 0.6f, 0.1f, 0.1f};
+    const int y[1] = {1};
+    float q[4];
+    ul_whp_targets(p0, pr, y, 1, 4, 2.0, q);
+    double g[4], s = 0;
+    for (int v = 0; v < 4; v++) {
+        double l0 = log((double)p0[v]), lr = log((double)pr[v]);
+        g[v] = exp(l0 - 2.0 * fmax(lr - l0, 0.0));
+        s += g[v];
+    }
+    for (int v = 0; v < 4; v++) UB_CHECK_CLOSE(q[v], g[v] / s, 1e-6, 1e-5);
+    UB_CHECK(q[1] < p0[1] && q[0] > p0[0]);
+    ul_whp_targets(p0, pr, y, 1, 4, 0.0, q); /* alpha 0: the original's distribution */
+    for (int v = 0; v < 4; v++) UB_CHECK_CLOSE(q[v], p0[v], 1e-6, 1e-5);
+}
+
 /* Every method: end to end, deterministic, cost filled, parse errors and NaN named. */
 static void test_all_methods(const fixture *f) {
     for (int i = 0; i < ul_n_methods; i++) {
@@ -489,6 +508,7 @@ int main(void) {
     test_npo_weights();
     test_simnpo_weights();
     test_undial_targets();
+    test_whp_targets();
     fixture *f = calloc(1, sizeof *f);
     if (!f || fixture_build(f)) {
         fprintf(stderr, "could not build the fixture\n");

@@ -18,7 +18,7 @@
 
 /* The methods (one file each; registry.c lists them). */
 extern const ul_method ul_finetune, ul_gradient_ascent, ul_gradient_difference, ul_kl, ul_npo,
-    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial;
+    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial, ul_whp;
 
 /* ---- hyperparameters -------------------------------------------------------------------- */
 #define UL_MAX_PARAMS 24
@@ -167,5 +167,10 @@ void ul_simnpo_weights(const float *losses, const int *targets, int B, int T, do
 /* UNDIAL's targets (Dong et al. 2024): q (BT, V) = softmax(log p - beta onehot(y)) per row of
  * the original's probabilities p (BT, V) and targets y (BT); rows with y < 0 are copied. */
 void ul_undial_targets(const float *p, const int *targets, int BT, int V, double beta, float *q);
+/* WHP's targets (Eldan and Russinovich 2023): per row of the original's probabilities p0 and
+ * the reinforced model's pr (BT, V), q = softmax(log p0 - alpha ReLU(log pr - log p0)); rows
+ * with target < 0 are p0 copied. */
+void ul_whp_targets(const float *p0, const float *pr, const int *targets, int BT, int V,
+                    double alpha, float *q);
 
 #endif
