@@ -15,8 +15,8 @@
 #include "ubtest.h"
 #include "ul_private.h"
 
-/* L n_layer, C n_embd, NH n_head, maxT n_ctx, V vocab: the byte-level vocabulary (relabel's idk
- * targets are bytes), of which the posts use ids 0..37 and BOS 256, EOS 257. */
+/* L n_layer, C n_embd, NH n_head, maxT n_ctx, V vocab: the byte-level vocabulary, of which the
+ * posts use ids 0..37, the neutral answers 40..44, and BOS 256, EOS 257. */
 static const gpt_config cfg = {2, 32, 2, 16, 258};
 #define BOS            256
 #define EOS            257
@@ -46,11 +46,13 @@ static void posts_init(posts_buf *b) {
 }
 
 /* Retained users count up mod 20 from a random start; F's users repeat their own phrase over
- * ids 20..37. all = every post in user order (the training stream). */
-static void make_posts(posts_buf *all, posts_buf *forget, posts_buf *retain) {
+ * ids 20..37. all = every post in user order (the training stream); idk = a neutral answer
+ * (ids 40..44) in place of each post of F. */
+static void make_posts(posts_buf *all, posts_buf *forget, posts_buf *retain, posts_buf *idk) {
     posts_init(all);
     posts_init(forget);
     posts_init(retain);
+    posts_init(idk);
     ub_rng r;
     ub_rng_init(&r, 99, 0);
     for (int u = 0; u < N_USERS; u++) {
@@ -68,6 +70,10 @@ static void make_posts(posts_buf *all, posts_buf *forget, posts_buf *retain) {
             post[len++] = EOS;
             posts_add(all, post, len, u);
             posts_add(u < N_FORGET_USERS ? forget : retain, post, len, u);
+            if (u < N_FORGET_USERS) {
+                const int32_t neutral[7] = {BOS, 40, 41, 42, 43, 44, EOS};
+                posts_add(idk, neutral, 7, u);
+            }
         }
     }
 }
@@ -97,14 +103,14 @@ typedef struct fixture {
     kn_tune tune;
     gpt_model orig;
     gpt_train_cfg train;
-    posts_buf all, forget, retain;
+    posts_buf all, forget, retain, idk;
 } fixture;
 
 static int fixture_build(fixture *f) {
     ub_err e = {0};
     kn_tune_default(&f->tune);
     kn_tune_apply(&f->tune);
-    make_posts(&f->all, &f->forget, &f->retain);
+    make_posts(&f->all, &f->forget, &f->retain, &f->idk);
     if (gpt_build(&f->orig, &cfg, &f->tune, &e)) return -1;
     gpt_init_gpt2(&f->orig, 5);
     gpt_train_defaults(&f->train);
@@ -124,7 +130,7 @@ static int fixture_build(fixture *f) {
 }
 
 static ul_ctx fixture_ctx(const fixture *f, const char *params) {
-    return (ul_ctx){&f->orig, &f->forget.p, &f->retain.p, &f->train, 11, params};
+    return (ul_ctx){&f->orig, &f->forget.p, &f->retain.p, &f->train, 11, params, &f->idk.p};
 }
 
 /* m = a fresh copy of the original. */
@@ -151,7 +157,7 @@ static const char *small_params(const char *name) {
 }
 
 static void test_registry(void) {
-    UB_CHECK(ul_n_methods == 11);
+    UB_CHECK(ul_n_methods == 12);
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *m = ul_methods[i];
         UB_CHECK(m->name && m->summary && m->params && m->apply);
@@ -224,8 +230,8 @@ static void test_sampler(void) {
     }
     ul_sampler_free(&s);
     /* A longer stream: every token is a target of some window; the last window ends at the end. */
-    posts_buf all, f, r;
-    make_posts(&all, &f, &r);
+    posts_buf all, f, r, idk;
+    make_posts(&all, &f, &r, &idk);
     size_t n = ul_posts_tokens(&r.p);
     int T = 16;
     UB_CHECK(ul_sampler_init(&s, &r.p, T, 3, 0, "test", "retained", &e) == UB_OK);
@@ -367,6 +373,40 @@ static void test_whp_targets(void) {
     for (int v = 0; v < 4; v++) UB_CHECK_CLOSE(q[v], p0[v], 1e-6, 1e-5);
 }
 
+static void test_dpo(void) {
+    /* rows of posts: cut at T, padded with target -1 */
+    const int32_t ids[9] = {256, 1, 2, 3, 257, 256, 5, 6, 257};
+    const size_t off[3] = {0, 5, 9};
+    ul_posts p = {ids, off, 2, NULL};
+    size_t which[2] = {1, 0};
+    int in[6], tg[6];
+    ul_post_rows(&p, which, 2, 3, in, tg);
+    const int want_in[6] = {256, 5, 6, 256, 1, 2}, want_tg[6] = {5, 6, 257, 1, 2, 3};
+    for (int i = 0; i < 6; i++) UB_CHECK(in[i] == want_in[i] && tg[i] == want_tg[i]);
+    size_t w1[1] = {1};
+    int in4[4], tg4[4];
+    ul_post_rows(&p, w1, 1, 4, in4, tg4);
+    UB_CHECK(tg4[2] == 257 && tg4[3] == -1 && in4[3] == 0);
+    /* DPO weights: dL/dloss by central differences, on both rows of two pairs */
+    float lw[6] = {0.3f, 1.2f, 0.7f, 2.0f, 0.1f, 0.6f}, rw[6] = {0.2f, 0.2f, 0.9f, 1.0f, 1.0f, 1.0f};
+    float ll[6] = {0.5f, 0.4f, 0.9f, 0.2f, 1.1f, 0.3f}, rl[6] = {0.6f, 0.1f, 0.2f, 0.3f, 0.9f, 0.8f};
+    int tw[6] = {1, 1, -1, 1, 1, 1}, tl[6] = {1, 1, 1, 1, -1, 1};
+    float ww[6], wl[6], d1[6], d2[6];
+    double loss, lp, lm;
+    ul_dpo_weights(lw, rw, ll, rl, tw, tl, 2, 3, 0.5, ww, wl, &loss);
+    UB_CHECK(ww[2] == 0.0f && wl[4] == 0.0f && ww[0] > 0 && wl[0] < 0);
+    for (int side = 0; side < 2; side++)
+        for (int i = 0; i < 6; i++) {
+            float *x = side ? ll : lw, save = x[i], h = 1e-3f;
+            x[i] = save + h;
+            ul_dpo_weights(lw, rw, ll, rl, tw, tl, 2, 3, 0.5, d1, d2, &lp);
+            x[i] = save - h;
+            ul_dpo_weights(lw, rw, ll, rl, tw, tl, 2, 3, 0.5, d1, d2, &lm);
+            x[i] = save;
+            UB_CHECK_CLOSE((side ? wl : ww)[i], (lp - lm) / (2.0 * h), 1e-4, 1e-3);
+        }
+}
+
 /* Every method: end to end, deterministic, cost filled, parse errors and NaN named. */
 static void test_all_methods(const fixture *f) {
     for (int i = 0; i < ul_n_methods; i++) {
@@ -479,6 +519,26 @@ static void test_specific(const fixture *f) {
     UB_CHECK(run_method(f, ul_find("relabel"), "mode=maybe", &m, &c, &e) == UB_EARG &&
              strstr(e.msg, "mode"));
     gpt_free(&m);
+    /* idk mode and IdkDPO: the neutral answer gets likelier; without answers, a clear error */
+    {
+        gpt_model o;
+        UB_CHECK(copy_original(&o, f) == 0);
+        double before = posts_loss(&o, &f->idk.p, 4);
+        gpt_free(&o);
+        for (int k = 0; k < 2; k++) {
+            const char *name = k ? "idkdpo" : "relabel";
+            UB_CHECK(run_method(f, ul_find(name), "steps=10,batch=4,lr=1e-2", &m, &c, &e) == UB_OK);
+            double after = posts_loss(&m, &f->idk.p, 4);
+            printf("%s: neutral answers' loss %.4f -> %.4f\n", name, before, after);
+            UB_CHECK(after < before);
+            gpt_free(&m);
+            ul_ctx x = fixture_ctx(f, "steps=2,batch=4");
+            x.idk = NULL;
+            UB_CHECK(copy_original(&m, f) == 0);
+            UB_CHECK(ul_find(name)->apply(&m, &x, &c, &e) == UB_EARG && strstr(e.msg, "neutral"));
+            gpt_free(&m);
+        }
+    }
 
     /* Newton: a finite change, at most cap * ||theta|| (here the cap binds). */
     double cap = 1e-3;
@@ -509,6 +569,7 @@ int main(void) {
     test_simnpo_weights();
     test_undial_targets();
     test_whp_targets();
+    test_dpo();
     fixture *f = calloc(1, sizeof *f);
     if (!f || fixture_build(f)) {
         fprintf(stderr, "could not build the fixture\n");

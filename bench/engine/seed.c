@@ -127,7 +127,8 @@ static ub_status sisa(seed_ctx *x, ub_err *e) {
 /* Each approximate method on a fresh copy of original. */
 static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_err *e) {
     run_state *rs = x->rs;
-    ub_status st = UB_OK;
+    run_set idk; /* the neutral answers in place of F's posts (relabel, idkdpo) */
+    ub_status st = run_idk_set(&idk, &rs->rc, &x->sc.set[RUN_FORGET], e);
     for (int k = 0; !st && k < rs->n_methods; k++) {
         const ul_method *um = rs->methods[k];
         int slot = run_slot_method(rs, k);
@@ -138,7 +139,7 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         char mp[1024];
         ul_method_params(rs->cfg->method_params, um->name, mp, sizeof mp);
         ul_ctx uc = {orig, &x->sc.set[RUN_FORGET].view, &x->sc.set[RUN_RETAIN].view, &x->tc,
-                     seed * 1000 + (uint64_t)k, mp[0] ? mp : NULL};
+                     seed * 1000 + (uint64_t)k, mp[0] ? mp : NULL, &idk.view};
         ul_cost cost = {0};
         double t0 = ub_now();
         if (!st) st = um->apply(&work, &uc, &cost, e);
@@ -151,6 +152,7 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         if (!st) st = relearned(x, 2 + k, &work, slot, seed, e);
         gpt_free(&work);
     }
+    run_set_free(&idk);
     return st;
 }
 

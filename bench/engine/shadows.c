@@ -114,11 +114,12 @@ static ub_status ulira_shadow(const run_state *rs, run_scenario *sc, model_resul
     size_t K = (size_t)sc->shadows, nu = rs->rc.c.n_users;
     uint8_t *forget = ub_calloc(nu + 1, 1, "U-LiRA forget set", e);
     int64_t *perm = ub_malloc((sc->n_pool + 1) * sizeof(int64_t), "U-LiRA forget set", e);
-    run_set fs = {0}, ks = {0};
+    run_set fs = {0}, ks = {0}, idk = {0};
     ub_status st = forget && perm ? UB_OK : UB_ENOMEM;
     if (!st) ulira_forget(forget, sc, j, split_seed, perm);
     if (!st) st = gather_users(&fs, &rs->rc, sc, forget, NULL, split_seed, 1900 + (uint64_t)j, e);
     if (!st) st = gather_users(&ks, &rs->rc, sc, user_in, forget, split_seed, 2900 + (uint64_t)j, e);
+    if (!st) st = run_idk_set(&idk, &rs->rc, &fs, e);
     for (size_t i = 0; !st && i < F->n; i++) res[RUN_ORIG].ulira[i * K + (size_t)j] = phi_f[i];
     double t0 = ub_now();
     for (int k = 0; !st && k < rs->n_methods; k++) {
@@ -128,7 +129,8 @@ static ub_status ulira_shadow(const run_state *rs, run_scenario *sc, model_resul
         char mp[1024];
         ul_method_params(rs->cfg->method_params, um->name, mp, sizeof mp);
         ul_ctx uc = {m, &fs.view, &ks.view, t2,
-                     (seed * 1000 + (uint64_t)k) ^ ((uint64_t)(j + 1) << 40), mp[0] ? mp : NULL};
+                     (seed * 1000 + (uint64_t)k) ^ ((uint64_t)(j + 1) << 40), mp[0] ? mp : NULL,
+                     &idk.view};
         ul_cost cost = {0};
         ub_post_scores ps = {0};
         st = ul_copy_model(&work, m, e);
@@ -142,7 +144,7 @@ static ub_status ulira_shadow(const run_state *rs, run_scenario *sc, model_resul
     }
     *secs += ub_now() - t0;
     free(forget), free(perm);
-    run_set_free(&fs), run_set_free(&ks);
+    run_set_free(&fs), run_set_free(&ks), run_set_free(&idk);
     return st;
 }
 

@@ -131,6 +131,41 @@ void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t) {
     ub_sha256_hex(s->ids, t->n * sizeof(int32_t), t->sha256);
 }
 
+ub_status run_idk_set(run_set *out, const run_corpus *rc, const run_set *f, ub_err *e) {
+    memset(out, 0, sizeof *out);
+    enum { CAP = 512 };
+    int32_t buf[CAP];
+    int len = run_encode_prompt(rc, f->n ? f->user[0] : 0, UL_IDK_TEXT, buf, CAP - 1);
+    size_t per = len > 0 ? (size_t)len + 1 : (size_t)CAP; /* handles differ: recounted below */
+    out->ids = ub_malloc((f->n * (per + 64) + 1) * sizeof(int32_t), "neutral answers", e);
+    out->off = ub_malloc((f->n + 1) * sizeof(size_t), "neutral answers", e);
+    out->user = ub_malloc((f->n + 1) * sizeof(int64_t), "neutral answers", e);
+    out->post = ub_malloc((f->n + 1) * sizeof(int64_t), "neutral answers", e);
+    if (!out->ids || !out->off || !out->user || !out->post) {
+        run_set_free(out);
+        return UB_ENOMEM;
+    }
+    size_t at = 0, cap = f->n * (per + 64);
+    for (size_t i = 0; i < f->n; i++) {
+        int n = run_encode_prompt(rc, f->user[i], UL_IDK_TEXT, buf, CAP - 1);
+        if (n < 0 || at + (size_t)n + 1 > cap) {
+            run_set_free(out);
+            return ub_fail(e, UB_EINTERNAL, "neutral answer of user %lld does not fit",
+                           (long long)f->user[i]);
+        }
+        buf[n++] = rc->bpe.eos_id;
+        out->off[i] = at;
+        memcpy(out->ids + at, buf, (size_t)n * sizeof(int32_t));
+        out->user[i] = f->user[i];
+        out->post[i] = f->post[i];
+        at += (size_t)n;
+    }
+    out->off[f->n] = at;
+    out->n = f->n;
+    out->view = (ul_posts){out->ids, out->off, out->n, out->user};
+    return UB_OK;
+}
+
 int run_encode_prompt(const run_corpus *rc, int64_t user, const char *text, int32_t *out,
                       int cap) {
     const char *h = rc->author ? corpus_s(&rc->c, rc->c.users[user].handle) : "";

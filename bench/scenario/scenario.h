@@ -66,6 +66,10 @@ void run_set_free(run_set *s);
  * there are more; cap 0 = all). */
 ub_status run_set_gather(run_set *out, const run_corpus *rc, const uint8_t *take, size_t cap,
                          uint64_t seed, uint64_t stream, ub_err *e);
+/* In place of each post of f, the neutral answer "HANDLE: " UL_IDK_TEXT as a post (BOS text
+ * EOS), encoded by the corpus's tokenizer: ul_ctx.idk (relabel's idk mode, IdkDPO). post[i] is
+ * f's post it replaces. */
+ub_status run_idk_set(run_set *out, const run_corpus *rc, const run_set *f, ub_err *e);
 /* The set's posts as one token stream (a view: t->ids points into s). */
 void run_tokens_of(const run_set *s, int vocab, corpus_tokens *t);
 

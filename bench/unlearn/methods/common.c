@@ -451,6 +451,44 @@ void ul_simnpo_weights(const float *losses, const int *targets, int B, int T, do
     *loss = -(2.0 / beta) * sum / B;
 }
 
+void ul_post_rows(const ul_posts *p, const size_t *which, int B, int T, int *inputs,
+                  int *targets) {
+    for (int b = 0; b < B; b++) {
+        size_t i = which[b], a = p->off[i], len = p->off[i + 1] - a;
+        size_t n = len > 1 ? len - 1 : 0;
+        if (n > (size_t)T) n = (size_t)T;
+        for (int t = 0; t < T; t++) {
+            inputs[b * T + t] = (size_t)t < n ? p->ids[a + (size_t)t] : 0;
+            targets[b * T + t] = (size_t)t < n ? p->ids[a + (size_t)t + 1] : -1;
+        }
+    }
+}
+
+void ul_dpo_weights(const float *loss_w, const float *ref_w, const float *loss_l,
+                    const float *ref_l, const int *tw, const int *tl, int B, int T, double beta,
+                    float *ww, float *wl, double *loss) {
+    double sum = 0;
+    for (int b = 0; b < B; b++) {
+        double lw = 0, rw = 0, ll = 0, rl = 0; /* summed log-likelihoods, in double */
+        for (int t = 0; t < T; t++) {
+            int i = b * T + t;
+            if (tw[i] >= 0) lw -= loss_w[i], rw -= ref_w[i];
+            if (tl[i] >= 0) ll -= loss_l[i], rl -= ref_l[i];
+        }
+        double d = (lw - rw) - (ll - rl);
+        sum += log_sigmoid(beta * d);
+        /* L = -(2/beta) log sigmoid(beta d): dL/dlw = -2 sigmoid(-beta d) = -dL/dll, and
+         * dlp/dloss = -1 */
+        double g = 2.0 * sigmoid(-beta * d) / B;
+        for (int t = 0; t < T; t++) {
+            int i = b * T + t;
+            ww[i] = tw[i] >= 0 ? (float)g : 0.0f;
+            wl[i] = tl[i] >= 0 ? (float)-g : 0.0f;
+        }
+    }
+    *loss = -(2.0 / beta) * sum / B;
+}
+
 ub_status ul_train_on(ul_run *r, gpt_model *m, const ul_posts *posts, uint64_t seed,
                       uint64_t stream, const char *which, float scale, const char *what,
                       ub_err *e) {

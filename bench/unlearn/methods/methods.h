@@ -30,7 +30,15 @@ typedef struct ul_ctx {
     const gpt_train_cfg *train; /* the original's schedule: batch, ctx, lr, AdamW settings */
     uint64_t seed;              /* for the method's data order and random choices */
     const char *params;         /* "key=value,key=value" overriding the defaults, or NULL */
+    const ul_posts *idk;        /* per post of F, in F's order, the neutral answer in its
+                                 * place: "HANDLE: I don't want to talk about this." as a post
+                                 * (BOS text EOS; UL_IDK_TEXT), what relabel's idk mode trains
+                                 * on and IdkDPO prefers; NULL: not provided */
 } ul_ctx;
+
+/* The neutral answer of the idk variants (TOFU's IdkPO data, Maini et al. 2024), after the
+ * user's handle as every post is. */
+#define UL_IDK_TEXT "I don't want to talk about this."
 
 typedef struct ul_cost {
     long steps;          /* optimizer steps or updates taken */

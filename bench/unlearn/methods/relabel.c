@@ -1,23 +1,20 @@
-/* bench/unlearn/methods/relabel.c: train on F's inputs with replaced targets ("relabeling"; the
- * "I don't know" target of TOFU's IDK variant, Maini et al. 2024, and random labels as in
- * Graves et al. 2021's amnesiac unlearning).
+/* bench/unlearn/methods/relabel.c: replace what F says by something else and train on that
+ * ("relabeling": the "I don't know" answers of TOFU's IdkPO, Maini et al. 2024, and random
+ * labels as in Graves et al. 2021's amnesiac unlearning).
  *
- * Objective: min_theta  E_{x in F}[ L(x, y'(x); theta) ] + retain_weight * E_R[L(x; theta)],
- * where y' replaces each text target of F's posts (the post boundaries, BOS/EOS targets, keep
- * their labels):
- *   mode=idk:    the target at text position q of a post (0 = first byte after BOS) is byte
- *                q mod |s| of the neutral post s = "I don't want to talk about this. " (byte ids:
- *                with the byte-level tokenizer ids 0..255 are the bytes; under a BPE vocabulary
- *                they are still valid ids, though not the BPE encoding of s);
- *   mode=random: a uniformly random id among those that occur in the forget or retained posts
- *                (not the whole vocabulary: unused ids would teach nothing but noise), drawn
- *                afresh every step. */
+ *   mode=idk:    min_theta E_{y in idk(F)}[L(y; theta)] + retain_weight * E_R[L]: descent on the
+ *                neutral answer in place of each of F's posts, "HANDLE: I don't want to talk
+ *                about this." (ul_ctx.idk, encoded by the run's tokenizer), so that after the
+ *                user's handle the model says that instead (TOFU's IdkPO data used as text);
+ *   mode=random: min_theta E_{x in F}[L(x, y'(x); theta)] + retain_weight * E_R[L], each text
+ *                target of F's posts (the post boundaries, BOS/EOS targets, keep their labels)
+ *                replaced by a uniformly random id among those that occur in the forget or
+ *                retained posts (not the whole vocabulary: unused ids would teach nothing but
+ *                noise), drawn afresh every step. */
 #include "ul_private.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char neutral[] = "I don't want to talk about this. ";
 
 /* Index of the post holding stream position j: the last i with off[i] <= j. */
 static size_t post_of(const ul_posts *p, size_t j) {
@@ -47,10 +44,10 @@ static int collect_used(const ul_posts *f, const ul_posts *r, int V, int *used) 
     return n;
 }
 
-/* Replace the text targets of the batch (B, T) whose windows start at starts (B). */
-static void relabel(const ul_posts *f, int mode, const int *used, int n_used, ub_rng *rng, int B,
-                    int T, const size_t *starts, int *targets) {
-    size_t ns = sizeof neutral - 1;
+/* Replace the text targets of the batch (B, T) whose windows start at starts (B) by random
+ * used ids. */
+static void relabel(const ul_posts *f, const int *used, int n_used, ub_rng *rng, int B, int T,
+                    const size_t *starts, int *targets) {
     for (int b = 0; b < B; b++) {
         size_t i = post_of(f, starts[b] + 1);
         for (int t = 0; t < T; t++) {
@@ -61,9 +58,7 @@ static void relabel(const ul_posts *f, int mode, const int *used, int n_used, ub
                 i++;
             /* Post i is BOS text EOS: positions off[i] and off[i+1]-1 are the boundaries. */
             if (j == f->off[i] || j + 1 == f->off[i + 1]) continue;
-            size_t q = j - f->off[i] - 1;
-            *y = mode == 0 ? (unsigned char)neutral[q % ns]
-                           : used[ub_rng_below(rng, (uint64_t)n_used)];
+            *y = used[ub_rng_below(rng, (uint64_t)n_used)];
         }
     }
 }
@@ -79,11 +74,11 @@ static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) 
     ub_status st = ul_run_init(&r, &ul_relabel, m, c, cost, e);
     if (!st) st = ul_param_choice(&r.p, "mode", modes, &mode, e);
     if (!st) st = ul_param_f64(&r.p, "retain_weight", 0, 1e6, UL_OWN, &rw, e);
-    if (!st && mode == 0 && m->cfg.vocab_size < 256)
-        st = ub_fail(e, UB_EARG, "method relabel: mode=idk needs the byte ids 0..255 (vocab %d)",
-                     m->cfg.vocab_size);
+    if (!st && mode == 0 && (!c->idk || c->idk->n == 0))
+        st = ub_fail(e, UB_EARG, "method relabel: mode=idk needs the neutral answers (ul_ctx.idk)");
     if (!st)
-        st = ul_sampler_init(&fs, c->forget, r.T, c->seed, UL_STREAM_FORGET, r.name, "forget", e);
+        st = ul_sampler_init(&fs, mode == 0 ? c->idk : c->forget, r.T, c->seed, UL_STREAM_FORGET,
+                             r.name, mode == 0 ? "neutral answers" : "forget", e);
     if (!st && rw > 0)
         st = ul_sampler_init(&rs, c->retain, r.T, c->seed, UL_STREAM_RETAIN, r.name, "retained", e);
     if (!st) {
@@ -91,7 +86,8 @@ static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) 
         used = ub_malloc((size_t)m->cfg.vocab_size * sizeof(int), "used ids", e);
         if (!starts || !used) st = UB_ENOMEM;
     }
-    if (!st && (n_used = collect_used(c->forget, c->retain, m->cfg.vocab_size, used)) <= 0)
+    if (!st && mode == 1 &&
+        (n_used = collect_used(c->forget, c->retain, m->cfg.vocab_size, used)) <= 0)
         st = ub_fail(e, UB_ENOMEM, "method relabel: out of memory for the used-id table");
     for (long s = 0; !st && s < r.steps; s++) {
         double lf, lr;
@@ -99,8 +95,9 @@ static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) 
         ub_rng_init(&rng, c->seed, UL_STREAM_LABELS + (uint64_t)s);
         gpt_zero_grad(m);
         ul_sampler_next(&fs, r.B, r.inputs, r.targets, starts);
-        relabel(c->forget, mode, used, n_used, &rng, r.B, r.T, starts, r.targets);
-        st = ul_fb(&r, m, r.inputs, r.targets, 1.0f, s, "relabeled forget loss", &lf, e);
+        if (mode == 1) relabel(c->forget, used, n_used, &rng, r.B, r.T, starts, r.targets);
+        st = ul_fb(&r, m, r.inputs, r.targets, 1.0f, s,
+                   mode == 0 ? "neutral answers' loss" : "relabeled forget loss", &lf, e);
         if (!st && rw > 0) {
             ul_sampler_next(&rs, r.B, r.inputs2, r.targets2, NULL);
             st = ul_fb(&r, m, r.inputs2, r.targets2, (float)rw, s, "retained loss", &lr, e);
@@ -117,7 +114,7 @@ static ub_status apply(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e) 
 
 const ul_method ul_relabel = {
     "relabel",
-    "train on F's inputs with replaced targets: a neutral post (idk) or random ids",
+    "train on a neutral answer in place of each post of F (idk) or on F with random targets",
     "steps=40,lr=1e-5,batch=train,mode=idk,retain_weight=1",
     apply,
 };

@@ -18,7 +18,7 @@
 
 /* The methods (one file each; registry.c lists them). */
 extern const ul_method ul_finetune, ul_gradient_ascent, ul_gradient_difference, ul_kl, ul_npo,
-    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial, ul_whp;
+    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial, ul_whp, ul_idkdpo;
 
 /* ---- hyperparameters -------------------------------------------------------------------- */
 #define UL_MAX_PARAMS 24
@@ -172,5 +172,20 @@ void ul_undial_targets(const float *p, const int *targets, int BT, int V, double
  * with target < 0 are p0 copied. */
 void ul_whp_targets(const float *p0, const float *pr, const int *targets, int BT, int V,
                     double alpha, float *q);
+/* ---- per-post batches and DPO ---------------------------------------------------------- */
+/* Row b of inputs/targets (B, T) = post which[b] of p on its own: its first min(len - 1, T)
+ * tokens and their successors, the rest padded with input 0 and target -1 (a longer post is cut
+ * at T predicted tokens). */
+void ul_post_rows(const ul_posts *p, const size_t *which, int B, int T, int *inputs,
+                  int *targets);
+/* DPO (Rafailov et al. 2023) over B pairs of rows, preferred w and dispreferred l (losses (B, T)
+ * of the model and of the reference, targets tw, tl):
+ *   L = -(2/beta) (1/B) sum_b log sigmoid(beta ((lw_b - rw_b) - (ll_b - rl_b))),
+ * l* the rows' summed log-likelihoods (open-unlearning's scale 2/beta). *loss = L; ww, wl
+ * (B, T) = dL/dloss per position: positive on w (descent raises its likelihood), negative on l,
+ * each pair weighted by 2 sigmoid(-beta margin) / B, 0 where target < 0. */
+void ul_dpo_weights(const float *loss_w, const float *ref_w, const float *loss_l,
+                    const float *ref_l, const int *tw, const int *tl, int B, int T, double beta,
+                    float *ww, float *wl, double *loss);
 
 #endif
