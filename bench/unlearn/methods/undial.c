@@ -8,8 +8,9 @@
  * model is distilled towards the original with only the memorised token made less likely, so
  * unlike ascent the loss is bounded below and training cannot collapse (the paper's point).
  * Defaults: beta = 10 (the middle of the paper's 3, 10, 30), no retain term (the paper uses
- * none), lr = 1e-4 (the paper's), 40 steps as the other methods. The original runs as a private
- * copy. */
+ * none), 40 steps at lr 1e-5 as the other methods: the paper's 1e-4 is for LoRA adapters, and on
+ * every weight of the quick preset's model it raised the retained posts' perplexity 2.3-fold
+ * (5 seeds). The original runs as a private copy. */
 #include "ul_private.h"
 
 #include <math.h>
@@ -87,6 +88,6 @@ const ul_method ul_undial = {
     "undial",
     "UNDIAL: self-distillation towards the original with the true token's logit lowered "
     "(Dong et al. 2024)",
-    "steps=40,lr=1e-4,batch=train,beta=10,retain_weight=0",
+    "steps=40,lr=1e-5,batch=train,beta=10,retain_weight=0",
     apply,
 };
