@@ -129,7 +129,7 @@ int ub_cmd_run(int argc, char **argv) {
         {"sisa-check", OPT_FLAG, &c.sisa.check, NULL,
          "verify: SISA after deletion == SISA trained without F"},
         {"eval-posts", OPT_INT, &c.scenario.eval_posts, "N",
-         "cap on scored retained posts and non-members' fresh posts (quick 200)"},
+         "cap on scored retained posts and non-members' fresh posts (quick 100)"},
         {"nonmember-posts", OPT_INT, &c.scenario.nonmember_posts, "N",
          "cap on scored non-member posts (quick 500; default: --eval-posts when that is given)"},
         {"candidates", OPT_INT, &c.scenario.candidates, "N", "sampled candidates per secret (exposure)"},

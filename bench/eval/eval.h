@@ -11,9 +11,10 @@
 typedef struct ub_score_cfg {
     double mink_k;   /* k of Min-K% and Min-K%++ */
     int beam_width;  /* beam search width of the extraction attack (5) */
-    long enum_budget; /* exact-rank search: forward rows per secret before it gives up (0:
-                       * off). 1536 by default: the quick preset's memorised 16x email (rank 1
-                       * of 1e6) needs 1130 rows, ~5.6x the rows of its 200 candidates */
+    long enum_budget; /* exact-rank search: one model's forward rows per secret before it gives
+                       * up (0: off; an ensemble of S models gets budget/S rows, each costing S
+                       * forwards). 1536 by default: the quick preset's memorised 16x email
+                       * (rank 1 of 1e6) needs 1130 rows, ~5.6x the rows of its 200 candidates */
     int boot;        /* user-bootstrap replicates per seed (ev_bootstrap; 200, 0 = none) */
     int shadows;     /* LiRA's shadow models per seed (engine/shadows.c; 0 = none, else even) */
     int ulira;       /* 1: U-LiRA and the per-user epsilon, every method applied to every

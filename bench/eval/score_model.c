@@ -62,6 +62,9 @@ static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
                             const run_corpus *rc, const secret_set *ss, const double *cand,
                             size_t nc, long budget, ub_err *e) {
     const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
+    /* the budget counts one model's forward rows: an ensemble of nm models, whose every row
+     * costs nm forwards, gets 1/nm of the rows (SISA's exact ranks cost what a model's do) */
+    budget /= nm > 0 ? nm : 1;
     double k = 0;
     for (size_t j = 1; j <= nc; j++) k += cand[j] < cand[0] ? 1.0 : cand[j] == cand[0] ? 0.5 : 0.0;
     if (budget <= 0 || s->log2_space > log2(EV_ENUM_MAX_SPACE) ||
