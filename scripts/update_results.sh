@@ -83,7 +83,7 @@ fi
 
 if [[ "${1:-}" == --attacks ]]; then
   dir="${2:-}"
-  cmd="build/unlearnbench run --shadows 8 --ulira --relearn 5,20 --quantize 8,4 --out out/attacks"
+  cmd="build/unlearnbench run --seeds 3 --shadows 8 --ulira --relearn 5,20 --quantize 8,4 --out out/attacks"
   reused=""
   if [[ -z "$dir" ]]; then
     dir="$root/out/attacks"
@@ -98,7 +98,7 @@ if [[ "${1:-}" == --attacks ]]; then
     echo "## The strongest attacks: shadow models, U-LiRA, the per-user epsilon, relearning, quantization"
     echo
     echo "Generated from \`${dir#$root/}\` by \`scripts/update_results.sh --attacks\` on $(date -u +%Y-%m-%d) with"
-    echo "\`$cmd\` (the quick preset with 8 shadow models instead of 4, every method applied to"
+    echo "\`$cmd\` (the quick preset with 3 seeds and 8 shadow models instead of 4, every method applied to"
     echo "every shadow, and the two attacks that try to bring F back) on: $cpu, $(nproc) cores.$reused"
     grep -m1 "^Wall time of the run" "$dir/report.md" || true
     echo

@@ -7,7 +7,7 @@
 /* Model slots: original, retrain, retrain_ref (retrain with another training seed: the
  * reference model of the reference attacks, and the noise floor between two exact retrains),
  * continued at P points (run_slot_*), sisa_full, sisa, then the methods. */
-enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_MAX_MODELS = 64 };
+enum { RUN_ORIG = 0, RUN_RET = 1, RUN_REF = 2, RUN_CONTINUED = 3, RUN_MAX_MODELS = 128 };
 
 /* Steps of continued training after which slot RUN_CONTINUED + k (k = 0 .. points-1) is
  * scored: log-spaced by factors of 2 up to the whole budget (3 points: 1/4, 1/2, all of it),

@@ -106,7 +106,7 @@ void rp_ulira(FILE *o, const res_file *r) {
                "retrain (chance) | Holm | epsilon - retrain (chance) |\n"
                "|---|---|---|---|---|---|---|---|\n");
     /* Holm over the methods' AUC differences (original and retrain excluded) */
-    enum { MAXM = 64 };
+    enum { MAXM = 128 };
     int ms[MAXM], nm = 0;
     double p[MAXM], adj[MAXM];
     rp_ci d[MAXM], de[MAXM];
