@@ -2,6 +2,7 @@
 # methods/registry.c; common.c holds what they share (methods/ul_private.h).
 add_library(ub_methods STATIC
   unlearn/methods/common.c
+  unlearn/methods/preference.c
   unlearn/methods/registry.c
   unlearn/methods/finetune.c
   unlearn/methods/gradient_ascent.c
