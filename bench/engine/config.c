@@ -65,8 +65,8 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         /* LiRA at the fidelity its paper reports (Carlini et al. 2022 train up to 256; 64 per
          * seed here): a cluster's job, each shadow costs an original's training */
         c->score.shadows = 64;
-        /* the relearning attack: 20 steps on F's users' fresh posts (Hu et al. 2024 relearn
-         * in a few dozen steps) */
+        /* the relearning attack: 5 and 20 steps on F's users' fresh posts (Hu et al. 2024
+         * relearn in a few dozen steps) */
         c->relearn = "5,20";
         c->score.ulira = 1;
     } else {
@@ -75,40 +75,41 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
     return UB_OK;
 }
 
-int ub_run_quant_bits(const char *list, int *bits, ub_err *e) {
+/* A comma list of integers in [lo, hi] (strictly ascending when ascending) into out (room for
+ * cap); returns their number, -1 for a bad or misplaced value, -2 for more than cap. */
+static int int_list(const char *list, long lo, long hi, int ascending, int *out, int cap) {
     int n = 0;
     const char *p = list ? list : "";
     while (*p) {
         char *end;
-        long b = strtol(p, &end, 10);
-        if (end == p || b < 2 || b > 16 || (*end && *end != ','))
-            return ub_fail(e, UB_EARG, "run: quantize '%s': need bit widths in 2..16, e.g. 8,4",
-                           list), -1;
-        if (n == UB_MAX_QUANT)
-            return ub_fail(e, UB_EARG, "run: quantize '%s': at most %d widths", list,
-                           UB_MAX_QUANT), -1;
-        bits[n++] = (int)b;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < lo || v > hi || (*end && *end != ',') ||
+            (ascending && n && v <= out[n - 1]))
+            return -1;
+        if (n == cap) return -2;
+        out[n++] = (int)v;
         p = *end ? end + 1 : end;
     }
     return n;
 }
 
+int ub_run_quant_bits(const char *list, int *bits, ub_err *e) {
+    int n = int_list(list, 2, 16, 0, bits, UB_MAX_QUANT);
+    if (n == -1)
+        ub_fail(e, UB_EARG, "run: quantize '%s': need bit widths in 2..16, e.g. 8,4", list);
+    else if (n == -2)
+        ub_fail(e, UB_EARG, "run: quantize '%s': at most %d widths", list, UB_MAX_QUANT);
+    return n < 0 ? -1 : n;
+}
+
 int ub_run_relearn_steps(const char *list, int *steps, ub_err *e) {
-    int n = 0;
-    const char *p = list ? list : "";
-    while (*p) {
-        char *end;
-        long s = strtol(p, &end, 10);
-        if (end == p || s < 1 || s > 1000000 || (*end && *end != ',') || (n && s <= steps[n - 1]))
-            return ub_fail(e, UB_EARG, "run: relearn '%s': need ascending step counts in "
-                           "1..1000000, e.g. 5,20", list), -1;
-        if (n == UB_MAX_RELEARN)
-            return ub_fail(e, UB_EARG, "run: relearn '%s': at most %d step counts", list,
-                           UB_MAX_RELEARN), -1;
-        steps[n++] = (int)s;
-        p = *end ? end + 1 : end;
-    }
-    return n;
+    int n = int_list(list, 1, 1000000, 1, steps, UB_MAX_RELEARN);
+    if (n == -1)
+        ub_fail(e, UB_EARG, "run: relearn '%s': need ascending step counts in 1..1000000, e.g. "
+                "5,20", list);
+    else if (n == -2)
+        ub_fail(e, UB_EARG, "run: relearn '%s': at most %d step counts", list, UB_MAX_RELEARN);
+    return n < 0 ? -1 : n;
 }
 
 ub_status ub_run_check(const ub_run_cfg *c, ub_err *e) {
