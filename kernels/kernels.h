@@ -51,11 +51,13 @@ typedef struct kn_tune {
     int par_min;          /* element-wise kernels below this many elements run on one thread */
     int pass_rows;        /* the model runs forward+backward on at most this many rows (B*T) at
                            * a time, splitting larger batches into micro-batches whose
-                           * activations stay in cache (models/, not the kernels, reads it) */
+                           * activations stay in cache; scoring's batches hold this many rows
+                           * (models/, not the kernels, reads it) */
     int replicas;         /* 1: data-parallel passes: each thread runs whole forward+backward
                            * passes on its own share of the batch (kernels single-threaded, one
-                           * gradient buffer per thread, summed in a fixed order); 0: every
-                           * kernel is parallelised on its own (models/ reads it) */
+                           * gradient buffer per thread, summed in a fixed order), and scoring
+                           * runs whole batches per thread (models/gpt_private.h gpt_team);
+                           * 0: every kernel is parallelised on its own (models/ reads it) */
 } kn_tune;
 
 /* The defaults, with UB_THREADS applied if set. */

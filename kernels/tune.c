@@ -42,7 +42,10 @@
  * |               |                          |            | activations in cache; too small
  * |               |                          |            | and the GEMMs get thin. tiny at
  * |               |                          |            | 64x64: 1024 rows ran ~15% faster
- * |               |                          |            | than 4096 (bench train).
+ * |               |                          |            | than 4096 (bench train). Scoring's
+ * |               |                          |            | batches hold pass_rows rows too:
+ * |               |                          |            | 512-1024 scored ~205-218K tok/s,
+ * |               |                          |            | 2048 ~182K (tiny, 2 threads).
  * | replicas      | 1                        | 0, 1       | 1: each thread runs whole passes
  * |               |                          |            | on its share of the batch (one
  * |               |                          |            | gradient buffer per thread, summed
@@ -52,6 +55,9 @@
  * |               |                          |            | 0: each kernel is split across the
  * |               |                          |            | team (needed when a batch has
  * |               |                          |            | fewer sequences than threads).
+ * |               |                          |            | Scoring (posts, candidates, next-
+ * |               |                          |            | token rows) likewise runs whole
+ * |               |                          |            | batches per thread with 1.
  *
  * UB_THREADS (environment) overrides the default thread count: an integer in 0 .. 1024. Any
  * other value leaves threads = -1, which kn_tune_check rejects with a message naming it.

@@ -213,6 +213,9 @@ double gpt_train_flops(const gpt_config *c, size_t n_params, int T, double token
 static ub_status ensure_acts(gpt_model *m, int B, int T, ub_err *e) {
     /* Every buffer's size grows with B and with T, so smaller shapes fit in place. */
     if (m->acts_mem && B <= m->B && T <= m->T) return UB_OK;
+    /* grow to cover the old shape too: alternating shapes (a long prefill of one row, then
+     * many short rows) would otherwise reallocate on every call */
+    if (m->acts_mem) B = B > m->B ? B : m->B, T = T > m->T ? T : m->T;
     free(m->acts_mem);
     free(m->scratch_mem);
     free(m->inputs);
@@ -388,45 +391,18 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e) {
     return gpt_backward_ex(m, scale, NULL, NULL, e);
 }
 
-ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const float *soft,
-                          ub_err *e) {
-    if (!m->acts_mem || m->cur_B == 0 || m->n_valid < 0)
-        return ub_fail(e, UB_EINTERNAL, "backward needs a forward with targets first");
-    ub_status st = gpt_ensure_grads(m, e);
-    if (st) return st;
+/* Layers top..0 backward from s->dres = d(loss)/d(output of layer top), then the embeddings:
+ * parameter gradients accumulate into m->grads. */
+static void layers_backward(gpt_model *m, int top) {
     const gpt_config *c = &m->cfg;
     int B = m->cur_B, T = m->cur_T;
-    int L = c->n_layer, C = c->n_embd, NH = c->n_head, V = c->vocab_size;
+    int C = c->n_embd, NH = c->n_head;
     size_t BT = (size_t)B * T;
     const kn_tune *tu = &m->tune;
     gpt_params *p = &m->params, *g = &m->grads;
     gpt_acts *a = &m->acts;
     gpt_scratch *s = &m->s;
-
-    /* d(scale * mean)/d(loss_i) = scale / n_valid for every counted position, or the caller's
-     * per-position weights times scale. */
-    float dl = m->n_valid ? scale / (float)m->n_valid : 0.0f;
-    for (size_t i = 0; i < BT; i++)
-        s->dlosses[i] = m->targets[i] < 0 ? 0.0f : weights ? scale * weights[i] : dl;
-    /* probs become dlogits in place (the kernels overwrite when the buffers alias). */
-    if (soft)
-        PROF(1, GPT_P_XENT,
-             kn_crossentropy_soft_backward(a->probs, a->probs, soft, m->targets, s->dlosses,
-                                           (int)BT, V, tu));
-    else
-        PROF(1, GPT_P_XENT,
-             kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V,
-                                      tu));
-    PROF(1, GPT_P_LOGITS,
-         kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V,
-                               KN_OVERWRITE, tu));
-    PROF(1, GPT_P_ZERO, memset(s->dres, 0, BT * C * sizeof(float)));
-    const float *last = a->residual3 + (size_t)(L - 1) * BT * C;
-    PROF(1, GPT_P_LAYERNORM,
-         kn_layernorm_backward(s->dres, g->lnfw, g->lnfb, s->dln, last, p->lnfw, a->lnf_mean,
-                               a->lnf_rstd, (int)BT, C));
-
-    for (int l = L - 1; l >= 0; l--) {
+    for (int l = top; l >= 0; l--) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * BT * C;
         const float *ln1 = a->ln1 + (size_t)l * BT * C;
         const float *ln1_mean = a->ln1_mean + (size_t)l * BT;
@@ -477,6 +453,66 @@ ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const
                                    (int)BT, C));
     }
     PROF(1, GPT_P_ENCODER, kn_encoder_backward(g->wte, g->wpe, s->dres, m->inputs, B, T, C));
+}
+
+ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const float *soft,
+                          ub_err *e) {
+    if (!m->acts_mem || m->cur_B == 0 || m->n_valid < 0)
+        return ub_fail(e, UB_EINTERNAL, "backward needs a forward with targets first");
+    ub_status st = gpt_ensure_grads(m, e);
+    if (st) return st;
+    const gpt_config *c = &m->cfg;
+    int B = m->cur_B, T = m->cur_T;
+    int L = c->n_layer, C = c->n_embd, V = c->vocab_size;
+    size_t BT = (size_t)B * T;
+    const kn_tune *tu = &m->tune;
+    gpt_params *p = &m->params, *g = &m->grads;
+    gpt_acts *a = &m->acts;
+    gpt_scratch *s = &m->s;
+
+    /* d(scale * mean)/d(loss_i) = scale / n_valid for every counted position, or the caller's
+     * per-position weights times scale. */
+    float dl = m->n_valid ? scale / (float)m->n_valid : 0.0f;
+    for (size_t i = 0; i < BT; i++)
+        s->dlosses[i] = m->targets[i] < 0 ? 0.0f : weights ? scale * weights[i] : dl;
+    /* probs become dlogits in place (the kernels overwrite when the buffers alias). */
+    if (soft)
+        PROF(1, GPT_P_XENT,
+             kn_crossentropy_soft_backward(a->probs, a->probs, soft, m->targets, s->dlosses,
+                                           (int)BT, V, tu));
+    else
+        PROF(1, GPT_P_XENT,
+             kn_crossentropy_backward(a->probs, a->probs, m->targets, s->dlosses, (int)BT, V,
+                                      tu));
+    PROF(1, GPT_P_LOGITS,
+         kn_matmul_nt_backward(s->dln, g->wte, a->probs, a->lnf, p->wte, (int)BT, C, V,
+                               KN_OVERWRITE, tu));
+    PROF(1, GPT_P_ZERO, memset(s->dres, 0, BT * C * sizeof(float)));
+    const float *last = a->residual3 + (size_t)(L - 1) * BT * C;
+    PROF(1, GPT_P_LAYERNORM,
+         kn_layernorm_backward(s->dres, g->lnfw, g->lnfb, s->dln, last, p->lnfw, a->lnf_mean,
+                               a->lnf_rstd, (int)BT, C));
+
+    layers_backward(m, L - 1);
     m->cur_B = 0; /* the probabilities were overwritten: a second backward needs a new forward */
     return UB_OK;
+}
+
+ub_status gpt_backward_from(gpt_model *m, int layer, const float *dh, ub_err *e) {
+    if (!m->acts_mem || m->cur_B == 0)
+        return ub_fail(e, UB_EINTERNAL, "backward needs a forward first");
+    if (layer < 0 || layer >= m->cfg.n_layer)
+        return ub_fail(e, UB_EARG, "backward from layer %d: the model has layers 0..%d", layer,
+                       m->cfg.n_layer - 1);
+    ub_status st = gpt_ensure_grads(m, e);
+    if (st) return st;
+    size_t n = (size_t)m->cur_B * m->cur_T * m->cfg.n_embd;
+    memcpy(m->s.dres, dh, n * sizeof(float));
+    layers_backward(m, layer);
+    return UB_OK;
+}
+
+const float *gpt_layer_output(const gpt_model *m, int layer) {
+    size_t BT = (size_t)m->cur_B * m->cur_T;
+    return m->acts.residual3 + (size_t)layer * BT * m->cfg.n_embd;
 }

@@ -154,6 +154,12 @@ ub_status gpt_backward(gpt_model *m, float scale, ub_err *e);
  * losses stay those of the target ids. */
 ub_status gpt_backward_ex(gpt_model *m, float scale, const float *weights, const float *soft,
                           ub_err *e);
+/* Activations and gradients at a layer's output (the residual stream after layer `layer`, as
+ * RMU steers it): gpt_layer_output is that output of the last forward (cur_B, cur_T, C);
+ * gpt_backward_from adds to grads d(loss)/d(params) for a loss whose gradient with respect to
+ * that output is dh (cur_B, cur_T, C): layers `layer`..0 and the embeddings, nothing above. */
+const float *gpt_layer_output(const gpt_model *m, int layer);
+ub_status gpt_backward_from(gpt_model *m, int layer, const float *dh, ub_err *e);
 void gpt_zero_grad(gpt_model *m);
 /* grads += d(scale * batch mean loss)/d(params) for inputs/targets (B,T), run as micro-batches
  * of at most tune.pass_rows rows (each weighted by its share of counted targets, so the result

@@ -8,47 +8,67 @@
 
 #include "gpt_private.h"
 
-enum { NEXT_BATCH = 32 }; /* rows per forward pass */
+enum { NEXT_BATCH = 32,    /* rows per forward pass */
+       NEXT_TEAM_MIN = 8 }; /* batches below which one worker runs them all */
 
-/* The KV path: rows run after the cached context but its last token; row b's inputs are that
- * token, then the row's own (Tn = the longest row + 1). */
+/* A KV pass over rows (gpt_team_run's ctx). */
+typedef struct next_pass {
+    gpt_kv_worker *wk;
+    int nm, V;
+    int32_t last; /* the context's last token: every row's first input */
+    const gpt_seqs *rows;
+    float *lp_rows, *dist;
+} next_pass;
+
+/* Rows [bi * NEXT_BATCH, ...) after the cached context but its last token: row b's inputs are
+ * that token, then the row's own (Tn = the batch's longest row + 1). */
+static ub_status next_batch(void *ctx, int w, size_t bi, ub_err *e) {
+    const next_pass *x = ctx;
+    gpt_kv_worker *c = &x->wk[w];
+    const gpt_seqs *rows = x->rows;
+    size_t r0 = bi * NEXT_BATCH;
+    int V = x->V, nb = rows->n - r0 < NEXT_BATCH ? (int)(rows->n - r0) : NEXT_BATCH, Tn = 1;
+    for (int b = 0; b < nb; b++) {
+        int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
+        if (nr + 1 > Tn) Tn = nr + 1;
+    }
+    for (int b = 0; b < nb; b++) {
+        const int32_t *row = rows->ids + rows->off[r0 + b];
+        int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
+        for (int j = 0; j < Tn; j++) /* right-padded: causal attention ignores the pad */
+            c->in[b * Tn + j] = j == 0 ? x->last : j <= nr ? row[j - 1] : 0;
+    }
+    const float *probs = NULL;
+    ub_status st = gpt_forward_avg(c->ms, x->nm, c->kvs, c->in, c->tg, nb, Tn, c->avg, &probs,
+                                   c->blp, e);
+    for (int b = 0; !st && b < nb; b++) {
+        size_t r = r0 + (size_t)b, o = rows->off[r];
+        const int32_t *row = rows->ids + o;
+        int nr = (int)(rows->off[r + 1] - o);
+        for (int t = 0; t < nr; t++) /* input t predicts row token t */
+            x->lp_rows[o + t] = (float)gpt_safe_log(probs[((size_t)b * Tn + t) * V + row[t]]);
+        const float *p = probs + ((size_t)b * Tn + nr) * V;
+        for (int v = 0; v < V; v++) x->dist[r * V + v] = (float)gpt_safe_log(p[v]);
+    }
+    return st;
+}
+
+/* The KV path: the context but its last token runs once per worker into its caches; batches of
+ * rows then run after it (Tc = the longest row + 1). */
 static ub_status next_kv(gpt_model **ms, int nm, const int32_t *context, int n_context,
                          const gpt_seqs *rows, int maxr, float *lp_rows, float *dist, ub_err *e) {
     int V = ms[0]->cfg.vocab_size, P = n_context - 1, Tc = maxr + 1;
-    gpt_kv *kvs = ub_calloc((size_t)nm, sizeof *kvs, "KV caches", e);
-    int *in = ub_malloc((size_t)NEXT_BATCH * Tc * sizeof(int), "next-token batch", e);
-    /* dummy targets: with targets the forward pass turns logits into probabilities */
-    int *tg = ub_calloc((size_t)NEXT_BATCH * Tc, sizeof(int), "next-token batch", e);
-    float *blp = ub_malloc((size_t)NEXT_BATCH * Tc * sizeof(float), "next-token batch", e);
-    float *avg = nm > 1 ? ub_malloc((size_t)NEXT_BATCH * Tc * V * sizeof(float), "probs", e) : NULL;
-    ub_status st = kvs && in && tg && blp && (nm == 1 || avg) ? UB_OK : UB_ENOMEM;
-    if (!st) st = gpt_kv_prefill(ms, nm, context, P, kvs, e);
-    for (size_t r0 = 0; !st && r0 < rows->n; r0 += NEXT_BATCH) {
-        int nb = rows->n - r0 < NEXT_BATCH ? (int)(rows->n - r0) : NEXT_BATCH, Tn = 1;
-        for (int b = 0; b < nb; b++) {
-            int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
-            if (nr + 1 > Tn) Tn = nr + 1;
-        }
-        for (int b = 0; b < nb; b++) {
-            const int32_t *row = rows->ids + rows->off[r0 + b];
-            int nr = (int)(rows->off[r0 + b + 1] - rows->off[r0 + b]);
-            for (int j = 0; j < Tn; j++) /* right-padded: causal attention ignores the pad */
-                in[b * Tn + j] = j == 0 ? context[P] : j <= nr ? row[j - 1] : 0;
-        }
-        const float *probs = NULL;
-        st = gpt_forward_avg(ms, nm, kvs, in, tg, nb, Tn, avg, &probs, blp, e);
-        for (int b = 0; !st && b < nb; b++) {
-            size_t r = r0 + (size_t)b, o = rows->off[r];
-            const int32_t *row = rows->ids + o;
-            int nr = (int)(rows->off[r + 1] - o);
-            for (int t = 0; t < nr; t++) /* input t predicts row token t */
-                lp_rows[o + t] = (float)gpt_safe_log(probs[((size_t)b * Tn + t) * V + row[t]]);
-            const float *p = probs + ((size_t)b * Tn + nr) * V;
-            for (int v = 0; v < V; v++) dist[r * V + v] = (float)gpt_safe_log(p[v]);
-        }
-    }
-    for (int k = 0; kvs && k < nm; k++) gpt_kv_free(&kvs[k]);
-    free(kvs), free(in), free(tg), free(blp), free(avg);
+    size_t nbatch = (rows->n + NEXT_BATCH - 1) / NEXT_BATCH;
+    gpt_team tm = {0};
+    gpt_kv_worker *wk = NULL;
+    /* every worker prefills the context itself: with few batches (a search's typical call,
+     * tens of rows of a few tokens after a context of tens) that costs more than it saves */
+    ub_status st = gpt_team_make(&tm, ms, nm, nbatch >= NEXT_TEAM_MIN ? nbatch : 1, e);
+    if (!st) st = gpt_kv_workers_make(&wk, &tm, context, P, (size_t)NEXT_BATCH * Tc, e);
+    next_pass x = {wk, nm, V, context[P], rows, lp_rows, dist};
+    if (!st) st = gpt_team_run(&tm, nbatch, next_batch, &x, e);
+    gpt_kv_workers_free(wk, &tm);
+    gpt_team_free(&tm);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory in gpt_next_logprobs");
     return st;
 }

@@ -66,11 +66,12 @@ static ub_status plan_make(score_plan *p, const gpt_seqs *q, int T, ub_err *e) {
     return UB_OK;
 }
 
-/* Batch w0 of the plan: inputs/targets (nb, Tb) padded to its longest window (the first), the
- * scored rows (row in the batch, entry of the sequences' ids) into row/at; returns their
- * number. */
-static int plan_batch(score_plan *p, const gpt_seqs *q, size_t w0, int *nb_out, int *Tb_out) {
-    int nb = p->nw - w0 < SCORE_BATCH ? (int)(p->nw - w0) : SCORE_BATCH;
+/* Batch w0 of the plan (at most nbmax windows): inputs/targets (nb, Tb) padded to its longest
+ * window (the first) into in/tg, the scored rows (row in the batch, entry of the sequences' ids)
+ * into row/at; returns their number. */
+static int plan_batch(const score_plan *p, const gpt_seqs *q, size_t w0, int nbmax, int *in,
+                      int *tg, int *row, size_t *at, int *nb_out, int *Tb_out) {
+    int nb = p->nw - w0 < (size_t)nbmax ? (int)(p->nw - w0) : nbmax;
     const window *w = p->w + w0;
     int Tb = (int)(w[0].end - w[0].s), n = 0;
     for (int b = 0; b < nb; b++) {
@@ -78,9 +79,9 @@ static int plan_batch(score_plan *p, const gpt_seqs *q, size_t w0, int *nb_out, 
         for (int j = 0; j < Tb; j++) {
             size_t pos = w[b].s + (size_t)j; /* input position; target at pos + 1 */
             int ok = pos < w[b].end;
-            p->in[b * Tb + j] = ok ? ids[pos] : 0;
-            p->tg[b * Tb + j] = ok ? ids[pos + 1] : -1;
-            if (ok) p->row[n] = b * Tb + j, p->at[n++] = q->off[w[b].seq] + pos + 1;
+            in[b * Tb + j] = ok ? ids[pos] : 0;
+            tg[b * Tb + j] = ok ? ids[pos + 1] : -1;
+            if (ok) row[n] = b * Tb + j, at[n++] = q->off[w[b].seq] + pos + 1;
         }
     }
     *nb_out = nb, *Tb_out = Tb;
@@ -118,6 +119,78 @@ ub_status gpt_forward_avg(gpt_model **ms, int nm, gpt_kv *kvs, const int *in, co
     for (size_t i = 0; i < n; i++)
         lp_out[i] = tg[i] >= 0 ? (float)gpt_safe_log(avg[i * V + tg[i]]) : 0.0f;
     return UB_OK;
+}
+
+ub_status gpt_team_make(gpt_team *t, gpt_model **ms, int nm, size_t nbatch, ub_err *e) {
+    int nt = kn_tune_threads(&ms[0]->tune);
+    memset(t, 0, sizeof *t);
+    t->nm = nm;
+    t->W = ms[0]->tune.replicas && nt > 1 && nbatch > 1 ? (nbatch < (size_t)nt ? (int)nbatch : nt) : 1;
+    t->inner = t->W > 1 ? 1 : nt;
+    t->ms = ub_malloc((size_t)t->W * nm * sizeof *t->ms, "score workers", e);
+    if (!t->ms) return UB_ENOMEM;
+    for (int k = 0; k < nm; k++) {
+        if (t->W > 1) {
+            ub_status st = gpt_ensure_replicas(ms[k], t->W, e);
+            if (st) return st;
+        }
+        for (int w = 0; w < t->W; w++)
+            t->ms[(size_t)w * nm + k] = t->W > 1 ? &ms[k]->replicas[w] : ms[k];
+    }
+    return UB_OK;
+}
+
+void gpt_team_free(gpt_team *t) {
+    free(t->ms);
+    memset(t, 0, sizeof *t);
+}
+
+ub_status gpt_team_run(const gpt_team *t, size_t nbatch, gpt_team_fn fn, void *ctx, ub_err *e) {
+    int W = t->W;
+    ub_status st = UB_OK;
+    if (W == 1) {
+        for (size_t b = 0; !st && b < nbatch; b++) st = fn(ctx, 0, b, e);
+        return st;
+    }
+    ub_status sts[W];
+    ub_err errs[W];
+    for (int w = 0; w < W; w++) sts[w] = UB_OK, ub_err_clear(&errs[w]);
+#pragma omp parallel for schedule(static, 1) num_threads(W)
+    for (size_t b = 0; b < nbatch; b++) {
+        int w = omp_get_thread_num();
+        if (!sts[w]) sts[w] = fn(ctx, w, b, &errs[w]);
+    }
+    for (int w = 0; !st && w < W; w++)
+        if (sts[w]) st = ub_fail(e, sts[w], "%s", errs[w].msg);
+    return st;
+}
+
+ub_status gpt_kv_workers_make(gpt_kv_worker **wk, const gpt_team *t, const int32_t *context, int P,
+                              size_t rows, ub_err *e) {
+    int nm = t->nm, V = t->ms[0]->cfg.vocab_size;
+    *wk = ub_calloc((size_t)t->W, sizeof **wk, "score workers", e);
+    ub_status st = *wk ? UB_OK : UB_ENOMEM;
+    for (int w = 0; !st && w < t->W; w++) {
+        gpt_kv_worker *c = &(*wk)[w];
+        c->ms = gpt_team_models(t, w);
+        c->kvs = ub_calloc((size_t)nm, sizeof *c->kvs, "KV caches", e);
+        c->in = ub_malloc(rows * sizeof(int), "score batch", e);
+        c->tg = ub_calloc(rows, sizeof(int), "score batch", e);
+        c->blp = ub_malloc(rows * sizeof(float), "score batch", e);
+        c->avg = nm > 1 ? ub_malloc(rows * V * sizeof(float), "probs", e) : NULL;
+        st = c->kvs && c->in && c->tg && c->blp && (nm == 1 || c->avg) ? UB_OK : UB_ENOMEM;
+        if (!st) st = gpt_kv_prefill(c->ms, nm, context, P, c->kvs, e);
+    }
+    return st;
+}
+
+void gpt_kv_workers_free(gpt_kv_worker *wk, const gpt_team *t) {
+    for (int w = 0; wk && w < t->W; w++) {
+        gpt_kv_worker *c = &wk[w];
+        for (int k = 0; c->kvs && k < t->nm; k++) gpt_kv_free(&c->kvs[k]);
+        free(c->kvs), free(c->in), free(c->tg), free(c->blp), free(c->avg);
+    }
+    free(wk);
 }
 
 ub_status gpt_kv_prefill(gpt_model **ms, int nm, const int32_t *context, int P, gpt_kv *kvs,
@@ -185,7 +258,7 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
     r->logp = ub_calloc(ntot * V, sizeof(double), "reference distributions", e);
     if (!r->p || !r->logp) st = UB_ENOMEM;
     for (size_t w0 = 0; !st && w0 < pl.nw; w0 += SCORE_BATCH) {
-        int nb, Tb, n = plan_batch(&pl, q, w0, &nb, &Tb);
+        int nb, Tb, n = plan_batch(&pl, q, w0, SCORE_BATCH, pl.in, pl.tg, pl.row, pl.at, &nb, &Tb);
         st = gpt_forward(ref, pl.in, pl.tg, nb, Tb, e);
         if (st) break;
         const float *probs = ref->acts.probs;
@@ -205,45 +278,110 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
     return st;
 }
 
+/* One worker's buffers of a scoring pass. */
+typedef struct score_worker {
+    gpt_model **ms;     /* (nm) */
+    int *in, *tg, *row; /* (nbmax * T) */
+    size_t *at;         /* (nbmax * T) */
+    float *avg, *blp;   /* (nbmax * T * V) when nm > 1; (nbmax * T) */
+    double *lv;         /* (inner * V) scratch of score_token, one row per thread of the worker */
+} score_worker;
+
+/* What every batch of a scoring pass shares (gpt_team_run's ctx). */
+typedef struct score_pass {
+    score_worker *wk;
+    int nm, nbmax, V, inner;
+    const score_plan *pl;
+    const gpt_seqs *q;
+    const gpt_ref_dists *ref;
+    gpt_token_scores *out;
+} score_pass;
+
+static void worker_free(score_worker *w) {
+    free(w->in), free(w->tg), free(w->row), free(w->at), free(w->avg), free(w->blp), free(w->lv);
+}
+
+static ub_status worker_make(score_worker *w, gpt_model **ms, int nm, int nbmax, int T, int V,
+                             int inner, ub_err *e) {
+    memset(w, 0, sizeof *w);
+    size_t n = (size_t)nbmax * T;
+    w->ms = ms;
+    w->in = ub_malloc(n * sizeof(int), "score batch", e);
+    w->tg = ub_malloc(n * sizeof(int), "score batch", e);
+    w->row = ub_malloc(n * sizeof(int), "score batch", e);
+    w->at = ub_malloc(n * sizeof(size_t), "score batch", e);
+    w->avg = nm > 1 ? ub_malloc(n * V * sizeof(float), "probs", e) : NULL;
+    w->blp = ub_malloc(n * sizeof(float), "token scores", e);
+    w->lv = ub_malloc((size_t)inner * V * sizeof(double), "score scratch", e);
+    if (!w->in || !w->tg || !w->row || !w->at || (nm > 1 && !w->avg) || !w->blp || !w->lv)
+        return e->code ? e->code : UB_ENOMEM;
+    return UB_OK;
+}
+
+/* Batch w0 of the plan through the worker's models and into out; the tokens' scores on nt
+ * threads (tokens are independent and each writes its own entries: the same bits on any team). */
+static ub_status score_batch(score_worker *w, int nm, const score_plan *pl, const gpt_seqs *q,
+                             size_t w0, int nbmax, const gpt_ref_dists *ref, int V, int nt,
+                             gpt_token_scores *out, ub_err *e) {
+    int nb, Tb, n = plan_batch(pl, q, w0, nbmax, w->in, w->tg, w->row, w->at, &nb, &Tb);
+    const float *probs = NULL;
+    ub_status st = gpt_forward_avg(w->ms, nm, NULL, w->in, w->tg, nb, Tb, w->avg, &probs, w->blp, e);
+    if (st) return st;
+    const int *row = w->row, *tg = w->tg;
+    const size_t *at = w->at;
+    const float *blp = w->blp;
+    double *lv = w->lv;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int i = 0; i < n; i++) {
+        size_t a = at[i];
+        score_token(probs + (size_t)row[i] * V, ref ? ref->p + a * V : NULL,
+                    ref ? ref->logp + a * V : NULL, lv + (size_t)omp_get_thread_num() * V, V,
+                    tg[row[i]], a, blp[row[i]], out);
+    }
+    return UB_OK;
+}
+
+static ub_status score_pass_batch(void *ctx, int w, size_t b, ub_err *e) {
+    score_pass *x = ctx;
+    return score_batch(&x->wk[w], x->nm, x->pl, x->q, b * (size_t)x->nbmax, x->nbmax, x->ref, x->V,
+                       x->inner, x->out, e);
+}
+
+/* Batches of tune.pass_rows rows (at least one window): the size whose activations stay in
+ * cache; run by a gpt_team. */
 ub_status gpt_score_tokens(gpt_model **ms, int nm, const gpt_ref_dists *ref, const gpt_seqs *q,
                            gpt_token_scores *out, ub_err *e) {
     memset(out, 0, sizeof *out);
-    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size, nt = kn_tune_threads(&ms[0]->tune);
+    int T = ms[0]->cfg.n_ctx, V = ms[0]->cfg.vocab_size;
     size_t ntot = q->off[q->n];
     if (ref && (ref->n != ntot + 1 || ref->V != V))
         return ub_fail(e, UB_EARG, "reference distributions of another set of sequences");
+    int nbmax = ms[0]->tune.pass_rows / T;
+    if (nbmax < 1) nbmax = 1;
     score_plan pl;
+    gpt_team tm = {0};
     ub_status st = plan_make(&pl, q, T, e);
     if (st) return st;
-    double *lv = ub_malloc((size_t)nt * V * sizeof(double), "score scratch", e);
+    size_t nbatch = (pl.nw + (size_t)nbmax - 1) / (size_t)nbmax;
+    st = gpt_team_make(&tm, ms, nm, nbatch, e);
+    int W = tm.W;
+    score_worker *wk = st ? NULL : ub_calloc((size_t)W, sizeof *wk, "score workers", e);
+    if (!st && !wk) st = UB_ENOMEM;
+    for (int w = 0; !st && w < W; w++)
+        st = worker_make(&wk[w], gpt_team_models(&tm, w), nm, nbmax, T, V, tm.inner, e);
     out->logp = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->mu = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->sd = ub_calloc(ntot + 1, sizeof(float), "token scores", e);
     out->kl = ref ? ub_calloc(ntot + 1, sizeof(float), "token scores", e) : NULL;
     out->hit = ub_calloc(ntot + 1, 1, "token scores", e);
-    float *avg = nm > 1 ? ub_malloc((size_t)SCORE_BATCH * T * V * sizeof(float), "probs", e) : NULL;
-    float *blp = ub_malloc((size_t)SCORE_BATCH * T * sizeof(float), "token scores", e);
-    const float *probs = NULL;
-    if (!lv || !out->logp || !out->mu || !out->sd || !out->hit || (ref && !out->kl) ||
-        (nm > 1 && !avg) || !blp)
+    if (!st && (!out->logp || !out->mu || !out->sd || !out->hit || (ref && !out->kl)))
         st = UB_ENOMEM;
-    for (size_t w0 = 0; !st && w0 < pl.nw; w0 += SCORE_BATCH) {
-        int nb, Tb, n = plan_batch(&pl, q, w0, &nb, &Tb);
-        st = gpt_forward_avg(ms, nm, NULL, pl.in, pl.tg, nb, Tb, avg, &probs, blp, e);
-        if (st) break;
-        const int *row = pl.row, *tg = pl.tg;
-        const size_t *at = pl.at;
-        /* tokens are independent and each writes its own entries: the same bits on any team */
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-        for (int i = 0; i < n; i++) {
-            size_t a = at[i];
-            score_token(probs + (size_t)row[i] * V, ref ? ref->p + a * V : NULL,
-                        ref ? ref->logp + a * V : NULL, lv + (size_t)omp_get_thread_num() * V, V,
-                        tg[row[i]], a, blp[row[i]], out);
-        }
-    }
+    score_pass x = {wk, nm, nbmax, V, tm.inner, &pl, q, ref, out};
+    if (!st) st = gpt_team_run(&tm, nbatch, score_pass_batch, &x, e);
+    for (int w = 0; wk && w < W; w++) worker_free(&wk[w]);
+    free(wk);
+    gpt_team_free(&tm);
     plan_free(&pl);
-    free(lv), free(avg), free(blp);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_token_scores_free(out);
     return st;

@@ -25,7 +25,7 @@ static ub_status fb_range(gpt_model *m, const int *inputs, const int *targets, i
     return UB_OK;
 }
 
-static ub_status ensure_replicas(gpt_model *m, int W, ub_err *e) {
+ub_status gpt_ensure_replicas(gpt_model *m, int W, ub_err *e) {
     if (m->n_replicas == W) return UB_OK;
     gpt_free_replicas(m);
     m->replicas = ub_calloc((size_t)W, sizeof(gpt_model), "replicas", e);
@@ -54,7 +54,7 @@ static ub_status fb_replicas(gpt_model *m, const int *inputs, const int *targets
     int W = kn_tune_threads(&m->tune);
     if (W > B) W = B;
     ub_status st = gpt_ensure_grads(m, e);
-    if (!st) st = ensure_replicas(m, W, e);
+    if (!st) st = gpt_ensure_replicas(m, W, e);
     if (st) return st;
     double sums[W];
     ub_status sts[W];

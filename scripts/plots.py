@@ -15,7 +15,10 @@
   challenge, delta 1e-5) over all seeds, with the resolution limit log(n), n the larger side's
   models;
 - relearn (runs with `--relearn`): the LOSS attack's AUC on F against relearning steps on F's
-  users' fresh posts, every base model, 95% intervals; retrain is the floor.
+  users' fresh posts, every base model, 95% intervals; retrain is the floor;
+- chain (runs with `--chain K`): after each of K chained deletion requests, the LOSS attack's
+  AUC on every user forgotten so far and the perplexity on retained posts, every model,
+  Student-t 95% intervals over seeds (these rows have no user bootstrap).
 Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
 bootstrap from seed_<s>/bootstrap when the file has it, else Student t over seeds clipped to the
 metric's range (R = 2000 outer replicates here, the report uses 10000: the bars may differ from
@@ -194,6 +197,8 @@ def main(d):
         made.append("eps_hist")
     if relearn(models, ci, k("auc_loss"), S, out):
         made.append("relearn")
+    if chain(f, seeds, out):
+        made.append("chain")
     print(f"wrote {out}/{{{','.join(made)}}}.{{png,svg}}")
 
 
@@ -279,6 +284,35 @@ def relearn(models, ci, ka, S, out):
     ax.set_title(f"Relearning: does F come back? ({S} seeds, 95% intervals; retrain = floor)")
     ax.legend(fontsize=7)
     save(fig, out, "relearn")
+    return True
+
+
+def chain(f, seeds, out):
+    """Per request of a chained run: AUC on the users forgotten so far, perplexity."""
+    if f"seed_{seeds[0]}/chain" not in f:
+        return False
+    g0 = f[f"seed_{seeds[0]}/chain"]
+    rows = list(g0["models"].asstr()[...])
+    auc = np.stack([f[f"seed_{s}/chain/auc_loss"][...] for s in seeds])
+    ppl = np.stack([f[f"seed_{s}/chain/ppl_retain_rel"][...] for s in seeds])
+    K = auc.shape[2]
+    xs = np.arange(1, K + 1)
+    fig, axs = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, v, lab, rng in ((axs[0], auc, "MIA AUC on users forgotten so far (LOSS)", (0, 1)),
+                            (axs[1], ppl, "perplexity on retained posts / original", (0, np.inf))):
+        for i, name in enumerate(rows):
+            mc = [mean_ci(v[:, i, q]) for q in range(K)]
+            m = np.array([c[0] for c in mc])
+            h = np.array([c[1] if np.isfinite(c[1]) else 0 for c in mc])
+            lo, hi = np.maximum(m - h, rng[0]), np.minimum(m + h, rng[1])
+            style = dict(lw=2.5) if name in ("original", "retrain", "sisa") else dict(lw=1, ls="--")
+            ax.errorbar(xs, m, yerr=[m - lo, hi - m], fmt="o-", capsize=3, label=name, **style)
+        ax.set_xlabel("deletion requests so far")
+        ax.set_ylabel(lab)
+        ax.set_xticks(xs)
+    axs[0].legend(fontsize=7)
+    fig.suptitle(f"Chained deletion requests ({len(seeds)} seeds, Student-t 95% intervals)")
+    save(fig, out, "chain")
     return True
 
 

@@ -16,6 +16,38 @@ args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --ev
 # SISA's deletion is exact: its shards equal SISA trained without F, bit for bit
 "$ub" run "${args[@]}" --seeds 1 --methods none --sisa-check --out "$tmp/s" >/dev/null 2>"$tmp/err" \
   && ok || { bad "SISA after deletion differs from SISA without F"; cat "$tmp/err"; }
+# chained deletion requests: F in 3 requests; SISA after each request equals SISA trained from
+# scratch without the users of every request so far (--sisa-check: after two requests, without
+# both sets), every method continues from its own output; more requests than users is refused
+cargs=(--seeds 1 --model micro --steps 30 --continued-steps 2 --continued-points 1 --candidates 4 --eval-posts 12
+       --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --methods npo,gradient_ascent
+       --method-params "npo:steps=2,batch=4;gradient_ascent:steps=2,batch=4" --shadows 0 --bootstrap 10
+       --threads 2 --no-plots)
+"$ub" run "${cargs[@]}" --chain 3 --sisa-check --out "$tmp/ch" >"$tmp/chlog" 2>&1 \
+  && grep -q "check passed after deletion 2, every shard equals its retraining without the users of all 2 requests" "$tmp/chlog" \
+  && grep -q "check passed after deletion 3" "$tmp/chlog" && grep -q "### Chained deletion requests" "$tmp/ch/report.md" \
+  && ok || { bad "chained deletion requests"; cat "$tmp/chlog"; }
+"$ub" run "${cargs[@]}" --chain 4 --quiet --out "$tmp/ch2" >/dev/null 2>"$tmp/err"; [[ $? -ne 0 ]] \
+  && grep -qF "chain 4: F has only 3 users" "$tmp/err" && ok || bad "more requests than users is refused"
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$tmp/ch/results.h5" <<'PY' && ok || bad "chain in results.h5"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+g = f["seed_1/chain"]
+rows = list(g["models"].asstr()[...])
+assert rows == ["original", "retrain", "sisa", "npo", "gradient_ascent"], rows
+assert g.attrs["requests"] == 3
+order, req = g["order"][...], g["request"][...]
+assert sorted(order) == sorted(f["seed_1/forget_users"][...]) and list(req) == [0, 1, 2], (order, req)
+auc, ppl, fl = g["auc_loss"][...], g["ppl_retain_rel"][...], g["flops"][...]
+assert auc.shape == ppl.shape == fl.shape == (5, 3)
+assert ((auc >= 0) & (auc <= 1)).all() and (ppl > 0).all()
+assert np.all(ppl[0] == 1.0) and np.all(fl[0] == 0)          # original: nothing done
+assert np.all(np.diff(fl[2:], axis=1) >= 0) and (fl[3:, -1] > 0).all()  # cumulative costs
+n = g["n_posts"][...]
+assert n[0] > 0 and np.all(np.diff(n) > 0), n                  # the forgotten users' posts grow
+PY
+fi
 # SISA with fewer steps per shard than slices: some stages have no steps of their own, and the
 # deletion can never cost more than training the shards
 # (also: continued scored at 2 points, non-members capped apart from the retained posts)

@@ -157,7 +157,7 @@ static const char *small_params(const char *name) {
 }
 
 static void test_registry(void) {
-    UB_CHECK(ul_n_methods == 12);
+    UB_CHECK(ul_n_methods == 13);
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *m = ul_methods[i];
         UB_CHECK(m->name && m->summary && m->params && m->apply);
@@ -408,6 +408,34 @@ static void test_dpo(void) {
 }
 
 /* Every method: end to end, deterministic, cost filled, parse errors and NaN named. */
+/* RMU's loss and gradient: the mean over valid rows and channels of (h - target)^2, its gradient
+ * by central differences, padded rows left out of both. */
+static void test_rmu_mse(void) {
+    enum { BT = 3, C = 4 };
+    float h[BT * C], t[BT * C], u[C], dh[BT * C], dh2[BT * C];
+    int tg[BT] = {5, -1, 7};
+    for (int i = 0; i < BT * C; i++) h[i] = 0.1f * (float)(i % 5) - 0.2f, t[i] = 0.05f * (float)i;
+    for (int j = 0; j < C; j++) u[j] = 0.3f * (float)j;
+    double want = 0;
+    for (int i = 0; i < BT; i++)
+        for (int j = 0; tg[i] >= 0 && j < C; j++) want += pow((double)h[i * C + j] - u[j], 2);
+    want /= 2.0 * C;
+    UB_CHECK_CLOSE(ul_rmu_mse(h, u, 0, tg, BT, C, 1.0, dh), want, 1e-12, 1e-12);
+    double l0 = ul_rmu_mse(h, t, C, tg, BT, C, 3.0, dh);
+    for (int j = 0; j < C; j++) UB_CHECK(dh[C + j] == 0.0f); /* the padded row */
+    for (int i = 0; i < BT * C; i++) {
+        if (tg[i / C] < 0) continue;
+        float keep = h[i];
+        h[i] = keep + 1e-3f;
+        double lp = ul_rmu_mse(h, t, C, tg, BT, C, 3.0, dh2);
+        h[i] = keep - 1e-3f;
+        double lm = ul_rmu_mse(h, t, C, tg, BT, C, 3.0, dh2);
+        h[i] = keep;
+        UB_CHECK_CLOSE(dh[i], 3.0 * (lp - lm) / 2e-3, 1e-3, 1e-5);
+    }
+    UB_CHECK(l0 > 0);
+}
+
 static void test_all_methods(const fixture *f) {
     for (int i = 0; i < ul_n_methods; i++) {
         const ul_method *meth = ul_methods[i];
@@ -540,6 +568,24 @@ static void test_specific(const fixture *f) {
         }
     }
 
+    /* RMU with layer 0: only block 0's MLP output projection changes (weight decay 0), the
+     * rest of the model stays bit for bit (the reference code updates only those) */
+    UB_CHECK(run_method(f, ul_find("rmu"), "steps=3,batch=4,lr=1e-3,layer=0", &m, &c, &e) == UB_OK);
+    {
+        int C = cfg.n_embd;
+        size_t nw = (size_t)4 * C * C;
+        size_t w0 = (size_t)(m.params.fcprojw - m.params_mem), b0 = (size_t)(m.params.fcprojb - m.params_mem);
+        size_t changed_in = 0, changed_out = 0;
+        for (size_t i = 0; i < m.n_params; i++) {
+            int in = (i >= w0 && i < w0 + nw) || (i >= b0 && i < b0 + (size_t)C);
+            int ch = m.params_mem[i] != f->orig.params_mem[i];
+            changed_in += in && ch, changed_out += !in && ch;
+        }
+        UB_CHECK_MSG(changed_in > 0 && changed_out == 0, "rmu changed %zu inside, %zu outside",
+                     changed_in, changed_out);
+    }
+    gpt_free(&m);
+
     /* Newton: a finite change, at most cap * ||theta|| (here the cap binds). */
     double cap = 1e-3;
     UB_CHECK(run_method(f, ul_find("newton"),
@@ -569,6 +615,7 @@ int main(void) {
     test_simnpo_weights();
     test_undial_targets();
     test_whp_targets();
+    test_rmu_mse();
     test_dpo();
     fixture *f = calloc(1, sizeof *f);
     if (!f || fixture_build(f)) {

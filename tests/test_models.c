@@ -393,6 +393,64 @@ static void test_backward_ex(const kn_tune *tu) {
     gpt_free(&m);
 }
 
+/* gpt_backward_from (RMU's): for loss = sum w . h_l (h_l the output of block l), the gradient
+ * of parameters at or below l matches central finite differences, and every parameter above l
+ * (the next block, the final LayerNorm) gets none. */
+static void test_backward_from(const kn_tune *tu) {
+    ub_err e = {0};
+    gpt_model m;
+    UB_CHECK(gpt_build(&m, &small_cfg, tu, &e) == UB_OK);
+    gpt_init_gpt2(&m, 11);
+    enum { B = 2, T = 6, V = 32 };
+    int C = small_cfg.n_embd, in[B * T];
+    ub_rng r;
+    ub_rng_init(&r, 5, 3);
+    for (int i = 0; i < B * T; i++) in[i] = (int)ub_rng_below(&r, V);
+    float *w = malloc((size_t)B * T * C * sizeof(float));
+    for (int i = 0; i < B * T * C; i++) w[i] = (float)ub_rng_normal(&r);
+    for (int l = 0; l < small_cfg.n_layer; l++) {
+        gpt_zero_grad(&m);
+        UB_CHECK(gpt_forward(&m, in, NULL, B, T, &e) == UB_OK);
+        UB_CHECK_MSG(gpt_backward_from(&m, l, w, &e) == UB_OK, "%s", e.msg);
+        float *g = malloc(m.n_params * sizeof(float));
+        memcpy(g, m.grads_mem, m.n_params * sizeof(float));
+        /* parameters above block l: exactly no gradient */
+        const char *above[] = {"ln_f.weight", "ln_f.bias"};
+        for (int k = 0; k < 2; k++) {
+            int t = gpt_find_tensor(&m, above[k]);
+            UB_CHECK(t >= 0);
+            for (size_t i = 0; t >= 0 && i < m.tensors[t].numel; i++) UB_CHECK(g[m.tensors[t].offset + i] == 0.0f);
+        }
+        if (l + 1 < small_cfg.n_layer) {
+            size_t nw = (size_t)4 * C * C;
+            for (size_t i = 0; i < nw; i++) UB_CHECK(m.grads.fcprojw[(size_t)(l + 1) * nw + i] == 0.0f);
+        }
+        /* finite differences on parameters of block l, block 0 and the embeddings */
+        float *probe[] = {m.params.fcprojw + (size_t)l * 4 * C * C + 7, m.params.qkvw + 3,
+                          m.params.ln1w + (size_t)l * C + 1, m.params.wte + 2 * C + 5,
+                          m.params.wpe + C + 2};
+        for (int k = 0; k < 5; k++) {
+            float *p = probe[k], keep = *p;
+            size_t at = (size_t)(p - m.params_mem);
+            double lv[2];
+            for (int sgn = 0; sgn < 2; sgn++) {
+                *p = keep + (sgn ? -1e-2f : 1e-2f);
+                UB_CHECK(gpt_forward(&m, in, NULL, B, T, &e) == UB_OK);
+                const float *h = gpt_layer_output(&m, l);
+                double sum = 0;
+                for (int i = 0; i < B * T * C; i++) sum += (double)w[i] * h[i];
+                lv[sgn] = sum;
+            }
+            *p = keep;
+            double fd = (lv[0] - lv[1]) / 2e-2;
+            UB_CHECK_CLOSE(g[at], fd, 2e-2, 2e-3);
+        }
+        free(g);
+    }
+    free(w);
+    gpt_free(&m);
+}
+
 int main(void) {
     ub_h5_quiet();
     snprintf(dir, sizeof dir, "/tmp/ub_test_models_%d", (int)getpid());
@@ -409,6 +467,7 @@ int main(void) {
     test_accum(&tu);
     test_replicas();
     test_backward_ex(&tu);
+    test_backward_from(&tu);
     kn_tune_apply(&tu);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;

@@ -9,7 +9,10 @@
  *    ranks a memorised continuation first among altered ones (knowledge probe ranks, ties half);
  *  - beam search of width 1 is greedy decoding, and a beam as wide as the vocabulary finds the
  *    most likely two-token continuation that exhaustive scoring finds;
- *  - an ensemble of identical models decodes and scores like one model. */
+ *  - an ensemble of identical models decodes and scores like one model;
+ *  - with two threads (whole batches per thread on the models' replicas, gpt_team) per-token
+ *    scores, candidate losses and next-token rows carry the same bits as on one thread, for one
+ *    model and for an ensemble. */
 #include <math.h>
 #include <string.h>
 
@@ -57,6 +60,56 @@ static void train(gpt_model *m, int32_t *ids, size_t n, long steps) {
     UB_CHECK(gpt_train_state_init(&s, &tc, &tok, &e) == UB_OK);
     UB_CHECK_MSG(gpt_train(m, &tok, &tc, &s, NULL, NULL, NULL, &e) == UB_OK, "%s", e.msg);
     gpt_train_state_free(&s);
+}
+
+/* The same model (or ensemble) on two threads with replicas, batches of 2 windows: every
+ * batch-parallel path must give the bits of one thread (a batch's bits depend on its rows). */
+static void check_team(gpt_model **ms1, int nm, const int32_t *ids) {
+    ub_err e = {0};
+    gpt_model m2[2];
+    gpt_model *ms2[2];
+    for (int k = 0; k < nm; k++) {
+        kn_tune tu = ms1[k]->tune;
+        tu.threads = 2, tu.replicas = 1, tu.pass_rows = 2 * ms1[k]->cfg.n_ctx;
+        memset(&m2[k], 0, sizeof m2[k]);
+        UB_CHECK(gpt_build(&m2[k], &ms1[k]->cfg, &tu, &e) == UB_OK);
+        memcpy(m2[k].params_mem, ms1[k]->params_mem, ms1[k]->n_params * sizeof(float));
+        ms2[k] = &m2[k];
+        ms1[k]->tune.pass_rows = tu.pass_rows; /* the same batches on one thread */
+    }
+    /* 3 x NP sequences of LEN (the posts rotated): 6 batches of 2 windows */
+    enum { NS = 3 * NP };
+    int32_t seq[NS * LEN];
+    size_t off[NS + 1];
+    for (int i = 0; i < NS; i++) {
+        off[i] = (size_t)i * LEN;
+        for (int t = 0; t < LEN; t++) seq[i * LEN + t] = ids[(i % NP) * LEN + (t + i) % LEN];
+    }
+    off[NS] = (size_t)NS * LEN;
+    gpt_seqs q = {seq, off, NS};
+    gpt_token_scores a, b;
+    UB_CHECK_MSG(gpt_score_tokens(ms1, nm, NULL, &q, &a, &e) == UB_OK, "%s", e.msg);
+    UB_CHECK_MSG(gpt_score_tokens(ms2, nm, NULL, &q, &b, &e) == UB_OK, "%s", e.msg);
+    size_t n = off[NS] + 1;
+    UB_CHECK(!memcmp(a.logp, b.logp, n * sizeof(float)) && !memcmp(a.mu, b.mu, n * sizeof(float)) &&
+             !memcmp(a.sd, b.sd, n * sizeof(float)) && !memcmp(a.hit, b.hit, n));
+    gpt_token_scores_free(&a), gpt_token_scores_free(&b);
+    /* candidates: all V^2 two-token values after a context (many batches) */
+    static int32_t all[2 * V * V];
+    static size_t aoff[V * V + 1];
+    static double l1[V * V], l2[V * V];
+    for (int i = 0; i < V * V; i++) all[2 * i] = i / V, all[2 * i + 1] = i % V, aoff[i] = 2 * (size_t)i;
+    aoff[V * V] = 2 * V * V;
+    gpt_seqs vals = {all, aoff, V * V};
+    UB_CHECK(gpt_score_continuations(ms1, nm, ids + LEN, 5, &vals, l1, &e) == UB_OK);
+    UB_CHECK(gpt_score_continuations(ms2, nm, ids + LEN, 5, &vals, l2, &e) == UB_OK);
+    UB_CHECK(!memcmp(l1, l2, sizeof l1));
+    /* next-token rows: the same V^2 rows, enough batches for the team */
+    static float p1[2 * V * V], p2[2 * V * V], d1[V * V * V], d2[V * V * V];
+    UB_CHECK(gpt_next_logprobs(ms1, nm, ids + LEN, 5, &vals, p1, d1, &e) == UB_OK);
+    UB_CHECK(gpt_next_logprobs(ms2, nm, ids + LEN, 5, &vals, p2, d2, &e) == UB_OK);
+    UB_CHECK(!memcmp(p1, p2, sizeof p1) && !memcmp(d1, d2, sizeof d1));
+    for (int k = 0; k < nm; k++) gpt_free(&m2[k]);
 }
 
 /* EM and ES of every post by brute force: decode greedily from each prefix. */
@@ -234,6 +287,8 @@ int main(void) {
     for (int i = 0; i < NP; i++) UB_CHECK(s2.em[i] == sc.em[i] && s2.es[i] == sc.es[i]);
     ub_post_scores_free(&s2);
     ub_post_scores_free(&sc);
+    check_team(one, 1, ids);
+    check_team(two, 2, ids);
 
     /* knowledge probe ranks: context = a memorised post's first 6 ids; candidates: the true
      * continuation (4 ids) and three altered ones, one of them a copy of the truth (a tie) */

@@ -145,9 +145,14 @@ int ub_cmd_run(int argc, char **argv) {
          "relearning attack: fine-tune original, retrain and every method this many steps on "
          "F's users' fresh posts and score them too, e.g. 5,20 (models NAME@rl5, NAME@rl20; "
          "off by default, paper 5,20)"},
+        {"chain", OPT_INT, &c.chain, "K",
+         "chained deletion requests: F's users arrive as K requests (by objection date, else "
+         "seeded); every method starts each from its own previous output, SISA deletes each "
+         "from refreshed checkpoints; the state after each request is measured (off by "
+         "default, paper 5)"},
         {"shadows", OPT_INT, &c.score.shadows, "K",
          "LiRA: K shadow models, each on a share of the users the policy admits (the members' "
-         "share), trained once per corpus and recipe and scored in every seed (quick 4, paper "
+         "share), trained once per corpus and recipe and scored in every seed (quick 8, paper "
          "64; 0: no LiRA rows)"},
         {"ulira", OPT_FLAG, &c.score.ulira, NULL,
          "U-LiRA and per-user epsilon: apply every method to every shadow model, its own F "

@@ -2,6 +2,7 @@
 #ifndef UB_ENGINE_PRIVATE_H
 #define UB_ENGINE_PRIVATE_H
 
+#include "results.h"
 #include "run.h"
 
 /* Model slots: original, retrain, retrain_ref (retrain with another training seed: the
@@ -33,6 +34,9 @@ typedef struct run_state {
                                 * byte-reproducible results.h5 */
     double score_seconds;      /* wall time spent scoring and measuring, all seeds: the run
                                 * prints its share of the total */
+    double score_phase[EV_N_PHASES]; /* ... of it in ev_score_model's steps (model_result) */
+    double measure_seconds;    /* ... of it in the metrics and the user bootstrap */
+    double shadow_score_seconds; /* the shadows' scoring on each seed's targets (run_shadows) */
     int qbits[UB_MAX_QUANT];   /* the quantization attack's widths (cfg->quantize) */
     int n_q;
     int rl_steps[UB_MAX_RELEARN]; /* the relearning attack's step counts (cfg->relearn) */
@@ -66,11 +70,16 @@ void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed
 ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e);
+/* The training posts (eligible, not fresh) of the users in mask, less those in excl (NULL:
+ * none), in corpus order (engine/shadows.c). */
+ub_status run_gather_users(run_set *out, const run_corpus *rc, const run_scenario *sc,
+                           const uint8_t *mask, const uint8_t *excl, uint64_t seed,
+                           uint64_t stream, ub_err *e);
 /* The seed's K = cfg->score.shadows shadow models for LiRA, trained (or cached) and scored on
  * the targets; their per-post means and pooled sds into sc (engine/shadows.c). With
  * cfg->score.ulira, every method is applied to every shadow too, and the U-LiRA scores go into
  * res[RUN_ORIG].ulira and each method slot's (eval.h model_result.ulira). */
-ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
+ub_status run_shadows(run_state *rs, run_scenario *sc, model_result *res,
                       const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
                       uint64_t split_seed, ub_err *e);
 /* The shadows' pool and membership into sc (pool, n_pool, shadow_in, shadow_m_in; the same
@@ -80,6 +89,12 @@ ub_status run_shadow_design(const run_state *rs, run_scenario *sc, ub_err *e);
 ub_status run_shadow_model(const run_state *rs, const run_scenario *sc, int j,
                            const gpt_config *mc, const gpt_train_cfg *tc, uint8_t *user_in,
                            gpt_model *m, gpt_train_cfg *t2, double *secs, ub_err *e);
+/* Chained deletion requests (cfg->chain) on one seed's scenario into c (engine/chain.c):
+ * original and retrain measured on the users forgotten so far, SISA trained anew and deleting
+ * each request, every method applied request after request to its own previous output. */
+ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model *orig,
+                         gpt_model *ret, const gpt_config *mc, const gpt_train_cfg *tc,
+                         uint64_t seed, uint64_t split_seed, run_chain *c, ub_err *e);
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);

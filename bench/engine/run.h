@@ -59,6 +59,10 @@ typedef struct ub_run_cfg {
                                 * posts, "5,20" (NULL or "": off); original, retrain and every
                                 * method relearned (ul_relearn) for each count N are scored as
                                 * models "NAME@rlN" */
+    int chain;                 /* chained deletion requests: F's users arrive as this many
+                                * requests (by objection date, else seeded); every method
+                                * starts each from its own previous output and SISA deletes
+                                * each from refreshed checkpoints (engine/chain.c); 0: off */
     ub_sisa_cfg sisa;
     ub_score_cfg score;
     const char *out_dir;

@@ -28,6 +28,7 @@ static ub_status score(seed_ctx *x, int k, gpt_model **ms, int nm, ub_err *e) {
     ub_status st = ev_score_model(&x->res[k], ms, nm, k == RUN_RET ? NULL : &x->kl, &x->rs->rc,
                                   &x->sc, &x->ss, &x->ps, &x->rs->cfg->score, e);
     x->rs->score_seconds += ub_now() - t0;
+    for (int i = 0; i < EV_N_PHASES; i++) x->rs->score_phase[i] += x->res[k].t_phase[i];
     return st;
 }
 
@@ -239,6 +240,7 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         ub_logf(rs->log, "  seed %llu: user bootstrap, %d replicates: %.2f s",
                 (unsigned long long)seed, B, ub_now() - t1);
     rs->score_seconds += ub_now() - t0;
+    rs->measure_seconds += ub_now() - t0;
     for (int k = 0; !st && k < rs->n_models; k++) {
         size_t at = (size_t)si * rs->n_models + k;
         memcpy(rs->metrics + at * ev_n_metrics, x.res[k].metric, ev_n_metrics * sizeof(double));
@@ -247,6 +249,20 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
     if (!st) st = res_write_seed(file, seed, &rs->rc, &x.sc, &x.ss, &x.ps, x.res, rs->n_models, e);
     if (!st && B > 0) st = res_write_boot(file, seed, boot, B, rs->n_models, e);
     free(boot);
+    if (!st && cfg->chain > 0) {
+        run_chain ch;
+        double tc0 = ub_now();
+        ub_logf(rs->log, "  chain: F's %zu users as %d deletion requests ...", x.sc.n_forget,
+                cfg->chain);
+        st = run_chain_seed(rs, &x.sc, &orig, &x.ret, &x.mc, &x.tc, seed, split_seed, &ch, e);
+        const char *mn[RES_MAX_CHAIN_ROWS];
+        for (int k = 0; k < rs->n_methods && k < RES_MAX_CHAIN_ROWS; k++) mn[k] = rs->methods[k]->name;
+        if (!st) st = res_write_chain(file, seed, &ch, mn, e);
+        if (!st)
+            ub_logf(rs->log, "  chain: %d requests (%d of %zu users dated by their objection), "
+                    "%.0f s", ch.k, ch.dated, ch.n_forget, ub_now() - tc0);
+        if (!st) run_chain_free(&ch);
+    }
     int auc = ev_metric_index("auc_loss");
     if (!st)
         ub_logf(rs->log, "  seed %llu: LOSS-attack AUC on F: original %.3f, retrain %.3f",

@@ -67,9 +67,9 @@ static void shadow_users(uint8_t *user_in, const run_scenario *sc, int j) {
 
 /* The eligible (trainable) posts of the users with mask[u] and not excl[u] (excl may be NULL):
  * a shadow's training set (its users), or the forget and retain sets of its U-LiRA unlearning. */
-static ub_status gather_users(run_set *out, const run_corpus *rc, const run_scenario *sc,
-                              const uint8_t *mask, const uint8_t *excl, uint64_t seed,
-                              uint64_t stream, ub_err *e) {
+ub_status run_gather_users(run_set *out, const run_corpus *rc, const run_scenario *sc,
+                           const uint8_t *mask, const uint8_t *excl, uint64_t seed,
+                           uint64_t stream, ub_err *e) {
     const corpus *c = &rc->c;
     uint8_t *take = ub_calloc(c->n_posts + 1, 1, "shadow posts", e);
     if (!take) return UB_ENOMEM;
@@ -117,8 +117,8 @@ static ub_status ulira_shadow(const run_state *rs, run_scenario *sc, model_resul
     run_set fs = {0}, ks = {0}, idk = {0};
     ub_status st = forget && perm ? UB_OK : UB_ENOMEM;
     if (!st) ulira_forget(forget, sc, j, split_seed, perm);
-    if (!st) st = gather_users(&fs, &rs->rc, sc, forget, NULL, split_seed, 1900 + (uint64_t)j, e);
-    if (!st) st = gather_users(&ks, &rs->rc, sc, user_in, forget, split_seed, 2900 + (uint64_t)j, e);
+    if (!st) st = run_gather_users(&fs, &rs->rc, sc, forget, NULL, split_seed, 1900 + (uint64_t)j, e);
+    if (!st) st = run_gather_users(&ks, &rs->rc, sc, user_in, forget, split_seed, 2900 + (uint64_t)j, e);
     if (!st) st = run_idk_set(&idk, &rs->rc, &fs, e);
     for (size_t i = 0; !st && i < F->n; i++) res[RUN_ORIG].ulira[i * K + (size_t)j] = phi_f[i];
     double t0 = ub_now();
@@ -200,13 +200,13 @@ ub_status run_shadow_model(const run_state *rs, const run_scenario *sc, int j,
     t2->seed = pool_seed + 0xA11CE000ull + (uint64_t)j; /* each shadow its own training seed */
     memset(user_in, 0, rs->rc.c.n_users);
     shadow_users(user_in, sc, j);
-    ub_status st = gather_users(&set, &rs->rc, sc, user_in, NULL, pool_seed, 900 + (uint64_t)j, e);
+    ub_status st = run_gather_users(&set, &rs->rc, sc, user_in, NULL, pool_seed, 900 + (uint64_t)j, e);
     if (!st) st = run_train_cached(rs, m, name, &set, mc, t2, secs, e);
     run_set_free(&set);
     return st;
 }
 
-ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
+ub_status run_shadows(run_state *rs, run_scenario *sc, model_result *res,
                       const gpt_config *mc, const gpt_train_cfg *tc, uint64_t seed,
                       uint64_t split_seed, ub_err *e) {
     int K = rs->cfg->score.shadows;
@@ -241,6 +241,7 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
         double secs = 0;
         st = run_shadow_model(rs, sc, j, mc, tc, user_in, &m, &t2, &secs, e);
         if (isfinite(secs)) train_s += secs;
+        double ts = ub_now();
         for (int s = 0; !st && s < 2; s++) {
             const run_set *t = &sc->set[sets[s]];
             ub_post_scores ps;
@@ -250,6 +251,8 @@ ub_status run_shadows(const run_state *rs, run_scenario *sc, model_result *res,
                     ps.ntok[i] ? mt_lira_phi(ps.loss[i] / ps.ntok[i]) : NAN;
             if (!st) ub_post_scores_free(&ps);
         }
+        rs->shadow_score_seconds += ub_now() - ts; /* scoring: counted with the run's */
+        rs->score_seconds += ub_now() - ts;
         if (!st && ulira) {
             const run_set *F = &sc->set[RUN_FORGET];
             double *pf = ub_malloc((F->n + 1) * sizeof(double), "U-LiRA", e);

@@ -25,6 +25,8 @@ typedef struct ub_score_cfg {
 enum { S_F, S_R, S_N, S_FF, S_NF, N_SCORED };
 extern const int ev_scored_set[N_SCORED];
 
+/* Where a model's scoring time goes (model_result.t_phase; the run prints the sums). */
+enum { EV_T_POSTS, EV_T_CANDIDATES, EV_T_EXACT, EV_T_EXTRACT, EV_T_PROBES, EV_N_PHASES };
 enum { EV_MAX_METRICS = 128 }; /* room in model_result.metric; the table is checked against it */
 
 /* Everything measured of one model (or SISA ensemble) in one seed. */
@@ -63,6 +65,7 @@ typedef struct model_result {
      * (no unlearning: the ceiling); NULL for the models it is not made for */
     double *ulira;           /* (n of S_F, shadows) */
     double seconds, flops;
+    double t_phase[EV_N_PHASES]; /* wall seconds of ev_score_model's steps */
     int n_ens;               /* models whose probabilities are averaged per query (SISA: S) */
     double flops_one_user;   /* SISA: mean cost of deleting one user of F alone; else NaN */
     size_t extra_bytes;

@@ -101,6 +101,7 @@ static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
 ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e) {
+    double t0 = ub_now();
     ub_status st = ref && !ref->built ? ref_build(ref, sc, e) : UB_OK;
     r->n_ens = nm;
     for (int k = 0; !st && k < N_SCORED; k++) {
@@ -116,6 +117,8 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
             r->zlib[k][i] = mt_zlib_score(r->s[k].ntok[i] ? r->s[k].loss[i] / r->s[k].ntok[i] : 0,
                                           set->zlen[i]);
     }
+    double t1 = ub_now(), t_exact = 0;
+    r->t_phase[EV_T_POSTS] = t1 - t0;
     size_t n = ss->n, nc = (size_t)ss->n_cand;
     r->exp_rank = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->exp_sn = ub_calloc(n + 1, sizeof(double), "exposure", e);
@@ -150,11 +153,19 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
         double sn = mt_exposure_skewnorm_checked(cand[0], cand + 1, nc, &r->sn_stat[i], &pass);
         r->exp_sn[i] = sn > s->log2_space ? s->log2_space : sn;
         r->sn_pass[i] = pass;
+        double te = ub_now();
         st = exact_rank(r, i, ms, nm, rc, ss, cand, nc, cfg->enum_budget, e);
+        t_exact += ub_now() - te;
     }
     free(cand);
+    double t2 = ub_now();
+    r->t_phase[EV_T_CANDIDATES] = t2 - t1 - t_exact;
+    r->t_phase[EV_T_EXACT] = t_exact;
     if (!st)
         st = ev_extract_secrets(r->extracted, r->extracted_beam, cfg->beam_width, ms, nm, ss, e);
+    double t3 = ub_now();
+    r->t_phase[EV_T_EXTRACT] = t3 - t2;
     if (!st) st = ev_score_knowledge(r, ms, nm, ps, e);
+    r->t_phase[EV_T_PROBES] = ub_now() - t3;
     return st;
 }

@@ -309,6 +309,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
     rp_ulira(o, r);
     rp_quant(o, r);
     rp_relearn(o, r);
+    rp_chain(o, r);
     fprintf(o, "\n## Methods\n\nResidual influence = (method - retrain) / (original - retrain) "
                "per seed: 0 = like retraining, 1 = as strong as the deployed model (it is noisy "
                "where original and retrain are close). KL to retrain is partly seed noise: "

@@ -58,6 +58,8 @@ void rp_exposure_section(FILE *o, const res_file *r);
 void rp_quant(FILE *o, const res_file *r);
 /* The relearning attack's section, when the run has NAME@rl models (report/report_quant.c). */
 void rp_relearn(FILE *o, const res_file *r);
+/* Chained deletion requests (report_chain.c; runs with --chain). */
+void rp_chain(FILE *o, const res_file *r);
 /* The LiRA section (shadow models per seed), when the run has them (report/report_lira.c). */
 void rp_lira(FILE *o, const res_file *r);
 /* U-LiRA and the per-user epsilon per method, when the run has them (report/report_lira.c). */

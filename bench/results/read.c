@@ -190,7 +190,62 @@ static ub_status read_intervals(hid_t f, const char *path, res_file *r, ub_err *
     return st;
 }
 
+/* seed_<s>/chain of every seed (all or none: a run has --chain or not). */
+static ub_status read_chain(hid_t f, const char *path, res_file *r, ub_err *e) {
+    char name[96];
+    snprintf(name, sizeof name, "seed_%lld/chain", (long long)r->seed[0]);
+    if (r->S < 1 || !ub_h5_exists(f, name)) return UB_OK;
+    int rank;
+    hsize_t d[8];
+    H5T_class_t cls;
+    snprintf(name, sizeof name, "seed_%lld/chain/auc_loss", (long long)r->seed[0]);
+    ub_status st = ub_h5_shape(f, name, path, &rank, d, &cls, e);
+    if (!st && rank != 2) st = ub_fail(e, UB_EFORMAT, "%s: %s must be 2-D", path, name);
+    if (st) return st;
+    int R = (int)d[0], k = (int)d[1];
+    size_t n = (size_t)r->S * R * k;
+    r->chain_auc = malloc((n + 1) * sizeof(double));
+    r->chain_ppl = malloc((n + 1) * sizeof(double));
+    r->chain_flops = malloc((n + 1) * sizeof(double));
+    r->chain_posts = calloc((size_t)k + 1, sizeof(double));
+    int64_t *np = calloc((size_t)k + 1, sizeof(int64_t));
+    if (!r->chain_auc || !r->chain_ppl || !r->chain_flops || !r->chain_posts || !np) {
+        free(np);
+        return ub_fail(e, UB_ENOMEM, "out of memory");
+    }
+    r->chain_k = k, r->chain_rows = R;
+    snprintf(name, sizeof name, "seed_%lld/chain/models", (long long)r->seed[0]);
+    st = read_names(f, name, path, (size_t)R, &r->chain_model, e);
+    static const char *const ds[3] = {"auc_loss", "ppl_retain_rel", "flops"};
+    double *dst[3] = {r->chain_auc, r->chain_ppl, r->chain_flops};
+    for (int s = 0; !st && s < r->S; s++) {
+        for (int j = 0; !st && j < 3; j++) {
+            snprintf(name, sizeof name, "seed_%lld/chain/%s", (long long)r->seed[s], ds[j]);
+            st = ub_h5_read(f, name, path, H5T_NATIVE_DOUBLE, dst[j] + (size_t)s * R * k, 2, d, e);
+        }
+        hsize_t dk = (hsize_t)k;
+        snprintf(name, sizeof name, "seed_%lld/chain/n_posts", (long long)r->seed[s]);
+        if (!st) st = ub_h5_read(f, name, path, H5T_NATIVE_INT64, np, 1, &dk, e);
+        for (int q = 0; !st && q < k; q++) r->chain_posts[q] += (double)np[q] / r->S;
+        snprintf(name, sizeof name, "seed_%lld/chain", (long long)r->seed[s]);
+        hid_t g = st ? -1 : H5Gopen2(f, name, H5P_DEFAULT);
+        int64_t dated = 0;
+        if (!st && g < 0) st = ub_fail(e, UB_EFORMAT, "%s: no group %s", path, name);
+        if (!st) st = ub_h5_get_i64(g, "dated", path, &dated, e);
+        if (g >= 0) H5Gclose(g);
+        snprintf(name, sizeof name, "seed_%lld/chain/order", (long long)r->seed[s]);
+        int rk;
+        hsize_t du[8];
+        if (!st) st = ub_h5_shape(f, name, path, &rk, du, &cls, e);
+        if (!st) r->chain_users += (double)du[0] / r->S, r->chain_dated += (double)dated / r->S;
+    }
+    free(np);
+    return st;
+}
+
 void res_free(res_file *r) {
+    names_free(r->chain_model, r->chain_rows);
+    free(r->chain_auc), free(r->chain_ppl), free(r->chain_flops), free(r->chain_posts);
     free(r->lo), free(r->hi), free(r->resampled), free(r->boot);
     names_free(r->model, r->M);
     names_free(r->metric, r->K);
@@ -252,6 +307,7 @@ ub_status res_load(const char *dir, res_file *r, ub_err *e) {
     if (!st) st = ub_h5_get_i64(f, "threads", path, &r->threads, e);
     if (!st) st = read_counts(f, path, r, e);
     if (!st) st = read_intervals(f, path, r, e);
+    if (!st) st = read_chain(f, path, r, e);
     H5Fclose(f);
     if (!st) load_timings(dir, r);
     if (st) res_free(r);

@@ -6,9 +6,28 @@
 
 #include "eval.h"
 
-enum { RES_FORMAT_VERSION = 1 };
+enum { RES_FORMAT_VERSION = 1, RES_MAX_CHAIN_ROWS = 64 };
+
+/* Chained deletion requests of one seed (engine/chain.c): F's users in arrival order and their
+ * request, and per row (original, retrain, sisa, then the methods) and request q the state after
+ * requests 0..q: the LOSS attack's AUC on the posts of every user forgotten so far against the
+ * non-members' posts, perplexity on the retained posts / original's, and the cumulative
+ * seconds and FLOPs of the deletions. */
+typedef struct run_chain {
+    int k, rows;
+    size_t n_forget;
+    int64_t *order;    /* (n_forget) F's users in arrival order */
+    int32_t *request;  /* (n_forget) the request of order[i] */
+    int dated;         /* users whose arrival is their objection date (the rest: seeded) */
+    int64_t *n_posts;  /* (k) posts of the users forgotten after request q */
+    double *auc, *ppl, *seconds, *flops; /* (rows, k) */
+} run_chain;
+void run_chain_free(run_chain *c);
 
 /* ---- writing ---- */
+/* seed_<seed>/chain (bench/FORMAT.md): c with the row names of the methods. */
+ub_status res_write_chain(hid_t file, uint64_t seed, const run_chain *c,
+                          const char *const *method_names, ub_err *e);
 /* Group seed_<seed>: the scenario (roles, F, matched non-members, the scored sets' posts, the
  * secrets and probes) and, per model res[0..n) (named by res[k].name), every per-post,
  * per-secret and per-probe score and the metric values. */
@@ -68,6 +87,12 @@ typedef struct res_file {
     int8_t *resampled;          /* (K) 1: post-level, the user bootstrap resamples it */
     int B;                      /* user-bootstrap replicates per seed (0: none stored) */
     double *boot;               /* (S, B, M, K) */
+    /* chained deletion requests (seed_<s>/chain, `run --chain K`; chain_k 0 without them) */
+    int chain_k, chain_rows;
+    char **chain_model;         /* (chain_rows) */
+    double *chain_auc, *chain_ppl, *chain_flops; /* (S, chain_rows, chain_k) */
+    double *chain_posts;        /* (chain_k) F's posts of the users forgotten so far, per seed */
+    double chain_users, chain_dated; /* F's users and those dated by objection, per seed */
 } res_file;
 /* Read DIR/results.h5 (and DIR/timings.h5 when present). */
 ub_status res_load(const char *dir, res_file *f, ub_err *e);

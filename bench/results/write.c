@@ -180,6 +180,34 @@ ub_status res_write_boot(hid_t file, uint64_t seed, const double *boot, int B, i
     return st;
 }
 
+ub_status res_write_chain(hid_t file, uint64_t seed, const run_chain *c,
+                          const char *const *method_names, ub_err *e) {
+    char name[64];
+    snprintf(name, sizeof name, "seed_%llu", (unsigned long long)seed);
+    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
+    if (g < 0) return ub_fail(e, UB_EIO, "results: no group %s to add the chain to", name);
+    hid_t h = ub_h5_group(g, "chain", e);
+    ub_status st = h < 0 ? e->code : UB_OK;
+    const char *rows[RES_MAX_CHAIN_ROWS];
+    if (!st && c->rows > RES_MAX_CHAIN_ROWS)
+        st = ub_fail(e, UB_EINTERNAL, "chain: %d rows, room for %d", c->rows, RES_MAX_CHAIN_ROWS);
+    for (int r = 0; !st && r < c->rows; r++)
+        rows[r] = r == 0 ? "original" : r == 1 ? "retrain" : r == 2 ? "sisa" : method_names[r - 3];
+    hsize_t d2[2] = {(hsize_t)c->rows, (hsize_t)c->k}, dn = c->n_forget;
+    if (!st) st = ub_h5_write_strings(h, "models", rows, (size_t)c->rows, e);
+    if (!st) st = write_i64(h, "order", c->order, c->n_forget, e);
+    if (!st) st = ub_h5_write(h, "request", H5T_NATIVE_INT32, c->request, 1, &dn, 1, e);
+    if (!st) st = write_i64(h, "n_posts", c->n_posts, (size_t)c->k, e);
+    if (!st) st = ub_h5_write(h, "auc_loss", H5T_NATIVE_DOUBLE, c->auc, 2, d2, 0, e);
+    if (!st) st = ub_h5_write(h, "ppl_retain_rel", H5T_NATIVE_DOUBLE, c->ppl, 2, d2, 0, e);
+    if (!st) st = ub_h5_write(h, "flops", H5T_NATIVE_DOUBLE, c->flops, 2, d2, 0, e);
+    if (!st) st = ub_h5_attr_i64(h, "requests", c->k, e);
+    if (!st) st = ub_h5_attr_i64(h, "dated", c->dated, e);
+    if (h >= 0) H5Gclose(h);
+    H5Gclose(g);
+    return st;
+}
+
 ub_status res_write_run(hid_t file, const res_run *r, ub_err *e) {
     const char *en[EV_MAX_METRICS], *ed[EV_MAX_METRICS];
     for (int k = 0; k < ev_n_metrics; k++) en[k] = ev_metrics[k].name, ed[k] = ev_metrics[k].doc;

@@ -10,18 +10,22 @@
  * Members are dealt into S shards and, within a shard, into R slices, by user (the unit of
  * deletion here is a user, so a user's posts share one slice). Shard k's model trains in R
  * stages on the cumulative slices 0..r, one cosine schedule of steps/S over the stages, and is
- * checkpointed (parameters and AdamW state) after each stage. Deleting F restarts each
- * affected shard from the checkpoint before F's earliest slice and trains the remaining stages
- * without F; the result is by construction the model SISA would have trained without F. The
- * ensemble predicts with the average of the shard models' next-token probabilities. */
+ * checkpointed (parameters and AdamW state) after each stage. A deletion request restarts each
+ * affected shard from the checkpoint before its users' earliest slice and trains the remaining
+ * stages without every user deleted so far, refreshing those stages' checkpoints: the result is
+ * by construction the model SISA would have trained without them all, and a later request
+ * restarts from checkpoints that no longer hold the earlier requests' users (stale checkpoints
+ * would bring them back). The ensemble predicts with the average of the shard models'
+ * next-token probabilities. */
 struct ul_sisa_ckpt {
     float *p, *m, *v; /* (n_params) each */
     long adam_step;
 };
 
+/* The training posts of shard k's stage r: its members in slices 0..r, less deleted users. */
 static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_scenario *sc,
                                 const int *shard, const int *slice, int k, int r,
-                                int drop_forget, ub_err *e) {
+                                const uint8_t *deleted, ub_err *e) {
     const corpus *c = &rc->c;
     uint8_t *take = ub_calloc(c->n_posts + 1, 1, "sisa selection", e);
     if (!take) return UB_ENOMEM;
@@ -29,22 +33,23 @@ static ub_status sisa_stage_set(run_set *out, const run_corpus *rc, const run_sc
         const corpus_post *p = &c->posts[i];
         int64_t u = p->user;
         take[i] = !p->fresh && sc->split.eligible[i] && sc->split.role[u] == CORPUS_ROLE_MEMBER &&
-                  shard[u] == k && slice[u] <= r && !(drop_forget && sc->in_forget[u]);
+                  shard[u] == k && slice[u] <= r && !(deleted && deleted[u]);
     }
     ub_status st = run_set_gather(out, rc, take, 0, 0, 0, e);
     free(take);
     return st;
 }
 
-/* Train shard model m through stages [r0, R) (m holds the state after stage r0-1). */
+/* Train shard model m through stages [r0, R) (m holds the state after stage r0-1) without the
+ * deleted users (NULL: none), checkpointing each stage into ck[r] when ck is given. */
 static ub_status sisa_stages(gpt_model *m, const run_corpus *rc, const run_scenario *sc,
                              const int *shard, const int *slice, int k, int r0, int R,
-                             int drop_forget, const gpt_train_cfg *base, ul_sisa_ckpt *ck,
+                             const uint8_t *deleted, const gpt_train_cfg *base, ul_sisa_ckpt *ck,
                              long *steps_done, ub_err *e) {
     ub_status st = UB_OK;
     for (int r = r0; !st && r < R; r++) {
         run_set set;
-        st = sisa_stage_set(&set, rc, sc, shard, slice, k, r, drop_forget, e);
+        st = sisa_stage_set(&set, rc, sc, shard, slice, k, r, deleted, e);
         if (st) break;
         corpus_tokens tok;
         run_tokens_of(&set, m->cfg.vocab_size, &tok);
@@ -98,7 +103,10 @@ ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc
     s->ms = ub_calloc((size_t)S, sizeof(gpt_model), "sisa", e);
     s->ens = ub_calloc((size_t)S, sizeof(gpt_model *), "sisa", e);
     s->ck = ub_calloc((size_t)S * R, sizeof(ul_sisa_ckpt), "sisa", e);
-    ub_status st = s->shard && s->slice && mem && s->ms && s->ens && s->ck ? UB_OK : UB_ENOMEM;
+    s->deleted = ub_calloc(nu + 1, 1, "sisa", e);
+    ub_status st = s->shard && s->slice && mem && s->ms && s->ens && s->ck && s->deleted
+                       ? UB_OK
+                       : UB_ENOMEM;
     int64_t nm = 0;
     for (size_t u = 0; !st && u < nu; u++)
         if (sc->split.role[u] == CORPUS_ROLE_MEMBER) mem[nm++] = (int64_t)u;
@@ -131,7 +139,7 @@ ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc
         if (st) break;
         s->ens[k] = &s->ms[k];
         gpt_init_gpt2(&s->ms[k], base->seed * 1000003u + (uint64_t)k);
-        st = sisa_stages(&s->ms[k], rc, sc, s->shard, s->slice, k, 0, R, 0, base,
+        st = sisa_stages(&s->ms[k], rc, sc, s->shard, s->slice, k, 0, R, NULL, base,
                          s->ck + (size_t)k * R, &steps_full, e);
     }
     double step_tokens = (double)tc->batch * tc->ctx;
@@ -146,8 +154,9 @@ ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc
     return st;
 }
 
-ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *mc,
-                         const kn_tune *tu, const ub_log *log, ub_err *e) {
+ub_status ul_sisa_delete_users(ul_sisa *s, const int64_t *users, size_t n,
+                               const ub_sisa_cfg *cfg, const gpt_config *mc, const kn_tune *tu,
+                               const ub_log *log, ub_err *e) {
     int S = s->S, R = s->R;
     const run_scenario *sc = s->sc;
     const gpt_train_cfg *base = &s->base;
@@ -155,12 +164,17 @@ ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *m
     int affected = 0;
     long steps_del = 0;
     ub_status st = UB_OK;
+    for (size_t i = 0; i < n; i++)
+        if (sc->split.role[users[i]] != CORPUS_ROLE_MEMBER)
+            return ub_fail(e, UB_EARG, "SISA: user %lld to delete is not a member",
+                           (long long)users[i]);
+    for (size_t i = 0; i < n; i++) s->deleted[users[i]] = 1;
+    s->requests++;
     for (int k = 0; !st && k < S; k++) {
         int r0 = R;
-        for (size_t i = 0; i < sc->n_forget; i++)
-            if (s->shard[sc->forget_users[i]] == k && s->slice[sc->forget_users[i]] < r0)
-                r0 = s->slice[sc->forget_users[i]];
-        if (r0 == R) continue; /* no F user in this shard: the model stays */
+        for (size_t i = 0; i < n; i++)
+            if (s->shard[users[i]] == k && s->slice[users[i]] < r0) r0 = s->slice[users[i]];
+        if (r0 == R) continue; /* none of the request's users in this shard: the model stays */
         affected++;
         gpt_model *m = &s->ms[k];
         if (r0 == 0) { /* from scratch: the same initialisation */
@@ -176,47 +190,55 @@ ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *m
             if (m->v_mem) memcpy(m->v_mem, q->v, nb);
             m->adam_step = q->adam_step;
         }
-        st = sisa_stages(m, s->rc, sc, s->shard, s->slice, k, r0, R, 1, base, NULL, &steps_del, e);
+        /* the stages from r0 on, checkpointed again: the next request restarts from them */
+        st = sisa_stages(m, s->rc, sc, s->shard, s->slice, k, r0, R, s->deleted, base,
+                         s->ck + (size_t)k * R, &steps_del, e);
     }
     const gpt_train_cfg *tc = base; /* batch and ctx are the original's */
     double step_tokens = (double)tc->batch * tc->ctx;
     size_t np = s->ms[0].n_params;
     s->seconds_del = ub_now() - t0;
+    s->steps_del = steps_del;
     s->flops_del = st ? 0 : gpt_train_flops(mc, np, tc->ctx, step_tokens * steps_del);
     /* one user alone: the stages from its slice on, in its shard only */
     double one = 0;
-    for (size_t i = 0; i < sc->n_forget; i++) {
-        int r0 = s->slice[sc->forget_users[i]];
+    for (size_t i = 0; i < n; i++) {
+        int r0 = s->slice[users[i]];
         one += (double)(base->steps * R / R - base->steps * r0 / R);
     }
-    s->flops_one_user = sc->n_forget ? gpt_train_flops(mc, np, tc->ctx,
-                                                       step_tokens * one / sc->n_forget)
-                                     : NAN;
+    s->flops_one_user = n ? gpt_train_flops(mc, np, tc->ctx, step_tokens * one / (double)n) : NAN;
     if (!st)
-        ub_logf(log, "  sisa: deletion retrained %d of %d shards, %ld of %ld steps", affected, S,
-                steps_del, s->steps_full);
-    /* --sisa-check: train SISA without F from scratch and require the very same bits */
+        ub_logf(log, "  sisa: deletion %d retrained %d of %d shards, %ld of %ld steps",
+                s->requests, affected, S, steps_del, s->steps_full);
+    /* --sisa-check: train SISA without every deleted user from scratch; require the same bits */
     for (int k = 0; !st && cfg->check && k < S; k++) {
         gpt_model x;
         long dummy = 0;
         st = gpt_build(&x, mc, tu, e);
         if (st) break;
         gpt_init_gpt2(&x, base->seed * 1000003u + (uint64_t)k);
-        st = sisa_stages(&x, s->rc, sc, s->shard, s->slice, k, 0, R, 1, base, NULL, &dummy, e);
+        st = sisa_stages(&x, s->rc, sc, s->shard, s->slice, k, 0, R, s->deleted, base, NULL,
+                         &dummy, e);
         if (!st && memcmp(x.params_mem, s->ms[k].params_mem, x.n_params * sizeof(float)))
-            st = ub_fail(e, UB_EINTERNAL, "SISA shard %d after the deletion differs from SISA "
-                         "trained without F", k);
+            st = ub_fail(e, UB_EINTERNAL, "SISA shard %d after deletion %d differs from SISA "
+                         "trained without the %d requests' users", k, s->requests, s->requests);
         gpt_free(&x);
         if (!st && k == S - 1)
-            ub_logf(log, "  sisa: check passed, every shard equals its retraining without F");
+            ub_logf(log, "  sisa: check passed after deletion %d, every shard equals its "
+                    "retraining without the users of all %d requests", s->requests, s->requests);
     }
     return st;
+}
+
+ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *mc,
+                         const kn_tune *tu, const ub_log *log, ub_err *e) {
+    return ul_sisa_delete_users(s, s->sc->forget_users, s->sc->n_forget, cfg, mc, tu, log, e);
 }
 
 void ul_sisa_free(ul_sisa *s) {
     for (int k = 0; s->ms && k < s->S; k++) gpt_free(&s->ms[k]);
     for (size_t i = 0; s->ck && i < (size_t)s->S * s->R; i++)
         free(s->ck[i].p), free(s->ck[i].m), free(s->ck[i].v);
-    free(s->shard), free(s->slice), free(s->ms), free(s->ens), free(s->ck);
+    free(s->shard), free(s->slice), free(s->ms), free(s->ens), free(s->ck), free(s->deleted);
     memset(s, 0, sizeof *s);
 }

@@ -59,15 +59,25 @@ typedef struct ul_sisa {
     double seconds_full, flops_full, seconds_del, flops_del;
     double flops_one_user;  /* mean cost of deleting one user of F alone */
     long steps_full;        /* optimizer steps of all shards on all members */
+    long steps_del;         /* ... of the last deletion request */
     size_t extra_bytes;     /* checkpoints and the S-1 further models */
+    uint8_t *deleted;       /* (n_users) users deleted by the requests so far */
+    int requests;           /* deletion requests so far */
 } ul_sisa;
 /* Deal the members into shards and slices and train every shard on all of them. */
 ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc,
                         const run_scenario *sc, const gpt_config *mc, const gpt_train_cfg *tc,
                         const kn_tune *tu, const ub_log *log, ub_err *e);
-/* Delete F: every shard with a user of F restarts from the checkpoint before F's earliest
- * slice and trains the remaining stages without F. With cfg->check, also trains every shard
- * without F from scratch and fails unless the bits are the same. */
+/* A deletion request for users[0..n) (members): every shard with one of them restarts from the
+ * checkpoint before their earliest slice there and trains the remaining stages without every
+ * user deleted so far (s->deleted), refreshing those checkpoints, so that requests chain. With
+ * cfg->check, also trains every shard without all deleted users from scratch and fails unless
+ * the bits are the same. Costs (seconds_del, flops_del, steps_del, flops_one_user) are the
+ * request's. */
+ub_status ul_sisa_delete_users(ul_sisa *s, const int64_t *users, size_t n,
+                               const ub_sisa_cfg *cfg, const gpt_config *mc, const kn_tune *tu,
+                               const ub_log *log, ub_err *e);
+/* The request to delete F (sc->forget_users). */
 ub_status ul_sisa_delete(ul_sisa *s, const ub_sisa_cfg *cfg, const gpt_config *mc,
                          const kn_tune *tu, const ub_log *log, ub_err *e);
 void ul_sisa_free(ul_sisa *s);

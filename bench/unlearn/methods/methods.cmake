@@ -15,6 +15,7 @@ add_library(ub_methods STATIC
   unlearn/methods/simnpo.c
   unlearn/methods/undial.c
   unlearn/methods/whp.c
-  unlearn/methods/idkdpo.c)
+  unlearn/methods/idkdpo.c
+  unlearn/methods/rmu.c)
 target_include_directories(ub_methods PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/unlearn/methods)
 target_link_libraries(ub_methods PUBLIC ub_models)

@@ -18,7 +18,7 @@
 
 /* The methods (one file each; registry.c lists them). */
 extern const ul_method ul_finetune, ul_gradient_ascent, ul_gradient_difference, ul_kl, ul_npo,
-    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial, ul_whp, ul_idkdpo;
+    ul_relabel, ul_task_vector, ul_newton, ul_simnpo, ul_undial, ul_whp, ul_idkdpo, ul_rmu;
 
 /* ---- hyperparameters -------------------------------------------------------------------- */
 #define UL_MAX_PARAMS 24
@@ -164,6 +164,11 @@ void ul_npo_weights(const float *losses, const float *ref_losses, const int *tar
  * -(2 / n_b) sigmoid((beta / n_b) log p(y_b) + gamma) / B) into weights (0 where target < 0). */
 void ul_simnpo_weights(const float *losses, const int *targets, int B, int T, double beta,
                        double gamma, float *weights, double *loss);
+/* RMU's mean squared distance of h (BT, C) to target (one C vector with tstride 0, else a row
+ * per position, tstride C) over the rows whose target id is >= 0, and w times its gradient in
+ * dh (rmu.c). */
+double ul_rmu_mse(const float *h, const float *target, size_t tstride, const int *targets,
+                  int BT, int C, double w, float *dh);
 /* UNDIAL's targets (Dong et al. 2024): q (BT, V) = softmax(log p - beta onehot(y)) per row of
  * the original's probabilities p (BT, V) and targets y (BT); rows with y < 0 are copied. */
 void ul_undial_targets(const float *p, const int *targets, int BT, int V, double beta, float *q);
