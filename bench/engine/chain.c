@@ -13,7 +13,7 @@
 
 void run_chain_free(run_chain *c) {
     free(c->order), free(c->request), free(c->n_posts), free(c->auc), free(c->ppl);
-    free(c->seconds), free(c->flops);
+    free(c->flops);
     memset(c, 0, sizeof *c);
 }
 
@@ -61,27 +61,43 @@ static void requested(uint8_t *mask, size_t nu, const run_chain *c, size_t n, in
         if (c->request[i] <= q) mask[c->order[i]] = 1;
 }
 
-/* The measurements of one state (models ms[0..nm)) after request q into row r: AUC of F's
- * posts of requests 0..q against the non-members' posts, perplexity on the retained posts
- * relative to loss0 (original's mean loss per token there; NAN: this is original). */
-static ub_status measure(run_chain *c, int r, int q, gpt_model **ms, int nm,
-                         const run_scenario *sc, const uint8_t *gone, double mink_k,
-                         double *loss0, ub_err *e) {
+/* A state's scores: F's posts, the non-members', the retained posts'. */
+typedef struct chain_scores {
+    ub_post_scores f, n, r;
+} chain_scores;
+
+static void scores_free(chain_scores *x) {
+    ub_post_scores_free(&x->f), ub_post_scores_free(&x->n), ub_post_scores_free(&x->r);
+}
+
+static ub_status score_state(chain_scores *x, gpt_model **ms, int nm, const run_scenario *sc,
+                             double mink_k, ub_err *e) {
+    memset(x, 0, sizeof *x);
+    ub_status st = ub_score_posts_ens(ms, nm, NULL, &sc->set[RUN_FORGET].view, mink_k, &x->f, e);
+    if (!st) st = ub_score_posts_ens(ms, nm, NULL, &sc->set[RUN_NONMEMBER].view, mink_k, &x->n, e);
+    if (!st)
+        st = ub_score_posts_ens(ms, nm, NULL, &sc->set[RUN_RETAIN_EVAL].view, mink_k, &x->r, e);
+    if (st) scores_free(x);
+    return st;
+}
+
+/* Row r after request q from a state's scores: AUC of F's posts of the users gone (requests
+ * 0..q) against the non-members' posts, perplexity on the retained posts relative to *loss0
+ * (original's mean loss per token there, set by the first call: original's). */
+static ub_status measure(run_chain *c, int r, int q, const chain_scores *x, const run_scenario *sc,
+                         const uint8_t *gone, double *loss0, ub_err *e) {
     const run_set *F = &sc->set[RUN_FORGET], *N = &sc->set[RUN_NONMEMBER];
     const run_set *R = &sc->set[RUN_RETAIN_EVAL];
-    ub_post_scores sf = {0}, sn = {0}, sr = {0};
-    ub_status st = ub_score_posts_ens(ms, nm, NULL, &F->view, mink_k, &sf, e);
-    if (!st) st = ub_score_posts_ens(ms, nm, NULL, &N->view, mink_k, &sn, e);
-    if (!st) st = ub_score_posts_ens(ms, nm, NULL, &R->view, mink_k, &sr, e);
     double *pos = ub_malloc((F->n + 1) * sizeof(double), "chain scores", e);
     double *neg = ub_malloc((N->n + 1) * sizeof(double), "chain scores", e);
-    if (!st && (!pos || !neg)) st = UB_ENOMEM;
+    ub_status st = pos && neg ? UB_OK : UB_ENOMEM;
     size_t np = 0;
     for (size_t i = 0; !st && i < F->n; i++)
-        if (gone[F->user[i]] && sf.ntok[i]) pos[np++] = -sf.loss[i] / sf.ntok[i];
-    for (size_t i = 0; !st && i < N->n; i++) neg[i] = sn.ntok[i] ? -sn.loss[i] / sn.ntok[i] : 0;
+        if (gone[F->user[i]] && x->f.ntok[i]) pos[np++] = -x->f.loss[i] / x->f.ntok[i];
+    for (size_t i = 0; !st && i < N->n; i++)
+        neg[i] = x->n.ntok[i] ? -x->n.loss[i] / x->n.ntok[i] : 0;
     double lr = 0, nt = 0;
-    for (size_t i = 0; !st && i < R->n; i++) lr += sr.loss[i], nt += sr.ntok[i];
+    for (size_t i = 0; !st && i < R->n; i++) lr += x->r.loss[i], nt += x->r.ntok[i];
     if (!st) {
         size_t at = (size_t)r * c->k + (size_t)q;
         c->auc[at] = np ? mt_auc(pos, np, neg, N->n) : NAN;
@@ -91,7 +107,6 @@ static ub_status measure(run_chain *c, int r, int q, gpt_model **ms, int nm,
         c->n_posts[q] = (int64_t)np;
     }
     free(pos), free(neg);
-    ub_post_scores_free(&sf), ub_post_scores_free(&sn), ub_post_scores_free(&sr);
     return st;
 }
 
@@ -111,11 +126,10 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
     c->n_posts = ub_calloc((size_t)k + 1, sizeof(int64_t), "chain", e);
     c->auc = ub_calloc(cells + 1, sizeof(double), "chain", e);
     c->ppl = ub_calloc(cells + 1, sizeof(double), "chain", e);
-    c->seconds = ub_calloc(cells + 1, sizeof(double), "chain", e);
     c->flops = ub_calloc(cells + 1, sizeof(double), "chain", e);
     uint8_t *gone = ub_calloc(nu + 1, 1, "chain", e), *now = ub_calloc(nu + 1, 1, "chain", e);
     uint8_t *members = ub_calloc(nu + 1, 1, "chain", e);
-    ub_status st = c->order && c->request && c->n_posts && c->auc && c->ppl && c->seconds &&
+    ub_status st = c->order && c->request && c->n_posts && c->auc && c->ppl &&
                            c->flops && gone && now && members
                        ? UB_OK
                        : UB_ENOMEM;
@@ -127,14 +141,17 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
     /* row 0 original (the deployed model, nothing removed), row 1 retrain (trained without all
      * of F: on the posts of requests 0..q it is what retraining without them gives, having never
      * seen them; its cost: one retraining per request), row 2 SISA, rows 3.. the methods */
-    gpt_model *o = (gpt_model *)orig;
-    for (int q = 0; !st && q < k; q++) {
-        requested(gone, nu, c, n, q);
-        st = measure(c, 0, q, &o, 1, sc, gone, mk, &loss0, e);
-        if (!st) st = measure(c, 1, q, &ret, 1, sc, gone, mk, &loss0, e);
-        c->seconds[q] = 0, c->flops[q] = 0;
-        c->seconds[(size_t)k + q] = NAN; /* retraining's time is the cached run's, not measured */
-        c->flops[(size_t)k + q] = f_train * (q + 1);
+    gpt_model *fixed[2] = {(gpt_model *)orig, ret};
+    for (int row = 0; !st && row < 2; row++) { /* fixed models: scored once */
+        chain_scores x;
+        st = score_state(&x, &fixed[row], 1, sc, mk, e);
+        if (st) break;
+        for (int q = 0; !st && q < k; q++) {
+            requested(gone, nu, c, n, q);
+            st = measure(c, row, q, &x, sc, gone, &loss0, e);
+            c->flops[(size_t)row * k + q] = row ? f_train * (q + 1) : 0;
+        }
+        scores_free(&x);
     }
     /* SISA: trained again here (the run's own ensemble is deleted F at once) */
     ul_sisa s;
@@ -152,11 +169,19 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
             if (c->request[i] == q) users[m++] = c->order[i];
         st = ul_sisa_delete_users(&s, users, m, &cfg->sisa, mc, &rs->tune, rs->log, e);
         secs += s.seconds_del, fl += s.flops_del;
-        c->seconds[2 * (size_t)k + q] = secs, c->flops[2 * (size_t)k + q] = fl;
+        c->flops[2 * (size_t)k + q] = fl;
         requested(gone, nu, c, n, q);
-        if (!st) st = measure(c, 2, q, s.ens, s.S, sc, gone, mk, &loss0, e);
+        chain_scores x;
+        if (!st && !(st = score_state(&x, s.ens, s.S, sc, mk, e))) {
+            st = measure(c, 2, q, &x, sc, gone, &loss0, e);
+            scores_free(&x);
+        }
     }
     free(users);
+    if (!st)
+        ub_logf(rs->log, "  chain: sisa after %d requests: AUC on the %zu users forgotten %.3f, "
+                "perplexity x%.2f, %.1f s of deletions", k, n, c->auc[3 * (size_t)k - 1],
+                c->ppl[3 * (size_t)k - 1], secs);
     if (have_sisa) ul_sisa_free(&s);
     /* every method from its own previous output: each request's users as the forget set, the
      * members not deleted so far as the retain set, the previous output as its reference */
@@ -185,16 +210,20 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
             if (!st) st = um->apply(&cur, &uc, &cost, e);
             secs += ub_now() - t0, fl += cost.flops;
             size_t at = (size_t)(3 + mi) * k + (size_t)q;
-            c->seconds[at] = secs, c->flops[at] = fl;
+            c->flops[at] = fl;
             gpt_model *p = &cur;
-            if (!st) st = measure(c, 3 + mi, q, &p, 1, sc, gone, mk, &loss0, e);
+            chain_scores x;
+            if (!st && !(st = score_state(&x, &p, 1, sc, mk, e))) {
+                st = measure(c, 3 + mi, q, &x, sc, gone, &loss0, e);
+                scores_free(&x);
+            }
             run_set_free(&fs), run_set_free(&ks), run_set_free(&idk);
         }
         if (!st)
             ub_logf(rs->log, "  chain: %s after %d requests: AUC on the %zu users forgotten %.3f "
-                    "(original %.3f, retrain %.3f), perplexity x%.2f", um->name, k, n,
-                    c->auc[(size_t)(3 + mi) * k + k - 1], c->auc[k - 1], c->auc[2 * (size_t)k - 1],
-                    c->ppl[(size_t)(3 + mi) * k + k - 1]);
+                    "(original %.3f, retrain %.3f), perplexity x%.2f, %.1f s of unlearning",
+                    um->name, k, n, c->auc[(size_t)(3 + mi) * k + k - 1], c->auc[k - 1],
+                    c->auc[2 * (size_t)k - 1], c->ppl[(size_t)(3 + mi) * k + k - 1], secs);
         gpt_free(&cur), gpt_free(&prev);
     }
     free(gone), free(now), free(members);

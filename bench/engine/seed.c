@@ -255,13 +255,16 @@ ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e) {
         ub_logf(rs->log, "  chain: F's %zu users as %d deletion requests ...", x.sc.n_forget,
                 cfg->chain);
         st = run_chain_seed(rs, &x.sc, &orig, &x.ret, &x.mc, &x.tc, seed, split_seed, &ch, e);
-        const char *mn[RES_MAX_CHAIN_ROWS];
-        for (int k = 0; k < rs->n_methods && k < RES_MAX_CHAIN_ROWS; k++) mn[k] = rs->methods[k]->name;
-        if (!st) st = res_write_chain(file, seed, &ch, mn, e);
-        if (!st)
-            ub_logf(rs->log, "  chain: %d requests (%d of %zu users dated by their objection), "
-                    "%.0f s", ch.k, ch.dated, ch.n_forget, ub_now() - tc0);
-        if (!st) run_chain_free(&ch);
+        if (!st) { /* else run_chain_seed has freed ch */
+            const char *mn[RES_MAX_CHAIN_ROWS];
+            for (int k = 0; k < rs->n_methods && k < RES_MAX_CHAIN_ROWS; k++)
+                mn[k] = rs->methods[k]->name;
+            st = res_write_chain(file, seed, &ch, mn, e);
+            if (!st)
+                ub_logf(rs->log, "  chain: %d requests (%d of %zu users dated by their "
+                        "objection), %.0f s", ch.k, ch.dated, ch.n_forget, ub_now() - tc0);
+            run_chain_free(&ch);
+        }
     }
     int auc = ev_metric_index("auc_loss");
     if (!st)

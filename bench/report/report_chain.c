@@ -55,11 +55,8 @@ void rp_chain(FILE *o, const res_file *r) {
                "retraining |\n|---|", K, K, K);
     for (int q = 0; q <= K + 2; q++) fprintf(o, "---|");
     fprintf(o, "\n");
-    double f1 = 0; /* one retraining: retrain's cost after request 1 */
-    {
-        rp_ci c = seeds_ci(r->chain_flops + (size_t)1 * K, S, stride, 0, INFINITY);
-        f1 = c.mean;
-    }
+    /* one retraining: retrain's cost after request 1 */
+    double f1 = seeds_ci(r->chain_flops + (size_t)K, S, stride, 0, INFINITY).mean;
     for (int row = 0; row < R; row++) {
         fprintf(o, "| %s |", r->chain_model[row]);
         for (int q = 0; q < K; q++) {

@@ -12,7 +12,7 @@ enum { RES_FORMAT_VERSION = 1, RES_MAX_CHAIN_ROWS = 64 };
  * request, and per row (original, retrain, sisa, then the methods) and request q the state after
  * requests 0..q: the LOSS attack's AUC on the posts of every user forgotten so far against the
  * non-members' posts, perplexity on the retained posts / original's, and the cumulative
- * seconds and FLOPs of the deletions. */
+ * FLOPs of the deletions (wall times go to the log: results.h5 stays byte-reproducible). */
 typedef struct run_chain {
     int k, rows;
     size_t n_forget;
@@ -20,7 +20,7 @@ typedef struct run_chain {
     int32_t *request;  /* (n_forget) the request of order[i] */
     int dated;         /* users whose arrival is their objection date (the rest: seeded) */
     int64_t *n_posts;  /* (k) posts of the users forgotten after request q */
-    double *auc, *ppl, *seconds, *flops; /* (rows, k) */
+    double *auc, *ppl, *flops; /* (rows, k) */
 } run_chain;
 void run_chain_free(run_chain *c);
 
