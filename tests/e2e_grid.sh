@@ -39,8 +39,8 @@ fi
   && "$ub" run "${args[@]}" --forget-sizes 1,5% --task-index 1 --task-count 2 --out "$tmp/h" 2>>"$tmp/err" \
   && ok || { bad "tasks by hand"; cat "$tmp/err"; }
 [[ ! -e "$tmp/h/frac_0.05/results.h5" ]] && ok || bad "a process of several merged on its own"
-# the quick preset's 4 shadow models serve every task of both sizes: 4 files in the shared cache
-[[ $(ls "$tmp/h/models" | grep -c '^shadow[0-9]*-') -eq 4 ]] && ok || { bad "shadows in the grid's cache"; ls "$tmp/h/models"; }
+# the quick preset's 8 shadow models serve every task of both sizes: 8 files in the shared cache
+[[ $(ls "$tmp/h/models" | grep -c '^shadow[0-9]*-') -eq 8 ]] && ok || { bad "shadows in the grid's cache"; ls "$tmp/h/models"; }
 "$ub" run "${args[@]}" --forget-sizes 1,5% --out "$tmp/h" 2>"$tmp/err" && ok || { bad "merge run"; cat "$tmp/err"; }
 cmp -s "$tmp/g/frac_0.05/results.h5" "$tmp/h/frac_0.05/results.h5" && cmp -s "$tmp/g/users_1/results.h5" "$tmp/h/users_1/results.h5" \
   && ok || bad "tasks by hand give other bytes than one process"
