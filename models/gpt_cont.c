@@ -59,7 +59,7 @@ ub_status gpt_score_continuations_full(gpt_model **ms, int nm, const int32_t *co
 /* A KV pass over candidates (gpt_team_run's ctx). */
 typedef struct cont_pass {
     gpt_kv_worker *wk;
-    int nm, maxv;
+    int nm;
     int32_t last;          /* the context's last token: every row's first input */
     const gpt_seqs *values;
     double *loss;
@@ -112,7 +112,7 @@ ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context
     gpt_kv_worker *wk = NULL;
     ub_status st = gpt_team_make(&tm, ms, nm, nbatch, e);
     if (!st) st = gpt_kv_workers_make(&wk, &tm, context, P, (size_t)CONT_BATCH * maxv, e);
-    cont_pass x = {wk, nm, maxv, context[P], values, loss};
+    cont_pass x = {wk, nm, context[P], values, loss};
     if (!st) st = gpt_team_run(&tm, nbatch, cont_batch, &x, e);
     gpt_kv_workers_free(wk, &tm);
     gpt_team_free(&tm);

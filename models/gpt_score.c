@@ -23,20 +23,17 @@ static int cmp_window(const void *a, const void *b) {
     return (x->s > y->s) - (x->s < y->s);
 }
 
-/* What a scoring pass over a set of sequences needs: its windows and one batch's buffers.
- * Windows of T with stride T, as training cuts its token stream: every target is scored once,
+/* The windows of a scoring pass over a set of sequences: windows of T with stride T, as training cuts its token stream: every target is scored once,
  * with the tokens before it in its window as context (0 .. T-1 tokens, as in training). They
  * are sorted longest first, so that a batch is padded only to its own longest window: a post's
  * short last window does not cost a whole window of T. */
 typedef struct score_plan {
     window *w;
     size_t nw;
-    int *in, *tg, *row; /* (SCORE_BATCH * T) */
-    size_t *at;         /* (SCORE_BATCH * T) */
 } score_plan;
 
 static void plan_free(score_plan *p) {
-    free(p->w), free(p->in), free(p->tg), free(p->row), free(p->at);
+    free(p->w);
     memset(p, 0, sizeof *p);
 }
 
@@ -48,14 +45,7 @@ static ub_status plan_make(score_plan *p, const gpt_seqs *q, int T, ub_err *e) {
         if (len > 1) cap += (len - 2) / (size_t)T + 1;
     }
     p->w = ub_malloc(cap * sizeof *p->w, "score windows", e);
-    p->in = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    p->tg = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    p->row = ub_malloc((size_t)SCORE_BATCH * T * sizeof(int), "score batch", e);
-    p->at = ub_malloc((size_t)SCORE_BATCH * T * sizeof(size_t), "score batch", e);
-    if (!p->w || !p->in || !p->tg || !p->row || !p->at) {
-        plan_free(p);
-        return e->code ? e->code : UB_ENOMEM;
-    }
+    if (!p->w) return UB_ENOMEM;
     for (size_t i = 0; i < q->n; i++) {
         size_t len = q->off[i + 1] - q->off[i], last = len ? len - 1 : 0;
         for (size_t s = 0; s < last; s += (size_t)T)
@@ -86,6 +76,36 @@ static int plan_batch(const score_plan *p, const gpt_seqs *q, size_t w0, int nbm
     }
     *nb_out = nb, *Tb_out = Tb;
     return n;
+}
+
+/* One worker's buffers of a scoring pass. */
+typedef struct score_worker {
+    gpt_model **ms;     /* (nm) */
+    int *in, *tg, *row; /* (nbmax * T) */
+    size_t *at;         /* (nbmax * T) */
+    float *avg, *blp;   /* (nbmax * T * V) when nm > 1; (nbmax * T) */
+    double *lv;         /* (inner * V) scratch of score_token, one row per thread of the worker */
+} score_worker;
+
+static void worker_free(score_worker *w) {
+    free(w->in), free(w->tg), free(w->row), free(w->at), free(w->avg), free(w->blp), free(w->lv);
+}
+
+static ub_status worker_make(score_worker *w, gpt_model **ms, int nm, int nbmax, int T, int V,
+                             int inner, ub_err *e) {
+    memset(w, 0, sizeof *w);
+    size_t n = (size_t)nbmax * T;
+    w->ms = ms;
+    w->in = ub_malloc(n * sizeof(int), "score batch", e);
+    w->tg = ub_malloc(n * sizeof(int), "score batch", e);
+    w->row = ub_malloc(n * sizeof(int), "score batch", e);
+    w->at = ub_malloc(n * sizeof(size_t), "score batch", e);
+    w->avg = nm > 1 ? ub_malloc(n * V * sizeof(float), "probs", e) : NULL;
+    w->blp = ub_malloc(n * sizeof(float), "token scores", e);
+    w->lv = ub_malloc((size_t)inner * V * sizeof(double), "score scratch", e);
+    if (!w->in || !w->tg || !w->row || !w->at || (nm > 1 && !w->avg) || !w->blp || !w->lv)
+        return e->code ? e->code : UB_ENOMEM;
+    return UB_OK;
 }
 
 /* The next-token distributions of models ms[0..nm) on a batch, averaged (SISA's aggregation)
@@ -251,19 +271,21 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
     int T = ref->cfg.n_ctx, V = ref->cfg.vocab_size, nt = kn_tune_threads(&ref->tune);
     size_t ntot = q->off[q->n] + 1;
     score_plan pl;
+    score_worker w;
     ub_status st = plan_make(&pl, q, T, e);
     if (st) return st;
+    st = worker_make(&w, &ref, 1, SCORE_BATCH, T, V, 1, e);
     r->n = ntot, r->V = V;
     r->p = ub_calloc(ntot * V, sizeof(float), "reference distributions", e);
     r->logp = ub_calloc(ntot * V, sizeof(double), "reference distributions", e);
-    if (!r->p || !r->logp) st = UB_ENOMEM;
+    if (!st && (!r->p || !r->logp)) st = UB_ENOMEM;
     for (size_t w0 = 0; !st && w0 < pl.nw; w0 += SCORE_BATCH) {
-        int nb, Tb, n = plan_batch(&pl, q, w0, SCORE_BATCH, pl.in, pl.tg, pl.row, pl.at, &nb, &Tb);
-        st = gpt_forward(ref, pl.in, pl.tg, nb, Tb, e);
+        int nb, Tb, n = plan_batch(&pl, q, w0, SCORE_BATCH, w.in, w.tg, w.row, w.at, &nb, &Tb);
+        st = gpt_forward(ref, w.in, w.tg, nb, Tb, e);
         if (st) break;
         const float *probs = ref->acts.probs;
-        const int *row = pl.row;
-        const size_t *at = pl.at;
+        const int *row = w.row;
+        const size_t *at = w.at;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int i = 0; i < n; i++) {
             const float *src = probs + (size_t)row[i] * V;
@@ -272,20 +294,12 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
             for (int v = 0; v < V; v++) p[v] = src[v], lp[v] = src[v] > 0.0f ? log((double)src[v]) : 0.0;
         }
     }
+    worker_free(&w);
     plan_free(&pl);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory while scoring");
     if (st) gpt_ref_dists_free(r);
     return st;
 }
-
-/* One worker's buffers of a scoring pass. */
-typedef struct score_worker {
-    gpt_model **ms;     /* (nm) */
-    int *in, *tg, *row; /* (nbmax * T) */
-    size_t *at;         /* (nbmax * T) */
-    float *avg, *blp;   /* (nbmax * T * V) when nm > 1; (nbmax * T) */
-    double *lv;         /* (inner * V) scratch of score_token, one row per thread of the worker */
-} score_worker;
 
 /* What every batch of a scoring pass shares (gpt_team_run's ctx). */
 typedef struct score_pass {
@@ -296,27 +310,6 @@ typedef struct score_pass {
     const gpt_ref_dists *ref;
     gpt_token_scores *out;
 } score_pass;
-
-static void worker_free(score_worker *w) {
-    free(w->in), free(w->tg), free(w->row), free(w->at), free(w->avg), free(w->blp), free(w->lv);
-}
-
-static ub_status worker_make(score_worker *w, gpt_model **ms, int nm, int nbmax, int T, int V,
-                             int inner, ub_err *e) {
-    memset(w, 0, sizeof *w);
-    size_t n = (size_t)nbmax * T;
-    w->ms = ms;
-    w->in = ub_malloc(n * sizeof(int), "score batch", e);
-    w->tg = ub_malloc(n * sizeof(int), "score batch", e);
-    w->row = ub_malloc(n * sizeof(int), "score batch", e);
-    w->at = ub_malloc(n * sizeof(size_t), "score batch", e);
-    w->avg = nm > 1 ? ub_malloc(n * V * sizeof(float), "probs", e) : NULL;
-    w->blp = ub_malloc(n * sizeof(float), "token scores", e);
-    w->lv = ub_malloc((size_t)inner * V * sizeof(double), "score scratch", e);
-    if (!w->in || !w->tg || !w->row || !w->at || (nm > 1 && !w->avg) || !w->blp || !w->lv)
-        return e->code ? e->code : UB_ENOMEM;
-    return UB_OK;
-}
 
 /* Batch w0 of the plan through the worker's models and into out; the tokens' scores on nt
  * threads (tokens are independent and each writes its own entries: the same bits on any team). */

@@ -54,11 +54,11 @@ static ub_status arrival(run_chain *c, const run_corpus *rc, const run_scenario 
     return UB_OK;
 }
 
-/* A mask of the users of requests 0..q (q < 0: none). */
-static void requested(uint8_t *mask, size_t nu, const run_chain *c, size_t n, int q) {
+/* A mask of the users of requests q0..q1. */
+static void requested(uint8_t *mask, size_t nu, const run_chain *c, size_t n, int q0, int q1) {
     memset(mask, 0, nu);
     for (size_t i = 0; i < n; i++)
-        if (c->request[i] <= q) mask[c->order[i]] = 1;
+        if (c->request[i] >= q0 && c->request[i] <= q1) mask[c->order[i]] = 1;
 }
 
 /* A state's scores: F's posts, the non-members', the retained posts'. */
@@ -147,7 +147,7 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
         st = score_state(&x, &fixed[row], 1, sc, mk, e);
         if (st) break;
         for (int q = 0; !st && q < k; q++) {
-            requested(gone, nu, c, n, q);
+            requested(gone, nu, c, n, 0, q);
             st = measure(c, row, q, &x, sc, gone, &loss0, e);
             c->flops[(size_t)row * k + q] = row ? f_train * (q + 1) : 0;
         }
@@ -170,7 +170,7 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
         st = ul_sisa_delete_users(&s, users, m, &cfg->sisa, mc, &rs->tune, rs->log, e);
         secs += s.seconds_del, fl += s.flops_del;
         c->flops[2 * (size_t)k + q] = fl;
-        requested(gone, nu, c, n, q);
+        requested(gone, nu, c, n, 0, q);
         chain_scores x;
         if (!st && !(st = score_state(&x, s.ens, s.S, sc, mk, e))) {
             st = measure(c, 2, q, &x, sc, gone, &loss0, e);
@@ -194,9 +194,8 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
         secs = 0, fl = 0;
         for (int q = 0; !st && q < k; q++) {
             run_set fs = {0}, ks = {0}, idk = {0};
-            requested(gone, nu, c, n, q);
-            requested(now, nu, c, n, q - 1);
-            for (size_t u = 0; u < nu; u++) now[u] = gone[u] && !now[u]; /* request q alone */
+            requested(gone, nu, c, n, 0, q);
+            requested(now, nu, c, n, q, q); /* request q alone */
             st = run_gather_users(&fs, &rs->rc, sc, now, NULL, split_seed, 3900 + (uint64_t)q, e);
             if (!st) st = run_gather_users(&ks, &rs->rc, sc, members, gone, split_seed, 4900 + (uint64_t)q, e);
             if (!st) st = run_idk_set(&idk, &rs->rc, &fs, e);

@@ -198,7 +198,6 @@ ub_status ul_sisa_delete_users(ul_sisa *s, const int64_t *users, size_t n,
     double step_tokens = (double)tc->batch * tc->ctx;
     size_t np = s->ms[0].n_params;
     s->seconds_del = ub_now() - t0;
-    s->steps_del = steps_del;
     s->flops_del = st ? 0 : gpt_train_flops(mc, np, tc->ctx, step_tokens * steps_del);
     /* one user alone: the stages from its slice on, in its shard only */
     double one = 0;

@@ -59,7 +59,6 @@ typedef struct ul_sisa {
     double seconds_full, flops_full, seconds_del, flops_del;
     double flops_one_user;  /* mean cost of deleting one user of F alone */
     long steps_full;        /* optimizer steps of all shards on all members */
-    long steps_del;         /* ... of the last deletion request */
     size_t extra_bytes;     /* checkpoints and the S-1 further models */
     uint8_t *deleted;       /* (n_users) users deleted by the requests so far */
     int requests;           /* deletion requests so far */
@@ -72,7 +71,7 @@ ub_status ul_sisa_train(ul_sisa *s, const ub_sisa_cfg *cfg, const run_corpus *rc
  * checkpoint before their earliest slice there and trains the remaining stages without every
  * user deleted so far (s->deleted), refreshing those checkpoints, so that requests chain. With
  * cfg->check, also trains every shard without all deleted users from scratch and fails unless
- * the bits are the same. Costs (seconds_del, flops_del, steps_del, flops_one_user) are the
+ * the bits are the same. Costs (seconds_del, flops_del, flops_one_user) are the
  * request's. */
 ub_status ul_sisa_delete_users(ul_sisa *s, const int64_t *users, size_t n,
                                const ub_sisa_cfg *cfg, const gpt_config *mc, const kn_tune *tu,
