@@ -19,6 +19,11 @@
 - chain (runs with `--chain K`): after each of K chained deletion requests, the LOSS attack's
   AUC on every user forgotten so far and the perplexity on retained posts, every model,
   Student-t 95% intervals over seeds (these rows have no user bootstrap).
+An `unlearnbench sweep` directory (sweep.h5) gets one figure instead:
+- sweep: per method, every setting of its grid as forgetting (LOSS AUC on the validation F)
+  against utility (perplexity on retained posts / original), means over the validation seeds,
+  the frontier (the lowest AUC any setting reaches within each perplexity); the selected setting
+  starred, original and retrain as reference lines, the rule's bound dashed.
 Intervals as the report makes them (bench/FORMAT.md, "Intervals"): the hierarchical user
 bootstrap from seed_<s>/bootstrap when the file has it, else Student t over seeds clipped to the
 metric's range (R = 2000 outer replicates here, the report uses 10000: the bars may differ from
@@ -33,6 +38,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 T975 = {1: 12.706204736, 2: 4.302652730, 3: 3.182446305, 4: 2.776445105, 5: 2.570581836,
@@ -316,7 +322,59 @@ def chain(f, seeds, out):
     return True
 
 
+def sweep(d):
+    """Forgetting against utility of every setting of every method of a sweep."""
+    f = h5py.File(os.path.join(d, "sweep.h5"), "r")
+    out = os.path.join(d, "plots")
+    os.makedirs(out, exist_ok=True)
+    V = len(f["val_seeds"])
+    ref_auc = f["reference_auc"][...].mean(1)
+    ref_ppl = f["reference_ppl"][...].mean(1)
+    bound = f.attrs["max_ppl"]
+    names = list(f["methods"].keys())
+    n = len(names)
+    cols = 4
+    rows = (n + cols - 1) // cols
+    fig, axs = plt.subplots(rows, cols, figsize=(4 * cols, 3.4 * rows), squeeze=False)
+    for i, name in enumerate(names):
+        g = f["methods"][name]
+        ax = axs[i // cols][i % cols]
+        auc, ppl = g["auc"][...].mean(1), g["ppl"][...].mean(1)
+        ax.scatter(ppl, auc, s=14, color="tab:blue", alpha=0.7, label="settings")
+        order = np.argsort(ppl)  # the frontier: the lowest AUC within each perplexity budget
+        ax.step(ppl[order], np.minimum.accumulate(auc[order]), where="post", color="tab:blue",
+                lw=1)
+        sel = int(g.attrs["selected"])
+        ax.scatter([ppl[sel]], [auc[sel]], marker="*", s=160, color="tab:red", zorder=5,
+                   label="selected" + ("" if g.attrs["meets_rule"] else " (rule unmet)"))
+        ax.axhline(ref_auc[0], color="k", lw=1, label=f"original {ref_auc[0]:.2f}")
+        ax.axhline(ref_auc[1], color="tab:green", lw=1, label=f"retrain {ref_auc[1]:.2f}")
+        ax.axvline(bound, color="gray", ls="--", lw=1)
+        ax.scatter([ref_ppl[1]], [ref_auc[1]], marker="s", color="tab:green", s=30)
+        ax.set_xscale("log")
+        # few plain labels: a narrow log range otherwise labels every minor tick
+        wide = np.nanmax(ppl) / max(np.nanmin(ppl), 1e-12) > 100
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(
+            subs=(1.0,) if wide else (1.0, 2.0, 5.0), numticks=12 if wide else 6))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("perplexity retained / original", fontsize=8)
+        ax.set_ylabel("LOSS AUC, validation F", fontsize=8)
+        ax.legend(fontsize=6)
+    for j in range(n, rows * cols):
+        axs[j // cols][j % cols].axis("off")
+    fig.suptitle(f"Budget sweep: forgetting vs utility, every setting (mean over {V} "
+                 f"validation seeds); rule: perplexity <= {bound:.2f}x, AUC closest to retrain")
+    fig.tight_layout()
+    save(fig, out, "sweep")
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: plots.py RUN_DIR")
-    main(sys.argv[1])
+    if not os.path.exists(os.path.join(sys.argv[1], "results.h5")) and \
+            os.path.exists(os.path.join(sys.argv[1], "sweep.h5")):
+        sweep(sys.argv[1])
+    else:
+        main(sys.argv[1])

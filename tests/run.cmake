@@ -20,3 +20,15 @@ set_tests_properties(layout PROPERTIES LABELS unit)
 # The exact rank of a secret over its whole format (bench/eval/enumerate.c) against brute force,
 # on a hand-made scorer and on a micro model that memorised a few values.
 ub_c_test(NAME enumerate SOURCE test_enumerate.c LIB ub_bench TIMEOUT 300)
+# The budget sweep: complete, reproducible outputs, validation users disjoint from every test F,
+# the stated selection rule, and the selection as run's --method-params.
+add_test(NAME sweep_cli COMMAND bash ${UB_TEST_DIR}/e2e_sweep.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(sweep_cli PROPERTIES LABELS e2e TIMEOUT 900)
+# The manifest and `verify`: every file hashed; a flipped byte in a checkpoint, the corpus or
+# results.h5 named, restored bytes pass; one seed re-run to the byte from config.ini.
+add_test(NAME verify_cli COMMAND bash ${UB_TEST_DIR}/e2e_verify.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(verify_cli PROPERTIES LABELS e2e TIMEOUT 900)
+# Write failures: results.h5 over a file size limit, report.md on a full device: one line naming
+# the file, exit 1, earlier results intact, no temporary file left.
+add_test(NAME faults_cli COMMAND bash ${UB_TEST_DIR}/e2e_faults.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(faults_cli PROPERTIES LABELS e2e TIMEOUT 600)

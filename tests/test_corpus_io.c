@@ -130,6 +130,37 @@ static void test_token_vocab(const char *corpus_path) {
     corpus_tokens_free(&u);
 }
 
+/* One byte of a post's text changed in the file (the strings live in HDF5's global heap, which
+ * Fletcher-32 does not cover): loading fails, naming the file and the dataset. */
+static void test_text_flip(const char *good, const char *bad) {
+    FILE *f = fopen(good, "rb");
+    UB_CHECK(f != NULL);
+    if (!f) return;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    UB_CHECK(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    const char *needle = "replying to anna";
+    char *at = NULL;
+    for (long i = 0; buf && i + 16 <= n && !at; i++) /* strlen(needle) == 16 */
+        if (!memcmp(buf + i, needle, 16)) at = buf + i;
+    UB_CHECK_MSG(at != NULL, "the text is in the file");
+    if (at) {
+        at[0] ^= 0x20; /* "Replying to anna" */
+        FILE *g = fopen(bad, "wb");
+        UB_CHECK(g && fwrite(buf, 1, (size_t)n, g) == (size_t)n);
+        if (g) fclose(g);
+        corpus d;
+        ub_err e = {0};
+        UB_CHECK(corpus_load(&d, NULL, bad, &e) == UB_EFORMAT);
+        UB_CHECK_MSG(strstr(e.msg, "t.h5") && strstr(e.msg, "text") && strstr(e.msg, "SHA-256"),
+                     "message: %s", e.msg);
+    }
+    free(buf);
+}
+
 int main(void) {
     ub_h5_quiet();
     snprintf(dir, sizeof dir, "/tmp/ub_test_corpus_%d", (int)getpid());
@@ -196,6 +227,7 @@ int main(void) {
     corpus_free(&d);
 
     test_token_vocab(a);
+    test_text_flip(a, t);
 
     /* Bad files. */
     UB_CHECK(ubt_truncated_copy(a, t) == 0);

@@ -211,6 +211,40 @@ static void test_params(void) {
     UB_CHECK(ul_param_long(&p, "steps", 1, 100, UL_OWN_LONG, &steps, &e) == UB_EARG);
 }
 
+/* The sweep's grids: every method has one, every setting parses and differs from the others,
+ * and the settings spec merges key by key (a preset's with the user's on top). */
+static void test_grids(void) {
+    static char pts[UL_GRID_MAX][UL_GRID_LEN];
+    ub_err e = {0};
+    for (int i = 0; i < ul_n_methods; i++) {
+        const ul_method *m = ul_methods[i];
+        int n = ul_grid_points(m->grid, pts, UL_GRID_MAX, &e);
+        UB_CHECK_MSG(n >= 4 && n <= 24, "%s: %d settings (%s)", m->name, n, e.msg);
+        for (int p = 0; p < n; p++) {
+            ul_params q;
+            UB_CHECK_MSG(ul_params_parse(&q, m, pts[p], &e) == UB_OK, "%s: %s: %s", m->name,
+                         pts[p], e.msg);
+            for (int r = 0; r < p; r++) UB_CHECK(strcmp(pts[p], pts[r]) != 0);
+        }
+    }
+    int n = ul_grid_points("lr=1|2;steps=3|4|5", pts, UL_GRID_MAX, &e);
+    UB_CHECK(n == 6 && !strcmp(pts[0], "lr=1,steps=3") && !strcmp(pts[1], "lr=1,steps=4") &&
+             !strcmp(pts[5], "lr=2,steps=5"));
+    const char *bad[] = {"lr", "lr=", "lr=1|", "=1", "lr=1||2", "a=1;b", "a=1|2|3|4|5|6|7|8;b=1|2|3|4|5|6|7|8|9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ub_err_clear(&e);
+        UB_CHECK_MSG(ul_grid_points(bad[i], pts, UL_GRID_MAX, &e) == -1 && e.msg[0], "%s", bad[i]);
+    }
+    char out[512];
+    ul_method_params("npo:lr=1,steps=2;kl:x=1;npo: steps=5 ,beta=3", "npo", out, sizeof out);
+    UB_CHECK_MSG(!strcmp(out, "lr=1, steps=5 ,beta=3"), "[%s]", out);
+    ul_method_params("kl:x=1", "npo", out, sizeof out);
+    UB_CHECK(out[0] == '\0');
+    ul_effective_params(ul_find("npo"), "npo:lr=3e-5;npo:retain_weight=5", out, sizeof out);
+    UB_CHECK_MSG(!strcmp(out, "steps=40,batch=train,beta=0.1,lr=3e-5,retain_weight=5"), "[%s]",
+                 out);
+}
+
 static void test_sampler(void) {
     ub_err e = {0};
     /* A stream of 6 tokens and T = 16: one window, padded with target -1. */
@@ -610,6 +644,7 @@ int main(void) {
     ub_h5_quiet();
     test_registry();
     test_params();
+    test_grids();
     test_sampler();
     test_npo_weights();
     test_simnpo_weights();

@@ -13,6 +13,8 @@ typedef struct {
 
 static const ub_command commands[] = {
     {"run", ub_cmd_run, "the benchmark: train, delete, unlearn, measure (default: quick preset)"},
+    {"sweep", ub_cmd_sweep, "choose each method's budget on validation users (not the test F)"},
+    {"verify", ub_cmd_verify, "re-check a run: every file's SHA-256, one seed re-run to the byte"},
     {"report", ub_cmd_report, "regenerate a run's report.md from its results.h5"},
     {"corpus", ub_cmd_corpus, "generate, import, inspect a social-media corpus (HDF5)"},
     {"train", ub_cmd_train, "train a GPT-2-style model on a token file, resumable"},

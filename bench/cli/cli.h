@@ -38,6 +38,8 @@ int ub_report(const ub_err *e);
  * (0 keeps the default); validated and applied. Prints one line and returns 2 on a bad value. */
 int ub_cli_tune(kn_tune *t, int threads, const char *spec);
 #define UB_TUNE_HELP "kernel tunables, e.g. pass_rows=512,gemm=blas (kernels/tune.c)"
+/* "unlearnbench" and argv[0..argc) as one shell line (arguments quoted where they need it). */
+void ub_cli_command_line(int argc, char **argv, char *out, size_t cap);
 /* Directory of scripts/ (env UB_SCRIPTS, else the source tree this binary was built from). */
 const char *ub_scripts_dir(void);
 
@@ -60,6 +62,8 @@ int ub_cmd_bench(int argc, char **argv);
 int ub_cmd_bench_train(int argc, char **argv);
 int ub_cmd_corpus(int argc, char **argv);
 int ub_cmd_run(int argc, char **argv);
+int ub_cmd_sweep(int argc, char **argv);
+int ub_cmd_verify(int argc, char **argv);
 int ub_cmd_report(int argc, char **argv);
 
 #endif

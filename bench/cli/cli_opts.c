@@ -294,6 +294,26 @@ int ub_cli_tune(kn_tune *t, int threads, const char *spec) {
     return 0;
 }
 
+void ub_cli_command_line(int argc, char **argv, char *out, size_t cap) {
+    size_t n = (size_t)snprintf(out, cap, "unlearnbench");
+    for (int i = 0; i < argc && n < cap; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           "-_./=:,%+@", *p) != NULL;
+        if (plain) {
+            n += (size_t)snprintf(out + n, cap - n, " %s", a);
+            continue;
+        }
+        n += (size_t)snprintf(out + n, cap - n, " '");
+        for (const char *p = a; *p && n + 5 < cap; p++) /* ' as '\'' */
+            n += *p == '\'' ? (size_t)snprintf(out + n, cap - n, "'\\''")
+                            : (size_t)snprintf(out + n, cap - n, "%c", *p);
+        if (n < cap) n += (size_t)snprintf(out + n, cap - n, "'");
+    }
+}
+
 const char *ub_scripts_dir(void) {
     const char *env = getenv("UB_SCRIPTS");
     return env && *env ? env : UB_SOURCE_DIR "/scripts";

@@ -1,10 +1,13 @@
-/* bench/cli/cmd_run.c: `unlearnbench run` and `unlearnbench report`. */
+/* bench/cli/cmd_run.c: `unlearnbench run`, `unlearnbench sweep` and `unlearnbench report`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "report.h"
+#include "results.h"
 #include "run.h"
 
 static void build_usage(char *u, size_t cap) {
@@ -32,7 +35,7 @@ static void build_usage(char *u, size_t cap) {
 
 /* Plots (optional: the benchmark never needs Python, the figures do) and report.md of a run
  * directory. */
-static int plots_and_report(const char *dir, int quiet, int no_plots) {
+static int plots_and_report(const char *dir, int quiet, int no_plots, int sweep) {
     char cmd[8400];
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c 'import h5py, matplotlib' >/dev/null 2>&1 && "
@@ -44,6 +47,7 @@ static int plots_and_report(const char *dir, int quiet, int no_plots) {
                               : "no plots (needs /usr/bin/python3 with h5py and matplotlib: "
                                 "scripts/plots.py %s)\n",
                 dir);
+    if (sweep) return 0; /* sweep.md is written with sweep.h5 */
     ub_err e = {0};
     if (ub_run_report(dir, &e)) return ub_report(&e);
     if (!quiet) fprintf(stderr, "report: %s/report.md\n", dir);
@@ -73,7 +77,43 @@ static const ub_run_observer *cli_observer_init(cli_observer *c) {
     return &c->o;
 }
 
-int ub_cmd_run(int argc, char **argv) {
+static const char sweep_usage[] =
+    "sweep [--preset quick|paper] [--methods LIST] [--val-seeds N] [--val-seed S] [--max-ppl X]\n"
+    "      [run's corpus, recipe and scenario options] [--out DIR]\n\n"
+    "Each approximate method's budget, chosen without the test set: on validation seeds S, S+1,\n"
+    "... (never the run's own seeds --seed .. --seed + --seeds - 1), whose splits leave out\n"
+    "every user of those seeds' forget sets, the recipe trains original and retrain, and every\n"
+    "setting of each method's grid (bench/unlearn/methods/README.md) is applied to original and\n"
+    "scored: LOSS-attack AUC on the validation F, perplexity on retained posts. Rule: among the\n"
+    "settings within --max-ppl x the original's perplexity, the AUC closest to retrain's.\n"
+    "Writes DIR/sweep.h5 (bench/FORMAT.md), DIR/sweep.md, DIR/selected.txt (--method-params)\n"
+    "and DIR/plots/sweep.png. A preset ships the selection for its corpus and recipe.\n";
+
+/* DIR/manifest.json (results/manifest.c): what a regulator re-checks with `verify`. */
+static int write_manifest(const ub_run_cfg *c, const kn_tune *tune, int argc, char **argv,
+                          time_t t0) {
+    char cmd[8192], bin[4096], corpus[4200], cache[4200];
+    ub_cli_command_line(argc, argv, cmd, sizeof cmd);
+    ssize_t n = readlink("/proc/self/exe", bin, sizeof bin - 1);
+    bin[n > 0 ? n : 0] = '\0';
+    if (c->source.corpus) snprintf(corpus, sizeof corpus, "%s", c->source.corpus);
+    else snprintf(corpus, sizeof corpus, "%s/corpus.h5", c->out_dir);
+    if (c->cache_dir) snprintf(cache, sizeof cache, "%s", c->cache_dir);
+    else snprintf(cache, sizeof cache, "%s/models", c->out_dir);
+    int64_t *seeds = calloc((size_t)c->seeds + 1, sizeof *seeds);
+    if (!seeds) return UB_EXIT_FAIL;
+    for (int i = 0; i < c->seeds; i++) seeds[i] = (int64_t)(c->seed0 + (uint64_t)i);
+    res_manifest_info m = {cmd, bin, corpus, cache, kn_tune_threads(tune), seeds, c->seeds, t0,
+                           time(NULL)};
+    ub_err e = {0};
+    ub_status st = res_manifest_write(c->out_dir, &m, &e);
+    free(seeds);
+    return st ? ub_report(&e) : 0;
+}
+
+/* `run` (sweep 0) and `sweep` (1): one set of options, the run's. */
+static int run_or_sweep(int argc, char **argv, int sweep) {
+    time_t t0 = time(NULL);
     const char *preset = "quick";
     /* the preset must be known before the other defaults: look for it first */
     for (int i = 1; i + 1 < argc; i++)
@@ -84,6 +124,10 @@ int ub_cmd_run(int argc, char **argv) {
     ub_run_cfg c;
     if (ub_run_defaults(&c, preset, &e)) return ub_report(&e);
     const char *preset_opt = c.preset, *config = NULL;
+    /* the preset's method settings (chosen by a sweep): a user's --method-params go on top */
+    const char *shipped = c.method_params;
+    if (sweep) c.method_params = NULL; /* a sweep starts from the methods' own defaults */
+    ub_sweep_cfg sw = {2, 1001, 1.10};
     int no_plots = 0, quiet = 0;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
@@ -114,6 +158,8 @@ int ub_cmd_run(int argc, char **argv) {
         {"threads", OPT_INT, &c.threads, "N", "threads (default: UB_THREADS, else all cores)"},
         {"tune", OPT_STR, &c.tune, "K=V,...", UB_TUNE_HELP},
         {"out", OPT_STR, &c.out_dir, "DIR", "output directory (unlearnbench-out)"},
+        {"cache", OPT_STR, &c.cache_dir, "DIR",
+         "trained models by content hash (default DIR/models; `verify --use-cache` shares one)"},
         {"model", OPT_STR, &c.train.model, "P", "model preset (quick: tiny)"},
         {"steps", OPT_LONG, &c.train.steps, "N", "training steps of original and retrain"},
         {"batch", OPT_INT, &c.train.batch, "B", "windows per step"},
@@ -162,11 +208,28 @@ int ub_cmd_run(int argc, char **argv) {
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
+        {"val-seeds", OPT_INT, &sw.val_seeds, "N", "validation seeds (2)"},
+        {"val-seed", OPT_U64, &sw.val_seed0, "S", "the first validation seed (1001)"},
+        {"max-ppl", OPT_DOUBLE, &sw.max_ppl, "X",
+         "the rule's utility bound: retained perplexity <= X times the original's (1.10)"},
         {0}};
+    if (!sweep) /* the sweep's own options end the table */
+        memset(&opts[sizeof opts / sizeof opts[0] - 4], 0, sizeof opts[0]);
     static char usage[16384];
-    build_usage(usage, sizeof usage);
-    int rc = ub_opts_parse("run", usage, opts, argc, argv, NULL, 0, NULL);
+    if (sweep) snprintf(usage, sizeof usage, "%s", sweep_usage);
+    else build_usage(usage, sizeof usage);
+    int rc = ub_opts_parse(sweep ? "sweep" : "run", usage, opts, argc, argv, NULL, 0, NULL);
     if (rc >= 0) return rc;
+    char joined[8192], canon[8192];
+    if (!sweep && shipped && c.method_params != shipped) {
+        snprintf(joined, sizeof joined, "%s;%s", shipped, c.method_params);
+        c.method_params = joined;
+    }
+    /* one canonical text: a config read back (shipped settings and all) gives the same run */
+    if (c.method_params) {
+        if (ul_params_canonical(c.method_params, canon, sizeof canon, &e)) return ub_report(&e);
+        c.method_params = canon;
+    }
     if (strcmp(preset_opt, c.preset)) { /* given in a config file only */
         fprintf(stderr, "unlearnbench run: give --preset on the command line\n");
         return UB_EXIT_USAGE;
@@ -189,10 +252,17 @@ int ub_cmd_run(int argc, char **argv) {
     if ((rc = ub_cli_tune(&tune, c.threads, c.tune))) return rc;
     cli_observer ob;
     const ub_run_observer *obs = quiet ? NULL : cli_observer_init(&ob);
+    if (sweep) {
+        if (ub_sweep(&c, &sw, &tune, obs, &e)) return ub_report(&e);
+        return plots_and_report(c.out_dir, quiet, no_plots, 1);
+    }
     int grid = c.grid.forget_sizes || c.grid.task_count > 1 || getenv("OMPI_COMM_WORLD_SIZE");
     if (!grid) {
         if (ub_run(&c, &tune, obs, &e)) return ub_report(&e);
-        return plots_and_report(c.out_dir, quiet, no_plots);
+        int rc2 = plots_and_report(c.out_dir, quiet, no_plots, 0);
+        if (!rc2) rc2 = write_manifest(&c, &tune, argc, argv, t0);
+        if (!rc2 && !quiet) fprintf(stderr, "manifest: %s/manifest.json\n", c.out_dir);
+        return rc2;
     }
     if (!c.grid.forget_sizes) { /* distributed seeds of one size */
         static char one[64];
@@ -210,13 +280,16 @@ int ub_cmd_run(int argc, char **argv) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/%s", c.out_dir, sz[i].label);
         labels[i] = sz[i].label;
-        int rc2 = plots_and_report(dir, quiet, no_plots);
+        int rc2 = plots_and_report(dir, quiet, no_plots, 0);
         if (rc2) return rc2;
     }
     if (ub_grid_report(c.out_dir, c.grid.forget_sizes, labels, ns, &e)) return ub_report(&e);
     if (!quiet) fprintf(stderr, "grid: %s/grid.md\n", c.out_dir);
     return 0;
 }
+
+int ub_cmd_run(int argc, char **argv) { return run_or_sweep(argc, argv, 0); }
+int ub_cmd_sweep(int argc, char **argv) { return run_or_sweep(argc, argv, 1); }
 
 int ub_cmd_report(int argc, char **argv) {
     static const char usage[] = "report DIR\n\nRegenerate DIR/report.md from DIR/results.h5 "

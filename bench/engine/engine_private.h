@@ -98,6 +98,8 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);
+/* Open (or first generate) the run's corpus into rs->rc (engine/run.c). */
+ub_status run_open_corpus(run_state *rs, ub_err *e);
 /* mkdir -p. */
 ub_status run_mkdir_p(const char *dir, ub_err *e);
 /* Generate the corpus of src (its profile and seed) into path. */

@@ -131,7 +131,8 @@ ub_status ub_grid(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_obser
     }
 #endif
     char cache[4200];
-    snprintf(cache, sizeof cache, "%s/models", cfg->out_dir);
+    if (cfg->cache_dir) snprintf(cache, sizeof cache, "%s", cfg->cache_dir);
+    else snprintf(cache, sizeof cache, "%s/models", cfg->out_dir);
     /* the shadow models serve every task: split them over the processes first (each trains
      * every size-th one into the shared cache), and under MPI wait until all are there. Task
      * arrays without MPI cannot wait: a task that needs one not yet there trains it itself (the

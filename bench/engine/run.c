@@ -71,7 +71,7 @@ static void name_models(run_state *rs) {
 
 /* The corpus: given, generated once for a grid, or generated into DIR (deterministic, so a
  * re-run regenerates the same bytes); then loaded and encoded. */
-static ub_status open_corpus(run_state *rs, ub_err *e) {
+ub_status run_open_corpus(run_state *rs, ub_err *e) {
     const ub_run_cfg *cfg = rs->cfg;
     char path[4200];
     ub_status st = UB_OK;
@@ -93,21 +93,47 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
     char cs[4096];
     ub_run_cfg_string(cfg, cs, sizeof cs);
     const char *mn[RUN_MAX_MODELS], *mp[RUN_MAX_MODELS];
+    /* a method's settings as it ran: its defaults with the run's method-params on top */
+    char (*eff)[1024] = ub_malloc(RUN_MAX_MODELS * sizeof *eff, "method settings", e);
+    if (!eff) return UB_ENOMEM;
     for (int k = 0; k < rs->n_models; k++) {
         mn[k] = rs->names[k];
         int first = run_slot_method(rs, 0), last = run_slot_method(rs, rs->n_methods);
-        mp[k] = k < first || k >= last ? "" : rs->methods[k - first]->params;
+        if (k >= first && k < last)
+            ul_effective_params(rs->methods[k - first], cfg->method_params, eff[k], sizeof eff[k]);
+        mp[k] = k < first || k >= last ? "" : eff[k];
     }
     int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
-    if (!seeds) return UB_ENOMEM;
+    if (!seeds) {
+        free(eff);
+        return UB_ENOMEM;
+    }
     for (int si = 0; si < cfg->seeds; si++) seeds[si] = (int64_t)(cfg->seed0 + (uint64_t)si);
     res_run r = {cfg->seeds, rs->n_models, seeds, mn, mp, rs->metrics, cs,
                  cfg->source.corpus ? cfg->source.corpus
                                     : "corpus.h5 (generated in the output directory, or a grid's)",
                  rs->rc.sha256, kn_tune_threads(&rs->tune)};
     ub_status st = res_write_run(o->file, &r, e);
-    free(seeds);
+    free(seeds), free(eff);
     return st;
+}
+
+/* DIR/config.ini: the configuration results.h5 holds, as a file `run --config` reads and the
+ * manifest hashes. */
+static ub_status write_config_ini(const ub_run_cfg *cfg, ub_err *e) {
+    char path[4200], tmp[4300], cs[4096];
+    ub_run_cfg_string(cfg, cs, sizeof cs);
+    snprintf(path, sizeof path, "%s/config.ini", cfg->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *o = fopen(tmp, "w");
+    if (!o) return ub_fail(e, UB_EIO, "cannot write %s", tmp);
+    int bad = fputs(cs, o) < 0;
+    bad |= fclose(o) != 0;
+    if (bad || rename(tmp, path)) {
+        remove(tmp);
+        return ub_fail(e, UB_EIO, "cannot write %s", path);
+    }
+    return UB_OK;
 }
 
 ub_status ub_run_shadows_part(const ub_run_cfg *cfg, const kn_tune *tune,
@@ -122,7 +148,7 @@ ub_status ub_run_shadows_part(const ub_run_cfg *cfg, const kn_tune *tune,
     if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
     else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
     if (!st) st = run_mkdir_p(path, e);
-    if (!st) st = open_corpus(&rs, e);
+    if (!st) st = run_open_corpus(&rs, e);
     /* the design depends on the split's sizes and the policy only: any seed's scenario serves */
     run_scenario sc;
     memset(&sc, 0, sizeof sc);
@@ -175,7 +201,7 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     if (!st && rs.n_rl < 0) st = e->code;
     if (!st && run_n_slots(&rs) > RUN_MAX_MODELS)
         st = ub_fail(e, UB_EARG, "run: more than %d models", RUN_MAX_MODELS);
-    if (!st) st = open_corpus(&rs, e);
+    if (!st) st = run_open_corpus(&rs, e);
     if (!st) {
         name_models(&rs);
         rs.metrics = ub_calloc((size_t)cfg->seeds * rs.n_models * ev_n_metrics, sizeof(double),
@@ -195,6 +221,7 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
     snprintf(path, sizeof path, "%s/timings.h5", cfg->out_dir);
     if (!st)
         st = res_write_timings(path, rs.seconds, cfg->seeds, rs.n_models, ub_now() - t_start, e);
+    if (!st) st = write_config_ini(cfg, e);
     if (!st) {
         double wall = ub_now() - t_start;
         ub_logf(rs.log, "run finished in %.0f s (scoring and metrics %.0f s, %.0f%%): %s/results.h5",

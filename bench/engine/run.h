@@ -3,7 +3,7 @@
  *   scenario/  split (members / non-members / excluded by policy), F by rule, secrets, probes
  *   engine/    original (all members), retrain (members without F) and retrain_ref (retrain
  *              with another training seed), cached by content hash under DIR/models/
- *   unlearn/   continued training without F (scored at 1/4, 1/2, all of its budget), SISA
+ *   unlearn/   continued training without F (scored at log-spaced points up to its budget), SISA
  *              before and after the deletion, the approximate methods on copies of original
  *   eval/      per-post, per-secret and per-probe scores of every model; the metric table
  *   results/   DIR/results.h5 (bench/FORMAT.md) and DIR/timings.h5
@@ -104,6 +104,20 @@ ub_status ub_run(const ub_run_cfg *c, const kn_tune *tune, const ub_run_observer
  * (engine/run.c). Nothing when c has no shadows. */
 ub_status ub_run_shadows_part(const ub_run_cfg *c, const kn_tune *tune,
                               const ub_run_observer *obs, int part, int parts, ub_err *e);
+
+/* ---- the budget sweep (`unlearnbench sweep`, engine/sweep.c) ----
+ * Every setting of every selected method's grid (ul_method.grid) on validation seeds that
+ * leave out every user of the run's own seeds' F (the test F's), and the setting a rule picks:
+ * retained perplexity within max_ppl x the original's, then the LOSS AUC on the validation F
+ * closest to retrain's. Writes DIR/sweep.h5 (bench/FORMAT.md), DIR/sweep.md and
+ * DIR/selected.txt (the selection as --method-params). */
+typedef struct ub_sweep_cfg {
+    int val_seeds;      /* validation seeds (2) */
+    uint64_t val_seed0; /* the first (1001): must not be one of the run's seeds */
+    double max_ppl;     /* the utility rule's bound (1.10) */
+} ub_sweep_cfg;
+ub_status ub_sweep(const ub_run_cfg *c, const ub_sweep_cfg *sw, const kn_tune *tune,
+                   const ub_run_observer *obs, ub_err *e);
 
 /* ---- the grid of forget-set sizes x seeds (engine/grid.c) ---- */
 enum { UB_GRID_MAX = 16 };

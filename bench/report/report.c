@@ -333,6 +333,7 @@ static void write_report(FILE *o, const res_file *r, int has_plots) {
                         "ppl unseen / original", "FLOPs / retrain"};
     const int mp[] = {3, 3, 1, 1, 2, 3, 3, 3, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3};
     table(o, r, NULL, r->M, mc, mh, mp, 18);
+    rp_method_settings(o, r);
     char f1[160], f01[160];
     fprintf(o, "### Membership at low false-positive rates\n\nTPR of each attack at 1%% and "
                "0.1%% FPR, F's posts against %.0f non-member posts per seed. At 1%% FPR %s; at "

@@ -60,6 +60,8 @@ void rp_quant(FILE *o, const res_file *r);
 void rp_relearn(FILE *o, const res_file *r);
 /* Chained deletion requests (report_chain.c; runs with --chain). */
 void rp_chain(FILE *o, const res_file *r);
+/* Each method's settings as it ran, and where the preset's came from (report_methods.c). */
+void rp_method_settings(FILE *o, const res_file *r);
 /* The LiRA section (shadow models per seed), when the run has them (report/report_lira.c). */
 void rp_lira(FILE *o, const res_file *r);
 /* U-LiRA and the per-user epsilon per method, when the run has them (report/report_lira.c). */

@@ -248,6 +248,7 @@ void res_free(res_file *r) {
     free(r->chain_auc), free(r->chain_ppl), free(r->chain_flops), free(r->chain_posts);
     free(r->lo), free(r->hi), free(r->resampled), free(r->boot);
     names_free(r->model, r->M);
+    names_free(r->params, r->M);
     names_free(r->metric, r->K);
     names_free(r->doc, r->K);
     free(r->x);
@@ -299,6 +300,7 @@ ub_status res_load(const char *dir, res_file *r, ub_err *e) {
     if (!st) st = ub_h5_read(f, "metrics", path, H5T_NATIVE_DOUBLE, r->x, 3, d, e);
     if (!st) st = ub_h5_read(f, "seeds", path, H5T_NATIVE_INT64, r->seed, 1, &ds, e);
     if (!st) st = read_names(f, "model_names", path, (size_t)r->M, &r->model, e);
+    if (!st) st = read_names(f, "model_params", path, (size_t)r->M, &r->params, e);
     if (!st) st = read_names(f, "metric_names", path, (size_t)r->K, &r->metric, e);
     if (!st) st = read_names(f, "metric_docs", path, (size_t)r->K, &r->doc, e);
     if (!st) st = ub_h5_get_str(f, "config", path, r->config, sizeof r->config, e);

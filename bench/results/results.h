@@ -4,6 +4,8 @@
 #ifndef UB_RESULTS_H
 #define UB_RESULTS_H
 
+#include <time.h>
+
 #include "eval.h"
 
 enum { RES_FORMAT_VERSION = 1, RES_MAX_CHAIN_ROWS = 64 };
@@ -62,6 +64,7 @@ typedef struct res_file {
     double *x;                  /* (S, M, K) */
     int64_t *seed;              /* (S) */
     char **model, **metric, **doc;
+    char **params;              /* (M) each method's settings as it ran ("" for other models) */
     double *sec;                /* (S, M) from timings.h5, or NULL without one */
     double wall;                /* the run's wall seconds, or NaN */
     char config[4096], version[64], sha[65];
@@ -114,5 +117,49 @@ static inline double res_boot(const res_file *f, int s, int b, int m, int k) {
  * DIR/timings.h5, under the configuration text config. */
 ub_status res_merge(const char *dir, const int64_t *seeds, int n_seeds, const char *config,
                     ub_err *e);
+
+/* ---- the manifest (results/manifest.c): DIR/manifest.json (bench/FORMAT.md) ---- */
+typedef struct res_manifest_info {
+    const char *command;   /* the command line as run */
+    const char *binary;    /* the binary's path (/proc/self/exe) */
+    const char *corpus;    /* the corpus file read (in DIR, or absolute) */
+    const char *cache_dir; /* the model cache: every checkpoint in it is listed */
+    int threads;
+    const int64_t *seeds;
+    int n_seeds;
+    time_t start, end;     /* wall clock */
+} res_manifest_info;
+/* Hash results.h5, timings.h5, config.ini, report.md, the corpus, plots/ and the model cache
+ * (paths inside DIR relative to it, others absolute) into DIR/manifest.json, atomically. */
+ub_status res_manifest_write(const char *dir, const res_manifest_info *m, ub_err *e);
+
+enum { RES_MANIFEST_MAX_SEEDS = 1024 };
+typedef struct res_manifest_item {
+    char path[4096]; /* as recorded: relative to DIR, or absolute */
+    char sha256[65];
+    int64_t bytes;
+} res_manifest_item;
+typedef struct res_manifest {
+    res_manifest_item binary;
+    int threads, n_seeds;
+    int64_t seeds[RES_MANIFEST_MAX_SEEDS];
+    res_manifest_item *items;
+    size_t n;
+} res_manifest;
+ub_status res_manifest_read(const char *dir, res_manifest *m, ub_err *e);
+void res_manifest_free(res_manifest *m);
+
+/* ---- comparing two results.h5 (results/compare.c) ---- */
+/* Is seed s's evidence in file b the same as in a: every dataset and attribute under /seed_<s>
+ * byte for byte (names, types, shapes, values), and s's rows of `metrics` (a's row of s against
+ * b's row of s; model and metric names must match)? *n_diff counts the differences; the first
+ * few are described in diff (cap bytes, one per line). */
+ub_status res_compare_seed(const char *a, const char *b, int64_t s, int *n_diff, char *diff,
+                           size_t cap, ub_err *e);
+/* The same seed's metrics within tolerances (another binary or thread count: bytes may
+ * differ): a bounded metric within tol_range x its range's width, an unbounded one within
+ * tol_rel x the larger magnitude (NaN equals NaN). */
+ub_status res_compare_metrics(const char *a, const char *b, int64_t s, double tol_range,
+                              double tol_rel, int *n_diff, char *diff, size_t cap, ub_err *e);
 
 #endif

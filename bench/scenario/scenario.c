@@ -233,6 +233,14 @@ ub_status run_scenario_make(run_scenario *sc, const run_corpus *rc, const ub_sce
     if (cfg->all_posts) memset(&pol, 0, sizeof pol); /* e.g. an import without consent fields */
     ub_status st = corpus_split_make(&sc->split, c, &pol, cfg->nonmember_frac, seed, e);
     if (st) return st;
+    for (size_t u = 0; cfg->exclude && u < c->n_users; u++) {
+        int8_t *role = &sc->split.role[u];
+        if (!cfg->exclude[u] || *role == CORPUS_ROLE_EXCLUDED) continue;
+        if (*role == CORPUS_ROLE_MEMBER) sc->split.n_members--;
+        else sc->split.n_nonmembers--;
+        *role = CORPUS_ROLE_EXCLUDED;
+        sc->split.n_excluded++;
+    }
     int rule = corpus_forget_rule_parse(cfg->forget_rule);
     if (rule < 0) return ub_fail(e, UB_EARG, "unknown forget rule '%s'", cfg->forget_rule);
     size_t want = cfg->forget_users > 0

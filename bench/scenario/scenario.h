@@ -26,6 +26,9 @@ typedef struct ub_scenario_cfg {
     int nonmember_posts;       /* cap on non-member posts scored per seed: the membership
                                 * attacks' negatives (at least 500 resolve a 1% FPR) */
     int candidates;            /* sampled candidates per secret for exposure */
+    const uint8_t *exclude;    /* (n_users) users left out of the split altogether (neither
+                                * trained on nor scored: the budget sweep's validation leaves
+                                * out every test F's users), or NULL; not in the config string */
 } ub_scenario_cfg;
 
 /* The corpus with every post encoded (BOS text EOS): post i is ids[off[i] .. off[i+1]). */

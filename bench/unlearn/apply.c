@@ -23,15 +23,3 @@ ub_status ul_select(const char *list, const ul_method **out, int *n, ub_err *e) 
     }
     return UB_OK;
 }
-
-void ul_method_params(const char *spec, const char *name, char *out, size_t cap) {
-    out[0] = '\0';
-    size_t ln = strlen(name);
-    for (const char *p = spec; p && *p;) {
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > ln && !strncmp(p, name, ln) && p[ln] == ':')
-            snprintf(out, cap, "%.*s", (int)(len - ln - 1), p + ln + 1);
-        p = end ? end + 1 : NULL;
-    }
-}

@@ -13,8 +13,6 @@
 /* The methods a list names ("all", "none" or "a,b,c") into out (room for ul_n_methods), in
  * the list's order; a name unknown or given twice is an error. */
 ub_status ul_select(const char *list, const ul_method **out, int *n, ub_err *e);
-/* The "key=value,..." part of spec ("name:k=v,k=v;name2:...") for method name, or "". */
-void ul_method_params(const char *spec, const char *name, char *out, size_t cap);
 
 /* ---- continued training (unlearn/continued.c) ----
  * The deployed model keeps training on the retained posts (constant learning rate min_lr,

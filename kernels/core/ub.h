@@ -44,7 +44,8 @@ void *ub_calloc(size_t n, size_t size, const char *what, ub_err *e);
 /* --------------------------------------------------------------------------------------------
  * HDF5
  * -------------------------------------------------------------------------------------------- */
-/* Silence HDF5's own stack dumps (our one-line messages replace them). Call once at start. */
+/* Silence HDF5's own stack dumps (our one-line messages replace them) and skip its shutdown at
+ * exit (ub_h5.c says why). Call once at start, before any other HDF5 call. */
 void ub_h5_quiet(void);
 
 /* An output file being written under a temporary name. */
@@ -73,6 +74,10 @@ ub_status ub_h5_check_format(hid_t file, const char *path, const char *format, i
 hid_t ub_h5_group(hid_t loc, const char *name, ub_err *e);
 /* Does link `name` exist under loc? (intermediate groups are checked too) */
 int ub_h5_exists(hid_t loc, const char *name);
+
+/* "FILE: cannot write KIND NAME (disk full, ...)" with the file loc belongs to: a failed write
+ * names the file it went to. Returns UB_EIO. */
+ub_status ub_h5_write_failed(hid_t loc, const char *kind, const char *name, ub_err *e);
 
 /* Write a dataset. memtype is a native type (H5T_NATIVE_FLOAT, _INT32, _INT64, _DOUBLE).
  * rank 0 writes a scalar. Chunked with a Fletcher-32 checksum so silent corruption is caught on

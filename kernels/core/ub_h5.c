@@ -11,7 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void ub_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void ub_h5_quiet(void) {
+    /* No library shutdown at exit: every file we write is closed by commit or abort, and after
+     * a failed write (disk full, a file size limit) HDF5 1.10 keeps the broken file in its
+     * tables and crashes closing it again at exit, turning a clean error into a segfault. */
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+ub_status ub_h5_write_failed(hid_t loc, const char *kind, const char *name, ub_err *e) {
+    char file[4096] = "?";
+    if (H5Fget_name(loc, file, sizeof file) < 0) snprintf(file, sizeof file, "?");
+    return ub_fail(e, UB_EIO, "%s: cannot write %s %s (disk full, quota or file size limit?)",
+                   file, kind, name);
+}
 
 /* File-access properties: HDF5 1.8+ object format (lifts the 64 KiB attribute limit). */
 static hid_t fapl_new(void) {
@@ -54,7 +67,8 @@ ub_status ub_h5_commit(ub_h5out *o, ub_err *e) {
     o->file = -1;
     if (fl < 0 || cl < 0) {
         unlink(o->tmp);
-        return ub_fail(e, UB_EIO, "%s: writing failed (disk full?)", o->tmp);
+        return ub_fail(e, UB_EIO, "%s: cannot write the file (disk full, quota or file size "
+                       "limit?)", o->tmp);
     }
     if (fsync_path(o->tmp, 0) != 0) {
         int err = errno;
@@ -186,7 +200,7 @@ ub_status ub_h5_write(hid_t loc, const char *name, hid_t memtype, const void *da
     if (ds >= 0) H5Dclose(ds);
     H5Pclose(dcpl);
     H5Sclose(space);
-    if (ds < 0 || rc < 0) return ub_fail(e, UB_EIO, "cannot write dataset %s", name);
+    if (ds < 0 || rc < 0) return ub_h5_write_failed(loc, "dataset", name, e);
     return UB_OK;
 }
 
@@ -288,88 +302,6 @@ ub_status ub_h5_read_rows(hid_t loc, const char *name, const char *file, hid_t m
     return UB_OK;
 }
 
-static hid_t vlen_utf8(void) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
-ub_status ub_h5_write_strings(hid_t loc, const char *name, const char *const *strs, size_t n,
-                              ub_err *e) {
-    hsize_t d = n;
-    hid_t t = vlen_utf8();
-    hid_t space = H5Screate_simple(1, &d, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_obj_track_times(dcpl, 0);
-    if (n > 0) { /* chunked so the dataset can be read in pieces; VL data lives in the heap */
-        hsize_t chunk = n < 65536 ? n : 65536;
-        H5Pset_chunk(dcpl, 1, &chunk);
-    }
-    const char **tmp = NULL;
-    ub_status st = UB_OK;
-    for (size_t i = 0; i < n && !tmp; i++)
-        if (!strs[i]) { /* HDF5 wants real pointers: NULL becomes "" */
-            tmp = malloc(n * sizeof *tmp);
-            if (!tmp) st = ub_fail(e, UB_ENOMEM, "out of memory writing %s", name);
-            for (size_t j = 0; tmp && j < n; j++) tmp[j] = strs[j] ? strs[j] : "";
-        }
-    hid_t ds = st ? -1 : H5Dcreate2(loc, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    herr_t rc = -1;
-    if (ds >= 0 && n > 0) rc = H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp ? tmp : strs);
-    if (ds >= 0 && n == 0) rc = 0;
-    if (ds >= 0) H5Dclose(ds);
-    free(tmp);
-    H5Pclose(dcpl);
-    H5Sclose(space);
-    H5Tclose(t);
-    if (!st && (ds < 0 || rc < 0)) st = ub_fail(e, UB_EIO, "cannot write string dataset %s", name);
-    return st;
-}
-
-ub_status ub_h5_read_strings(hid_t loc, const char *name, const char *file, size_t n_expect,
-                             size_t *n_out, ub_h5_str_fn fn, void *ctx, ub_err *e) {
-    int rank;
-    hsize_t dims[8];
-    H5T_class_t cls;
-    ub_status st = ub_h5_shape(loc, name, file, &rank, dims, &cls, e);
-    if (st) return st;
-    if (cls != H5T_STRING || rank != 1)
-        return ub_fail(e, UB_EFORMAT, "%s: dataset %s must be a 1-D string dataset", file, name);
-    if (n_expect && dims[0] != n_expect)
-        return ub_fail(e, UB_EFORMAT, "%s: dataset %s has %llu entries, expected %zu", file, name,
-                       (unsigned long long)dims[0], n_expect);
-    if (n_out) *n_out = dims[0];
-    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    hid_t t = vlen_utf8();
-    hid_t fspace = H5Dget_space(ds);
-    const hsize_t block = 65536; /* read in pieces: bounded memory for large corpora */
-    char **buf = malloc(block * sizeof *buf);
-    if (!buf) st = ub_fail(e, UB_ENOMEM, "out of memory reading %s", name);
-    for (hsize_t i0 = 0; !st && i0 < dims[0]; i0 += block) {
-        hsize_t cnt = dims[0] - i0 < block ? dims[0] - i0 : block;
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &i0, NULL, &cnt, NULL);
-        hid_t mspace = H5Screate_simple(1, &cnt, NULL);
-        if (H5Dread(ds, t, mspace, fspace, H5P_DEFAULT, buf) < 0) {
-            st = ub_fail(e, UB_EFORMAT, "%s: dataset %s cannot be read (truncated?)", file, name);
-        } else {
-            for (hsize_t j = 0; j < cnt; j++) {
-                if (!st) {
-                    const char *s = buf[j] ? buf[j] : "";
-                    st = fn(ctx, (size_t)(i0 + j), s, strlen(s), e);
-                }
-            }
-            H5Dvlen_reclaim(t, mspace, H5P_DEFAULT, buf);
-        }
-        H5Sclose(mspace);
-    }
-    free(buf);
-    H5Sclose(fspace);
-    H5Tclose(t);
-    H5Dclose(ds);
-    return st;
-}
-
 static ub_status attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
                             const void *v, ub_err *e) {
     hid_t space = H5Screate(H5S_SCALAR);
@@ -378,7 +310,7 @@ static ub_status attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtyp
     herr_t rc = a >= 0 ? H5Awrite(a, mtype, v) : -1;
     if (a >= 0) H5Aclose(a);
     H5Sclose(space);
-    if (rc < 0) return ub_fail(e, UB_EIO, "cannot write attribute %s", name);
+    if (rc < 0) return ub_h5_write_failed(obj, "attribute", name, e);
     return UB_OK;
 }
 

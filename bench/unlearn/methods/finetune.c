@@ -21,4 +21,5 @@ const ul_method ul_finetune = {
     "continue training on the retained posts only (descent; F is never seen)",
     "steps=50,lr=3e-4,batch=train",
     apply,
+    "lr=3e-4|1e-3|3e-3;steps=50|100|200",
 };

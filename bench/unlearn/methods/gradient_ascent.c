@@ -21,4 +21,5 @@ const ul_method ul_gradient_ascent = {
     "ascend the LM loss on F's posts (Jang et al. 2023); utility collapses quickly",
     "steps=40,lr=1e-5,batch=train",
     apply,
+    "lr=3e-6|1e-5|3e-5|1e-4;steps=20|40|80",
 };

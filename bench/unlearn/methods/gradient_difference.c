@@ -38,4 +38,5 @@ const ul_method ul_gradient_difference = {
     "ascent on F plus descent on the retained posts (Liu et al. 2022; TOFU grad diff)",
     "steps=40,lr=2e-5,batch=train,forget_weight=1,retain_weight=1",
     apply,
+    "lr=3e-5|1e-4|3e-4;steps=80|160;retain_weight=1|5|20",
 };

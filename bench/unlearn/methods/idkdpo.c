@@ -92,4 +92,5 @@ const ul_method ul_idkdpo = {
     "IdkDPO (TOFU): DPO preferring the neutral answer to the user's post, + retain loss",
     "steps=40,lr=1e-5,batch=train,beta=0.1,retain_weight=1",
     apply,
+    "lr=1e-4|3e-4|1e-3;steps=80|160;retain_weight=1|5",
 };

@@ -54,4 +54,5 @@ const ul_method ul_kl = {
     "ascent on F plus KL(original || model) on the retained posts (TOFU's KL method)",
     "steps=40,lr=1e-5,batch=train,forget_weight=1,kl_weight=1",
     apply,
+    "lr=3e-5|1e-4|3e-4;steps=80|160;kl_weight=1|5|20",
 };

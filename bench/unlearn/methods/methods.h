@@ -62,12 +62,32 @@ typedef struct ul_method {
     /* m: a copy of the original (parameters loaded, gradients and moments zero); changed in
      * place into the unlearned model. Deterministic in (m, c) for a fixed thread count. */
     ub_status (*apply)(gpt_model *m, const ul_ctx *c, ul_cost *cost, ub_err *e);
+    /* the budget sweep's grid (`unlearnbench sweep`): axes "key=v1|v2|...;key2=...", every
+     * combination a setting (ul_grid_points); its keys are the budget (steps, lr) and the
+     * method's main trade-off (a retain weight, beta, alpha) */
+    const char *grid;
 } ul_method;
 
 /* The registered methods, in report order. */
 extern const ul_method *const ul_methods[];
 extern const int ul_n_methods;
 const ul_method *ul_find(const char *name);
+
+/* The "key=value,..." settings of spec ("name:k=v,k=v;name2:...") for method name, or "":
+ * every item for name, a key given again replacing its earlier value (so "npo:lr=3e-5;
+ * npo:steps=20" is "lr=3e-5,steps=20": a preset's settings with the user's on top). */
+void ul_method_params(const char *spec, const char *name, char *out, size_t cap);
+/* spec in one canonical form: each method named in it once, in registry order, with its
+ * merged settings (ul_method_params), so that a preset's settings with a user's on top read
+ * back to the same text; an unknown method name is an error. */
+ub_status ul_params_canonical(const char *spec, char *out, size_t cap, ub_err *e);
+/* The settings of a grid "key=v1|v2;key2=w1|w2" (ul_method.grid): every combination as
+ * "key=v1,key2=w1", the last key varying fastest, into out[0..cap) (each UL_GRID_LEN bytes).
+ * Returns their number, or -1 with a message in e (a malformed grid, more than cap points). */
+/* Method m's defaults (m->params) with spec's settings for it on top: what it runs with. */
+void ul_effective_params(const ul_method *m, const char *spec, char *out, size_t cap);
+enum { UL_GRID_LEN = 256, UL_GRID_MAX = 64 };
+int ul_grid_points(const char *grid, char (*out)[UL_GRID_LEN], int cap, ub_err *e);
 
 /* dst = a new model with src's config and tune, its parameters copied (no gradients, no
  * moments): the copy of the original a method changes, or a reference for outputs

@@ -209,4 +209,5 @@ const ul_method ul_newton = {
     "one influence-function Newton step (Koh & Liang 2017; Guo et al. 2020), CG + capped norm",
     "steps=10,batch=train,hvp_batches=2,grad_batches=4,damping=0.5,scale=1,cap=0.01",
     apply,
+    "scale=0.25|0.5|1|2;cap=0.001|0.003|0.01|0.03",
 };

@@ -68,4 +68,5 @@ const ul_method ul_npo = {
     "Negative Preference Optimization against the original (Zhang et al. 2024), + retain loss",
     "steps=40,lr=1e-5,batch=train,beta=0.1,retain_weight=1",
     apply,
+    "lr=1e-5|3e-5|1e-4;steps=40|80;retain_weight=1|5|20",
 };

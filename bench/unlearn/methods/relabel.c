@@ -117,4 +117,5 @@ const ul_method ul_relabel = {
     "train on a neutral answer in place of each post of F (idk) or on F with random targets",
     "steps=40,lr=1e-5,batch=train,mode=idk,retain_weight=1",
     apply,
+    "lr=1e-4|3e-4|1e-3;steps=80|160;retain_weight=1|5",
 };

@@ -158,4 +158,5 @@ const ul_method ul_rmu = {
     "2024, WMDP)",
     "steps=40,lr=1e-3,batch=train,layer=-1,coef=2,alpha=7",
     apply,
+    "lr=1e-3|3e-3|1e-2;alpha=3|7|15",
 };

@@ -65,4 +65,5 @@ const ul_method ul_simnpo = {
     "SimNPO: reference-free, length-normalised NPO (Fan et al. 2024), + retain loss",
     "steps=40,lr=1e-5,batch=train,beta=2.5,gamma=0,retain_weight=1",
     apply,
+    "lr=1e-4|3e-4|1e-3;steps=80|160;retain_weight=1|5",
 };

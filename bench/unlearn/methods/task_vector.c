@@ -40,4 +40,5 @@ const ul_method ul_task_vector = {
     "negate the task vector of fine-tuning on F (Ilharco et al. 2023): orig - alpha*(ft - orig)",
     "steps=40,lr=1e-4,batch=train,alpha=1",
     apply,
+    "lr=1e-4|3e-4;steps=20|40;alpha=0.5|1|2",
 };

@@ -90,4 +90,5 @@ const ul_method ul_undial = {
     "(Dong et al. 2024)",
     "steps=40,lr=1e-5,batch=train,beta=10,retain_weight=0",
     apply,
+    "lr=3e-6|1e-5|3e-5|1e-4;beta=1|3|10|30",
 };

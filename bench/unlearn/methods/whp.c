@@ -106,4 +106,5 @@ const ul_method ul_whp = {
     "model reinforced on F",
     "steps=40,lr=1e-4,batch=train,alpha=1,retain_weight=0",
     apply,
+    "lr=1e-4|3e-4|1e-3;alpha=1|3|10",
 };
