@@ -7,10 +7,7 @@
 set -uo pipefail
 ub="$1"
 source "$(dirname "$0")/lib.sh"
-args=(--seeds 1 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4
-      --eval-posts 12 --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2
-      --shadows 0 --bootstrap 10 --methods gradient_ascent --method-params gradient_ascent:steps=2
-      --threads 2 --quiet --no-plots)
+args=(--seeds 1 "${micro_args[@]}")
 d="$tmp/run"
 # the corpus apart from the run directory, so that results.h5 is the largest file a run writes
 "$ub" corpus generate --profile quick --seed 1 --out "$tmp/corpus.h5" >/dev/null 2>"$tmp/err" || { bad "corpus"; cat "$tmp/err"; exit 1; }

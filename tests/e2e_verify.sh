@@ -8,10 +8,7 @@
 set -uo pipefail
 ub="$1"
 source "$(dirname "$0")/lib.sh"
-args=(--seeds 2 --model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4
-      --eval-posts 12 --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2
-      --shadows 0 --bootstrap 10 --methods gradient_ascent --method-params gradient_ascent:steps=2
-      --threads 2 --quiet --no-plots)
+args=(--seeds 2 "${micro_args[@]}")
 d="$tmp/run"
 "$ub" run "${args[@]}" --out "$d" >/dev/null 2>"$tmp/err" && [[ -s "$d/manifest.json" && -s "$d/config.ini" ]] \
   && ok || { bad "run writes manifest.json and config.ini"; cat "$tmp/err"; }

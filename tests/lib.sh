@@ -17,6 +17,7 @@
 #               followed by the stderr, and counts a failure. Returns 0.
 #   finish      print "N passed, M failed" and exit: 1 if any check failed or if none passed (a
 #               script that ran no check cannot pass), else 0. Call it last.
+#   micro_args  the options of a micro run of the benchmark (see the end of this file).
 #   at_exit CMD...
 #               register one more cleanup command (one string, run with eval) for the EXIT trap,
 #               e.g. at_exit 'kill "$pid" 2>/dev/null'. They run last-registered first, then
@@ -97,3 +98,11 @@ finish() {
   fi
   exit 0
 }
+
+# micro_args: a run of the benchmark small enough for every test (micro model, one method, no
+# shadow models), shared by the scripts that need a complete run directory; add --seeds N and
+# the options a test is about.
+micro_args=(--model micro --steps 20 --continued-steps 2 --continued-points 1 --candidates 4
+            --eval-posts 12 --nonmember-posts 20 --forget-users 3 --sisa-shards 2 --sisa-slices 2
+            --shadows 0 --bootstrap 10 --methods gradient_ascent
+            --method-params gradient_ascent:steps=2 --threads 2 --quiet --no-plots)

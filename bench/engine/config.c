@@ -42,8 +42,9 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
          * corpus, and 500 non-member posts scored, so that 1% FPR is decided by 5 posts */
         c->scenario.nonmember_frac = 0.6;
         /* 100 retained posts and 100 non-members' fresh posts scored (utility and user
-         * inference), so that 5 seeds with LiRA's shadows and 12 methods stay within 15
-         * minutes on 2 cores */
+         * inference), so that 5 seeds with LiRA's shadows and 13 methods stayed within 15
+         * minutes on 2 cores at the methods' earlier budgets (729 s); at the selected ones
+         * it took 1101 s on a day the same machine trained 1.35x slower (RESULTS.md) */
         c->scenario.eval_posts = 100;
         c->scenario.nonmember_posts = 500;
         /* LiRA in every seed: 8 shadow models, trained once per corpus and recipe (about 110

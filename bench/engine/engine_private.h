@@ -98,6 +98,10 @@ ub_status run_chain_seed(run_state *rs, const run_scenario *sc, const gpt_model 
 /* One seed: scenario, training, unlearning, scoring, metrics, its group in results.h5
  * (engine/seed.c). */
 ub_status run_seed(run_state *rs, int si, hid_t file, ub_err *e);
+/* What every engine command does first: the kernel tunables checked and applied, the
+ * configuration checked, the output directory (out_dir = 1) and the model cache made; `what`
+ * names the command in messages. */
+ub_status run_begin(run_state *rs, const char *what, int out_dir, ub_err *e);
 /* Open (or first generate) the run's corpus into rs->rc (engine/run.c). */
 ub_status run_open_corpus(run_state *rs, ub_err *e);
 /* mkdir -p. */

@@ -136,18 +136,25 @@ static ub_status write_config_ini(const ub_run_cfg *cfg, ub_err *e) {
     return UB_OK;
 }
 
+ub_status run_begin(run_state *rs, const char *what, int out_dir, ub_err *e) {
+    char msg[256], path[4200];
+    const ub_run_cfg *cfg = rs->cfg;
+    if (kn_tune_check(&rs->tune, msg, sizeof msg)) return ub_fail(e, UB_EARG, "%s: %s", what, msg);
+    kn_tune_apply(&rs->tune);
+    ub_status st = ub_run_check(cfg, e);
+    if (!st && out_dir) st = run_mkdir_p(cfg->out_dir, e);
+    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
+    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
+    if (!st) st = run_mkdir_p(path, e);
+    return st;
+}
+
 ub_status ub_run_shadows_part(const ub_run_cfg *cfg, const kn_tune *tune,
                               const ub_run_observer *obs, int part, int parts, ub_err *e) {
     int K = cfg->score.shadows;
     if (K <= 0 || part >= K) return UB_OK;
     run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};
-    char msg[256], path[4200];
-    if (kn_tune_check(&rs.tune, msg, sizeof msg)) return ub_fail(e, UB_EARG, "run: %s", msg);
-    kn_tune_apply(&rs.tune);
-    ub_status st = ub_run_check(cfg, e);
-    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
-    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
-    if (!st) st = run_mkdir_p(path, e);
+    ub_status st = run_begin(&rs, "run", 0, e);
     if (!st) st = run_open_corpus(&rs, e);
     /* the design depends on the split's sizes and the policy only: any seed's scenario serves */
     run_scenario sc;
@@ -183,14 +190,8 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
                  ub_err *e) {
     run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};
     double t_start = ub_now();
-    char msg[256], path[4200];
-    if (kn_tune_check(&rs.tune, msg, sizeof msg)) return ub_fail(e, UB_EARG, "run: %s", msg);
-    kn_tune_apply(&rs.tune);
-    ub_status st = ub_run_check(cfg, e);
-    if (!st) st = run_mkdir_p(cfg->out_dir, e);
-    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
-    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
-    if (!st) st = run_mkdir_p(path, e);
+    char path[4200];
+    ub_status st = run_begin(&rs, "run", 1, e);
     rs.methods = ub_calloc((size_t)ul_n_methods + 1, sizeof *rs.methods, "methods", e);
     if (!st && !rs.methods) st = UB_ENOMEM;
     if (!st) st = ul_select(cfg->methods, rs.methods, &rs.n_methods, e);

@@ -347,11 +347,8 @@ ub_status ub_sweep(const ub_run_cfg *cfg, const ub_sweep_cfg *sw, const kn_tune 
                    const ub_run_observer *obs, ub_err *e) {
     run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};
     double t_start = ub_now();
-    char msg[256], path[4200];
-    if (kn_tune_check(&rs.tune, msg, sizeof msg)) return ub_fail(e, UB_EARG, "sweep: %s", msg);
-    kn_tune_apply(&rs.tune);
-    ub_status st = ub_run_check(cfg, e);
-    if (!st && (sw->val_seeds < 1 || sw->val_seeds > 64 || !(sw->max_ppl >= 1.0)))
+    ub_status st = UB_OK;
+    if (sw->val_seeds < 1 || sw->val_seeds > 64 || !(sw->max_ppl >= 1.0))
         st = ub_fail(e, UB_EARG, "sweep: need 1..64 validation seeds and a perplexity bound "
                      ">= 1");
     uint64_t t0s = cfg->seed0, t1s = cfg->seed0 + (uint64_t)cfg->seeds;
@@ -359,10 +356,7 @@ ub_status ub_sweep(const ub_run_cfg *cfg, const ub_sweep_cfg *sw, const kn_tune 
         st = ub_fail(e, UB_EARG, "sweep: validation seeds %llu.. overlap the test seeds "
                      "%llu..%llu", (unsigned long long)sw->val_seed0, (unsigned long long)t0s,
                      (unsigned long long)(t1s - 1));
-    if (!st) st = run_mkdir_p(cfg->out_dir, e);
-    if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
-    else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
-    if (!st) st = run_mkdir_p(path, e);
+    if (!st) st = run_begin(&rs, "sweep", 1, e);
     const ul_method **ms = ub_calloc((size_t)ul_n_methods + 1, sizeof *ms, "methods", e);
     sw_method *w = ub_calloc((size_t)ul_n_methods + 1, sizeof *w, "sweep", e);
     int nm = 0, V = sw->val_seeds;
