@@ -4,7 +4,6 @@
  * unless --use-cache: the same binary and thread count must give the same bytes (the seed's
  * group and metrics in results.h5, and every checkpoint it retrained); another binary or
  * thread count is compared on the metrics within stated tolerances instead. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,33 +63,6 @@ static const res_manifest_item *find_name(const res_manifest *m, const char *nam
 }
 
 static int quote_ok(const char *s) { return !strchr(s, '\''); }
-
-static int cmp_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.h5 files of dir, sorted (*n of them; NULL when none or no dir). */
-static char **h5_names(const char *dir, size_t *n) {
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return NULL;
-    size_t cap = 0;
-    char **v = NULL;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t ln = strlen(de->d_name);
-        if (ln < 4 || strcmp(de->d_name + ln - 3, ".h5")) continue;
-        if (*n == cap) {
-            char **w = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-            if (!w) break;
-            v = w;
-        }
-        v[(*n)++] = strdup(de->d_name);
-    }
-    closedir(d);
-    if (v) qsort(v, *n, sizeof *v, cmp_name);
-    return v;
-}
 
 int ub_cmd_verify(int argc, char **argv) {
     static const char usage[] =
@@ -191,7 +163,8 @@ int ub_cmd_verify(int argc, char **argv) {
                 } else item(&t, 1, "results.h5 re-run", msg);
                 /* every checkpoint trained anew must be the manifest's, bit for bit */
                 size_t nc = 0;
-                char **names = !use_cache && exact ? h5_names(cache, &nc) : NULL;
+                static const char *const h5[] = {".h5", NULL};
+                char **names = !use_cache && exact ? res_list_dir(cache, h5, &nc) : NULL;
                 for (size_t i = 0; i < nc; i++) {
                     char full[8400], what[700];
                     snprintf(full, sizeof full, "%s/%s", cache, names[i]);
@@ -201,9 +174,8 @@ int ub_cmd_verify(int argc, char **argv) {
                     item(&t, ok, what, !it ? "retrained, but not in the manifest"
                                        : ok ? "retrained, identical bytes"
                                             : "retrained, bytes differ");
-                    free(names[i]);
                 }
-                free(names);
+                res_list_free(names, nc);
             }
         }
     }

@@ -47,6 +47,17 @@ static ub_status take_str(void *ctx, size_t i, const char *s, size_t len, ub_err
     return UB_OK;
 }
 
+/* Does string dataset name hold the same strings under fa and fb? */
+static int same_strings(hid_t fa, hid_t fb, const char *name, ub_err *e) {
+    strs xa = {0}, xb = {0};
+    size_t n;
+    int eq = !ub_h5_read_strings(fa, name, "a", 0, &n, take_str, &xa, e) &&
+             !ub_h5_read_strings(fb, name, "b", 0, &n, take_str, &xb, e) && xa.n == xb.n &&
+             (xa.n == 0 || !memcmp(xa.buf, xb.buf, xa.n));
+    free(xa.buf), free(xb.buf);
+    return eq;
+}
+
 /* Raw bytes of dataset or attribute contents (file type as memory type). */
 static void *raw(hid_t obj, int attr, hid_t type, size_t *bytes) {
     hid_t sp = attr ? H5Aget_space(obj) : H5Dget_space(obj);
@@ -80,12 +91,7 @@ static int same_values(hid_t a, hid_t b, int attr, hid_t loc_a, hid_t loc_b, con
     hid_t ta = attr ? H5Aget_type(a) : H5Dget_type(a), tb = attr ? H5Aget_type(b) : H5Dget_type(b);
     int eq = H5Tequal(ta, tb) > 0 && same_shape(a, b, attr);
     if (eq && !attr && H5Tis_variable_str(ta) > 0) {
-        strs xa = {0}, xb = {0};
-        size_t n;
-        eq = !ub_h5_read_strings(loc_a, name, "a", 0, &n, take_str, &xa, e) &&
-             !ub_h5_read_strings(loc_b, name, "b", 0, &n, take_str, &xb, e) && xa.n == xb.n &&
-             (xa.n == 0 || !memcmp(xa.buf, xb.buf, xa.n));
-        free(xa.buf), free(xb.buf);
+        eq = same_strings(loc_a, loc_b, name, e);
     } else if (eq && attr && H5Tis_variable_str(ta) > 0) { /* a scalar string attribute */
         char *sa = NULL, *sb = NULL;
         eq = H5Aread(a, ta, &sa) >= 0 && H5Aread(b, tb, &sb) >= 0 && sa && sb && !strcmp(sa, sb);
@@ -212,17 +218,6 @@ static ub_status metric_rows(hid_t fa, hid_t fb, const char *a, const char *b, i
     return st;
 }
 
-/* Are the model and metric names of a and b the same? */
-static int same_names(hid_t fa, hid_t fb, const char *name, ub_err *e) {
-    strs xa = {0}, xb = {0};
-    size_t n;
-    int eq = !ub_h5_read_strings(fa, name, "a", 0, &n, take_str, &xa, e) &&
-             !ub_h5_read_strings(fb, name, "b", 0, &n, take_str, &xb, e) && xa.n == xb.n &&
-             (xa.n == 0 || !memcmp(xa.buf, xb.buf, xa.n));
-    free(xa.buf), free(xb.buf);
-    return eq;
-}
-
 static ub_status open_both(const char *a, const char *b, hid_t *fa, hid_t *fb, ub_err *e) {
     *fa = *fb = -1;
     ub_status st = ub_h5_open(fa, a, e);
@@ -252,7 +247,7 @@ ub_status res_compare_seed(const char *a, const char *b, int64_t s, int *n_diff,
     }
     if (ga >= 0) H5Gclose(ga);
     if (c.b >= 0) H5Gclose(c.b);
-    if (!st && (!same_names(fa, fb, "model_names", e) || !same_names(fa, fb, "metric_names", e)))
+    if (!st && (!same_strings(fa, fb, "model_names", e) || !same_strings(fa, fb, "metric_names", e)))
         note(&c, "model_names or metric_names differ");
     double *ra = NULL, *rb = NULL;
     hsize_t mk[2];
@@ -272,7 +267,7 @@ ub_status res_compare_metrics(const char *a, const char *b, int64_t s, double to
     if (st) return st;
     cmp_ctx c = {-1, 0, diff, cap, 0, e};
     if (cap) diff[0] = '\0';
-    if (!same_names(fa, fb, "model_names", e) || !same_names(fa, fb, "metric_names", e))
+    if (!same_strings(fa, fb, "model_names", e) || !same_strings(fa, fb, "metric_names", e))
         st = ub_fail(e, UB_EFORMAT, "%s and %s hold different models or metrics", a, b);
     double *ra = NULL, *rb = NULL, *range = NULL;
     hsize_t mk[2];

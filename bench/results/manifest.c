@@ -61,9 +61,7 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The regular files of dir (not recursive), sorted by name, whose name ends in one of exts
- * (NULL: any); *n their number. NULL with *n = 0 when dir does not exist. */
-static char **list_dir(const char *dir, const char *const *exts, size_t *n) {
+char **res_list_dir(const char *dir, const char *const *exts, size_t *n) {
     *n = 0;
     DIR *d = opendir(dir);
     if (!d) return NULL;
@@ -95,7 +93,7 @@ static char **list_dir(const char *dir, const char *const *exts, size_t *n) {
     return v;
 }
 
-static void free_list(char **v, size_t n) {
+void res_list_free(char **v, size_t n) {
     for (size_t i = 0; v && i < n; i++) free(v[i]);
     free(v);
 }
@@ -193,7 +191,7 @@ ub_status res_manifest_write(const char *dir, const res_manifest_info *m, ub_err
         char base[4200];
         snprintf(base, sizeof base, "%s", where[k]);
         size_t n;
-        char **names = list_dir(base, k ? h5_ext : plot_ext, &n);
+        char **names = res_list_dir(base, k ? h5_ext : plot_ext, &n);
         int inside = k == 0 || (!strncmp(base, dir, strlen(dir)) && base[strlen(dir)] == '/');
         for (size_t i = 0; !st && i < n; i++) {
             char f[8400];
@@ -203,7 +201,7 @@ ub_status res_manifest_write(const char *dir, const res_manifest_info *m, ub_err
             else if (!realpath(f, rel)) snprintf(rel, sizeof rel, "%s", f);
             st = put_file(o, f, rel, &first, e);
         }
-        free_list(names, n);
+        res_list_free(names, n);
     }
     fprintf(o, "\n  ]\n}\n");
     int bad = fclose(o) != 0;

@@ -147,6 +147,11 @@ typedef struct res_manifest {
     size_t n;
 } res_manifest;
 ub_status res_manifest_read(const char *dir, res_manifest *m, ub_err *e);
+/* The regular files of dir (not recursive, no *.tmp), sorted by name, whose names end in one of
+ * exts (a NULL-terminated list; NULL: any); *n their number; NULL with *n = 0 when dir does not
+ * exist. Free with res_list_free. */
+char **res_list_dir(const char *dir, const char *const *exts, size_t *n);
+void res_list_free(char **v, size_t n);
 void res_manifest_free(res_manifest *m);
 
 /* ---- comparing two results.h5 (results/compare.c) ---- */

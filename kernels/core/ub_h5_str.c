@@ -15,19 +15,24 @@ static hid_t vlen_utf8(void) {
     return t;
 }
 
+/* The hex of a finished SHA-256 digest (and the context freed). */
+static void digest_hex(EVP_MD_CTX *md, char hex[65]) {
+    unsigned char dg[32];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(md, dg, &len);
+    EVP_MD_CTX_free(md);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+}
+
 /* SHA-256 of n strings, each followed by a NUL (NULL counts as ""). */
 static void strings_sha256(const char *const *strs, size_t n, char hex[65]) {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char dg[32];
-    unsigned len = 0;
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (size_t i = 0; i < n; i++) {
         const char *x = strs[i] ? strs[i] : "";
         EVP_DigestUpdate(md, x, strlen(x) + 1);
     }
-    EVP_DigestFinal_ex(md, dg, &len);
-    EVP_MD_CTX_free(md);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+    digest_hex(md, hex);
 }
 
 ub_status ub_h5_write_strings(hid_t loc, const char *name, const char *const *strs, size_t n,
@@ -117,12 +122,8 @@ ub_status ub_h5_read_strings(hid_t loc, const char *name, const char *file, size
     }
     free(buf);
     if (md) {
-        unsigned char dg[32];
-        unsigned len = 0;
         char hex[65];
-        EVP_DigestFinal_ex(md, dg, &len);
-        EVP_MD_CTX_free(md);
-        for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+        digest_hex(md, hex);
         if (!st && strcmp(hex, want))
             st = ub_fail(e, UB_EFORMAT, "%s: dataset %s fails its SHA-256 check (its strings "
                          "changed after writing: the file is corrupted)", file, name);
