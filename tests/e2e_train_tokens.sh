@@ -12,14 +12,19 @@ ub="$1"
 "$ub" tokens /usr/share/common-licenses/GPL-3 --out "$tmp/with.h5" >/dev/null || { bad "tokens"; finish; }
 # noattr.h5: the same stream without vocab_size; badid.h5: also token 7 set to 300 (> 255).
 /usr/bin/python3 - "$tmp" <<'PY' || { bad "h5py could not write the fixtures"; finish; }
-import shutil, sys, h5py
+import sys, h5py
 d = sys.argv[1]
-for name, bad_id in (("noattr", None), ("badid", 300)):
-    shutil.copy(f"{d}/with.h5", f"{d}/{name}.h5")
-    with h5py.File(f"{d}/{name}.h5", "r+") as f:
-        del f.attrs["vocab_size"]
-        if bad_id is not None:
-            f["tokens"][7] = bad_id
+# written afresh as another tool would (plain HDF5, no unlearnbench seal)
+with h5py.File(f"{d}/with.h5", "r") as src:
+    for name, bad_id in (("noattr", None), ("badid", 300)):
+        with h5py.File(f"{d}/{name}.h5", "w") as f:
+            for k, v in src.attrs.items():
+                if k != "vocab_size":
+                    f.attrs[k] = v
+            t = src["tokens"][...]
+            if bad_id is not None:
+                t[7] = bad_id
+            f.create_dataset("tokens", data=t)
 PY
 
 # A model small enough for a few seconds; same seed and threads, so runs compare bitwise.

@@ -56,6 +56,14 @@ d = sys.argv[1]
 with h5py.File(f"{d}/results.h5", "r+") as f:
     x = f["seed_1/models/original/forget/loss"]
     v = x[...]; v[0] += 1.0; x[...] = v
+# the file's seal forged to match (bench/FORMAT.md, "Seal"): only the re-run can tell now
+b = bytearray(open(f"{d}/results.h5", "rb").read())
+lines = bytes(b[:512]).rstrip(b"\0").decode().split("\n")
+lines[1] = "sha256 " + hashlib.sha256(b[512:]).hexdigest()
+lines[2] = "bytes %d" % (len(b) - 512)
+head = "\n".join(lines).encode()
+b[:512] = head + b"\0" * (512 - len(head))
+open(f"{d}/results.h5", "wb").write(b)
 h = hashlib.sha256(open(f"{d}/results.h5", "rb").read()).hexdigest()
 text = open(f"{d}/manifest.json").read()
 m = json.loads(text)

@@ -32,3 +32,8 @@ set_tests_properties(verify_cli PROPERTIES LABELS e2e TIMEOUT 900)
 # the file, exit 1, earlier results intact, no temporary file left.
 add_test(NAME faults_cli COMMAND bash ${UB_TEST_DIR}/e2e_faults.sh $<TARGET_FILE:unlearnbench>)
 set_tests_properties(faults_cli PROPERTIES LABELS e2e TIMEOUT 600)
+# Flipped bytes: 100 random single-byte changes in each of a corpus, a token file, a checkpoint
+# and results.h5; each is a clear error naming the file or identical output, never a silent
+# change or a crash.
+add_test(NAME flip_cli COMMAND bash ${UB_TEST_DIR}/e2e_flip.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(flip_cli PROPERTIES LABELS e2e TIMEOUT 600)

@@ -61,8 +61,20 @@ ub_status ub_h5_commit(ub_h5out *o, ub_err *e);
 /* Close and remove the temporary file (on error paths). */
 void ub_h5_abort(ub_h5out *o);
 
-/* Open an existing file read-only; a missing file, a non-HDF5 file and a truncated one each get
- * their own message naming the path. */
+/* Every file ub_h5_commit writes is sealed: HDF5 starts 512 bytes in (a user block, which HDF5
+ * and h5py skip), and those 512 bytes say, as text, the SHA-256 and length of the rest
+ * (ub_h5_seal.c; bench/FORMAT.md). ub_h5_open checks the seal before HDF5 reads a byte, so a
+ * changed byte anywhere in the file is an error naming it. Files other tools write (HDF5 from
+ * offset 0, no seal) are read as they are. */
+#define UB_H5_SEAL_BYTES 512
+/* Write the seal into the user block of the closed file at path. */
+ub_status ub_h5_seal(const char *path, ub_err *e);
+/* *sealed = 1 and UB_OK for a sealed file whose seal holds, *sealed = 0 and UB_OK for a plain
+ * HDF5 file, else one error naming the path (seal damaged, bytes changed, length changed). */
+ub_status ub_h5_check_seal(const char *path, int *sealed, ub_err *e);
+
+/* Open an existing file read-only; a missing file, a non-HDF5 file, a broken seal and a
+ * truncated file each get their own message naming the path. */
 ub_status ub_h5_open(hid_t *file, const char *path, ub_err *e);
 
 /* Check the root attributes `format` == format and `format_version` == version of an open file;
@@ -140,6 +152,9 @@ void ub_rng_shuffle(ub_rng *r, int64_t *idx, int64_t n);
 void ub_sha256_hex(const void *data, size_t n, char hex[65]);
 /* hex = SHA-256 of the bytes of the file at path. */
 ub_status ub_sha256_file(const char *path, char hex[65], ub_err *e);
+/* hex = SHA-256 of the file's bytes from offset to its end; n_bytes (may be NULL) = how many. */
+ub_status ub_sha256_file_at(const char *path, long offset, char hex[65], uint64_t *n_bytes,
+                            ub_err *e);
 /* Monotonic seconds. */
 double ub_now(void);
 /* Peak resident set size of this process in bytes (from getrusage). */

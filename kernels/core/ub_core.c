@@ -115,21 +115,32 @@ void ub_sha256_hex(const void *data, size_t n, char hex[65]) {
 }
 
 ub_status ub_sha256_file(const char *path, char hex[65], ub_err *e) {
+    return ub_sha256_file_at(path, 0, hex, NULL, e);
+}
+
+ub_status ub_sha256_file_at(const char *path, long offset, char hex[65], uint64_t *n_bytes,
+                            ub_err *e) {
     FILE *f = fopen(path, "rb");
     if (!f) return ub_fail(e, UB_EIO, "cannot open %s", path);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     ub_status st = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
                        ? UB_OK
                        : ub_fail(e, UB_ENOMEM, "%s: cannot start SHA-256", path);
+    if (!st && fseek(f, offset, SEEK_SET) != 0) st = ub_fail(e, UB_EIO, "cannot read %s", path);
     unsigned char buf[1 << 16];
     size_t n;
-    while (!st && (n = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(md, buf, n);
+    uint64_t total = 0;
+    while (!st && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        EVP_DigestUpdate(md, buf, n);
+        total += n;
+    }
     if (!st && ferror(f)) st = ub_fail(e, UB_EIO, "cannot read %s", path);
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (!st) EVP_DigestFinal_ex(md, out, &len);
     for (unsigned i = 0; !st && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
     if (!st) hex[64] = '\0';
+    if (n_bytes) *n_bytes = total;
     EVP_MD_CTX_free(md);
     fclose(f);
     return st;

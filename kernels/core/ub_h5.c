@@ -43,6 +43,7 @@ ub_status ub_h5_create(ub_h5out *o, const char *path, ub_err *e) {
     hid_t fapl = fapl_new();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group, too, without timestamps */
+    H5Pset_userblock(fcpl, UB_H5_SEAL_BYTES); /* room for the seal (ub_h5_seal.c) */
     o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);
     H5Pclose(fapl);
     H5Pclose(fcpl);
@@ -69,6 +70,11 @@ ub_status ub_h5_commit(ub_h5out *o, ub_err *e) {
         unlink(o->tmp);
         return ub_fail(e, UB_EIO, "%s: cannot write the file (disk full, quota or file size "
                        "limit?)", o->tmp);
+    }
+    ub_status st = ub_h5_seal(o->tmp, e);
+    if (st) {
+        unlink(o->tmp);
+        return st;
     }
     if (fsync_path(o->tmp, 0) != 0) {
         int err = errno;
@@ -101,6 +107,9 @@ static ub_status open_mode(hid_t *file, const char *path, unsigned mode, ub_err 
     FILE *f = fopen(path, mode == H5F_ACC_RDONLY ? "rb" : "r+b");
     if (!f) return ub_fail(e, UB_EIO, "%s: %s", path, strerror(errno));
     fclose(f);
+    int sealed;
+    ub_status sst = ub_h5_check_seal(path, &sealed, e);
+    if (sst) return sst;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) return ub_fail(e, UB_EFORMAT, "%s: not an HDF5 file", path);
     hid_t fapl = fapl_new();
