@@ -237,6 +237,11 @@ ub_status gpt_train(gpt_model *m, const corpus_tokens *tok, const gpt_train_cfg 
 /* Write params (and, if c and s are given, optimizer moments and training state). Atomic. */
 ub_status gpt_save(const char *path, const gpt_model *m, const gpt_train_cfg *c,
                    const gpt_train_state *s, ub_err *e);
+/* gpt_save plus n root attributes (float64) named by the caller: what a model cost to make,
+ * kept with it (the benchmark's cache of unlearned models). gpt_load ignores them. */
+ub_status gpt_save_notes(const char *path, const gpt_model *m, const gpt_train_cfg *c,
+                         const gpt_train_state *s, const char *const *names, const double *vals,
+                         int n, ub_err *e);
 /* Build m from the file's config and load params. If c and s are given and the file holds
  * training state, load it too (*has_train = 1). */
 ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,

@@ -83,6 +83,12 @@ static ub_status write_train(hid_t f, const gpt_model *m, const gpt_train_cfg *c
 
 ub_status gpt_save(const char *path, const gpt_model *m, const gpt_train_cfg *c,
                    const gpt_train_state *s, ub_err *e) {
+    return gpt_save_notes(path, m, c, s, NULL, NULL, 0, e);
+}
+
+ub_status gpt_save_notes(const char *path, const gpt_model *m, const gpt_train_cfg *c,
+                         const gpt_train_state *s, const char *const *names, const double *vals,
+                         int n, ub_err *e) {
     ub_h5out o;
     ub_status st = ub_h5_create(&o, path, e);
     if (st) return st;
@@ -101,6 +107,7 @@ ub_status gpt_save(const char *path, const gpt_model *m, const gpt_train_cfg *c,
     if (!st) st = ub_h5_attr_i64(f, "tie_word_embeddings", 1, e);
     if (!st) st = write_group_tensors(f, "params", m, m->params_mem, e);
     if (!st && c && s) st = write_train(f, m, c, s, e);
+    for (int i = 0; !st && i < n; i++) st = ub_h5_attr_f64(f, names[i], vals[i], e);
     if (st) {
         ub_h5_abort(&o);
         return ub_fail(e, st, "%s: checkpoint not written", path);

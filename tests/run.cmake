@@ -37,3 +37,7 @@ set_tests_properties(faults_cli PROPERTIES LABELS e2e TIMEOUT 600)
 # change or a crash.
 add_test(NAME flip_cli COMMAND bash ${UB_TEST_DIR}/e2e_flip.sh $<TARGET_FILE:unlearnbench>)
 set_tests_properties(flip_cli PROPERTIES LABELS e2e TIMEOUT 600)
+# kill -9: a run with methods killed at several points (and at random moments, repeatedly),
+# restarted with the same command each time, ends with the uninterrupted run's bytes.
+add_test(NAME kill_cli COMMAND bash ${UB_TEST_DIR}/e2e_kill.sh $<TARGET_FILE:unlearnbench>)
+set_tests_properties(kill_cli PROPERTIES LABELS e2e TIMEOUT 900)

@@ -70,6 +70,13 @@ void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed
 ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e);
+/* Method um applied to a fresh copy of uc->original into out (empty on entry), or loaded from
+ * the cache: DIR/models/METHOD-HASH.h5, named by a hash of the original's weights, the method's
+ * settings as run, its seed, F's, the retained and the neutral posts, the schedule and the
+ * tunables, with the cost as attributes. A run killed later resumes from it; *seconds is NaN
+ * when it came from the cache. */
+ub_status run_method_cached(const run_state *rs, const ul_method *um, const ul_ctx *uc,
+                            gpt_model *out, ul_cost *cost, double *seconds, ub_err *e);
 /* The training posts (eligible, not fresh) of the users in mask, less those in excl (NULL:
  * none), in corpus order (engine/shadows.c). */
 ub_status run_gather_users(run_set *out, const run_corpus *rc, const run_scenario *sc,

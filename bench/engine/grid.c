@@ -210,7 +210,7 @@ ub_status ub_grid(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_obser
         ub_run_cfg_string(&c, cs, sizeof cs);
         int64_t *seeds = ub_calloc((size_t)c.seeds, sizeof(int64_t), "seeds", e);
         for (int k = 0; seeds && k < c.seeds; k++) seeds[k] = (int64_t)(c.seed0 + (uint64_t)k);
-        st = seeds ? res_merge(dir, seeds, c.seeds, cs, e) : UB_ENOMEM;
+        st = seeds ? res_merge(dir, dir, seeds, c.seeds, cs, e) : UB_ENOMEM;
         free(seeds);
         if (st) {
             failed = 1;

@@ -1,10 +1,14 @@
 /* bench/engine/run.c: `unlearnbench run`: the corpus, the model slots, the seeds, the run's
  * tables in results.h5. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine_private.h"
 #include "results.h"
@@ -87,8 +91,10 @@ ub_status run_open_corpus(run_state *rs, ub_err *e) {
     return st;
 }
 
-/* The run's tables and provenance, then the file is complete. */
-static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
+/* One seed's tables and provenance (seed index si), then its file is complete; the binary's
+ * SHA-256 says which build made it (a resumed run keeps only its own build's seeds). */
+static ub_status write_tables(const run_state *rs, ub_h5out *o, int si, const char *bin,
+                              ub_err *e) {
     const ub_run_cfg *cfg = rs->cfg;
     char cs[4096];
     ub_run_cfg_string(cfg, cs, sizeof cs);
@@ -103,18 +109,84 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, ub_err *e) {
             ul_effective_params(rs->methods[k - first], cfg->method_params, eff[k], sizeof eff[k]);
         mp[k] = k < first || k >= last ? "" : eff[k];
     }
-    int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
-    if (!seeds) {
-        free(eff);
-        return UB_ENOMEM;
-    }
-    for (int si = 0; si < cfg->seeds; si++) seeds[si] = (int64_t)(cfg->seed0 + (uint64_t)si);
-    res_run r = {cfg->seeds, rs->n_models, seeds, mn, mp, rs->metrics, cs,
+    int64_t seed = (int64_t)(cfg->seed0 + (uint64_t)si);
+    res_run r = {1, rs->n_models, &seed, mn, mp,
+                 rs->metrics + (size_t)si * rs->n_models * ev_n_metrics, cs,
                  cfg->source.corpus ? cfg->source.corpus
                                     : "corpus.h5 (generated in the output directory, or a grid's)",
                  rs->rc.sha256, kn_tune_threads(&rs->tune)};
     ub_status st = res_write_run(o->file, &r, e);
-    free(seeds), free(eff);
+    if (!st) st = ub_h5_attr_str(o->file, "binary_sha256", bin, e);
+    free(eff);
+    return st;
+}
+
+/* DIR/seeds/seed_S/results.h5 (with its timings.h5, written first) is a finished seed of this
+ * very run: same configuration, same binary. */
+static int seed_done(const char *sdir, const char *cfg_text, const char *bin) {
+    char path[4400], have[4096];
+    snprintf(path, sizeof path, "%s/timings.h5", sdir);
+    ub_err le = {0};
+    hid_t f;
+    if (ub_h5_open(&f, path, &le)) return 0;
+    H5Fclose(f);
+    snprintf(path, sizeof path, "%s/results.h5", sdir);
+    if (ub_h5_open(&f, path, &le)) return 0;
+    int ok = !ub_h5_get_str(f, "config", path, have, sizeof have, &le) && !strcmp(have, cfg_text);
+    ok = ok && !ub_h5_get_str(f, "binary_sha256", path, have, sizeof have, &le) &&
+         !strcmp(have, bin);
+    H5Fclose(f);
+    return ok;
+}
+
+/* Every seed into DIR/seeds/seed_S/ (kept from an earlier, killed run of the same command and
+ * binary, else computed), then merged into DIR/results.h5 and DIR/timings.h5; the seed files
+ * go once the merge is complete. A run killed at any moment and started again with the same
+ * command therefore ends with the same bytes. */
+static ub_status run_seeds(run_state *rs, ub_err *e) {
+    const ub_run_cfg *cfg = rs->cfg;
+    char cs[4096], bin[65], base[4200], sdir[4300], path[4400];
+    ub_run_cfg_string(cfg, cs, sizeof cs);
+    ub_err le = {0};
+    if (ub_sha256_file("/proc/self/exe", bin, &le)) snprintf(bin, sizeof bin, "unknown");
+    snprintf(base, sizeof base, "%s/seeds", cfg->out_dir);
+    int64_t *seeds = ub_calloc((size_t)cfg->seeds, sizeof(int64_t), "seeds", e);
+    if (!seeds) return UB_ENOMEM;
+    ub_status st = UB_OK;
+    for (int si = 0; !st && si < cfg->seeds; si++) {
+        seeds[si] = (int64_t)(cfg->seed0 + (uint64_t)si);
+        snprintf(sdir, sizeof sdir, "%s/seed_%lld", base, (long long)seeds[si]);
+        if (strcmp(bin, "unknown") && seed_done(sdir, cs, bin)) {
+            ub_logf(rs->log, "seed %lld: complete from an earlier run of this command, kept",
+                    (long long)seeds[si]);
+            continue;
+        }
+        double t0 = ub_now();
+        ub_h5out o;
+        st = run_mkdir_p(sdir, e);
+        snprintf(path, sizeof path, "%s/results.h5", sdir);
+        if (!st) st = ub_h5_create(&o, path, e);
+        if (st) break;
+        st = run_seed(rs, si, o.file, e);
+        if (!st) st = write_tables(rs, &o, si, bin, e);
+        snprintf(path, sizeof path, "%s/timings.h5", sdir);
+        if (!st)
+            st = res_write_timings(path, rs->seconds + (size_t)si * rs->n_models, 1,
+                                   rs->n_models, ub_now() - t0, e);
+        if (!st) st = ub_h5_commit(&o, e);
+        else ub_h5_abort(&o);
+    }
+    if (!st) st = res_merge(base, cfg->out_dir, seeds, cfg->seeds, cs, e);
+    for (int si = 0; !st && si < cfg->seeds; si++) {
+        snprintf(sdir, sizeof sdir, "%s/seed_%lld", base, (long long)seeds[si]);
+        snprintf(path, sizeof path, "%s/results.h5", sdir);
+        remove(path);
+        snprintf(path, sizeof path, "%s/timings.h5", sdir);
+        remove(path);
+        rmdir(sdir);
+    }
+    if (!st) rmdir(base);
+    free(seeds);
     return st;
 }
 
@@ -136,6 +208,24 @@ static ub_status write_config_ini(const ub_run_cfg *cfg, ub_err *e) {
     return UB_OK;
 }
 
+/* Remove DIR's NAME.tmp.PID files whose process is gone (a run killed while writing them); a
+ * live process's (a grid task sharing the cache) stay. */
+static void remove_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    char path[4400];
+    while ((de = readdir(d))) {
+        const char *t = strstr(de->d_name, ".tmp.");
+        char *end;
+        long pid = t ? strtol(t + 5, &end, 10) : 0;
+        if (!t || pid <= 0 || *end || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        remove(path);
+    }
+    closedir(d);
+}
+
 ub_status run_begin(run_state *rs, const char *what, int out_dir, ub_err *e) {
     char msg[256], path[4200];
     const ub_run_cfg *cfg = rs->cfg;
@@ -146,6 +236,16 @@ ub_status run_begin(run_state *rs, const char *what, int out_dir, ub_err *e) {
     if (cfg->cache_dir) snprintf(path, sizeof path, "%s", cfg->cache_dir);
     else snprintf(path, sizeof path, "%s/models", cfg->out_dir);
     if (!st) st = run_mkdir_p(path, e);
+    if (!st) remove_stale_tmp(path);
+    if (!st && out_dir) {
+        remove_stale_tmp(cfg->out_dir);
+        char seeds[4300];
+        for (int si = 0; si < cfg->seeds; si++) {
+            snprintf(seeds, sizeof seeds, "%s/seeds/seed_%llu", cfg->out_dir,
+                     (unsigned long long)(cfg->seed0 + (uint64_t)si));
+            remove_stale_tmp(seeds);
+        }
+    }
     return st;
 }
 
@@ -190,7 +290,6 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
                  ub_err *e) {
     run_state rs = {.cfg = cfg, .obs = obs, .log = obs ? &obs->log : NULL, .tune = *tune};
     double t_start = ub_now();
-    char path[4200];
     ub_status st = run_begin(&rs, "run", 1, e);
     rs.methods = ub_calloc((size_t)ul_n_methods + 1, sizeof *rs.methods, "methods", e);
     if (!st && !rs.methods) st = UB_ENOMEM;
@@ -210,18 +309,7 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
         rs.seconds = ub_calloc((size_t)cfg->seeds * rs.n_models, sizeof(double), "timings", e);
         if (!rs.metrics || !rs.seconds) st = UB_ENOMEM;
     }
-    ub_h5out o;
-    snprintf(path, sizeof path, "%s/results.h5", cfg->out_dir);
-    if (!st) st = ub_h5_create(&o, path, e);
-    if (!st) {
-        for (int si = 0; !st && si < cfg->seeds; si++) st = run_seed(&rs, si, o.file, e);
-        if (!st) st = write_tables(&rs, &o, e);
-        if (!st) st = ub_h5_commit(&o, e);
-        else ub_h5_abort(&o);
-    }
-    snprintf(path, sizeof path, "%s/timings.h5", cfg->out_dir);
-    if (!st)
-        st = res_write_timings(path, rs.seconds, cfg->seeds, rs.n_models, ub_now() - t_start, e);
+    if (!st) st = run_seeds(&rs, e);
     if (!st) st = write_config_ini(cfg, e);
     if (!st) {
         double wall = ub_now() - t_start;

@@ -136,15 +136,12 @@ static ub_status methods(seed_ctx *x, const gpt_model *orig, uint64_t seed, ub_e
         model_result *r = &x->res[slot];
         ub_logf(rs->log, "  %s ...", um->name);
         gpt_model work = {0};
-        st = ul_copy_model(&work, orig, e);
         char mp[1024];
         ul_method_params(rs->cfg->method_params, um->name, mp, sizeof mp);
         ul_ctx uc = {orig, &x->sc.set[RUN_FORGET].view, &x->sc.set[RUN_RETAIN].view, &x->tc,
                      seed * 1000 + (uint64_t)k, mp[0] ? mp : NULL, &idk.view};
         ul_cost cost = {0};
-        double t0 = ub_now();
-        if (!st) st = um->apply(&work, &uc, &cost, e);
-        r->seconds = ub_now() - t0;
+        st = run_method_cached(rs, um, &uc, &work, &cost, &r->seconds, e);
         r->flops = cost.flops;
         r->extra_bytes = cost.extra_bytes;
         gpt_model *m = &work;

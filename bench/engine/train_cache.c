@@ -68,3 +68,74 @@ ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
     if (st) gpt_free(m);
     return st;
 }
+
+/* SHA-256 of a post list: its ids, offsets and authors ("none" for NULL). */
+static void posts_sha(const ul_posts *p, char out[65]) {
+    if (!p) {
+        snprintf(out, 65, "none");
+        return;
+    }
+    char h[3][65], cat[3 * 64 + 1];
+    ub_sha256_hex(p->ids, p->off[p->n] * sizeof *p->ids, h[0]);
+    ub_sha256_hex(p->off, (p->n + 1) * sizeof *p->off, h[1]);
+    ub_sha256_hex(p->user, p->n * sizeof *p->user, h[2]);
+    snprintf(cat, sizeof cat, "%s%s%s", h[0], h[1], h[2]);
+    ub_sha256_hex(cat, strlen(cat), out);
+}
+
+/* the cost as attributes; not the wall time, which would make the bytes differ run to run */
+static const char *const note_names[4] = {"cost_steps", "cost_tokens", "cost_flops",
+                                          "cost_extra_bytes"};
+
+ub_status run_method_cached(const run_state *rs, const ul_method *um, const ul_ctx *uc,
+                            gpt_model *out, ul_cost *cost, double *seconds, ub_err *e) {
+    const ub_run_cfg *cfg = rs->cfg;
+    const gpt_model *orig = uc->original;
+    const gpt_train_cfg *tc = uc->train;
+    char w[65], f[65], r[65], k[65], tune[512], eff[1024], key[3072], hex[65], path[4200];
+    ub_sha256_hex(orig->params_mem, orig->n_params * sizeof(float), w);
+    posts_sha(uc->forget, f);
+    posts_sha(uc->retain, r);
+    posts_sha(uc->idk, k);
+    kn_tune_str(&rs->tune, tune, sizeof tune);
+    ul_effective_params(um, cfg->method_params, eff, sizeof eff);
+    snprintf(key, sizeof key,
+             "method v1|%s|%s|%s|seed %llu|weights %s|forget %s|retain %s|idk %s|steps %ld "
+             "batch %d ctx %d lr %.17g %.17g warmup %ld clip %.17g wd %.17g b %.17g %.17g eps "
+             "%.17g|tune %s|%s",
+             um->name, eff, uc->params ? uc->params : "", (unsigned long long)uc->seed, w, f, r,
+             k, tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr, tc->warmup, tc->grad_clip,
+             tc->weight_decay, tc->beta1, tc->beta2, tc->eps, tune, UB_VERSION);
+    ub_sha256_hex(key, strlen(key), hex);
+    const char *dir = cfg->cache_dir ? cfg->cache_dir : NULL;
+    if (dir) snprintf(path, sizeof path, "%s/%s-%.16s.h5", dir, um->name, hex);
+    else snprintf(path, sizeof path, "%s/models/%s-%.16s.h5", cfg->out_dir, um->name, hex);
+    /* a complete entry: the checkpoint and its four cost notes */
+    ub_err le = {0};
+    double v[4];
+    if (gpt_load(path, out, &rs->tune, NULL, NULL, NULL, &le) == UB_OK) {
+        hid_t h;
+        int ok = ub_h5_open(&h, path, &le) == UB_OK;
+        for (int i = 0; ok && i < 4; i++) ok = !ub_h5_get_f64(h, note_names[i], path, &v[i], &le);
+        if (h >= 0) H5Fclose(h);
+        if (ok) {
+            memset(cost, 0, sizeof *cost);
+            cost->steps = (long)v[0], cost->tokens = v[1], cost->flops = v[2];
+            cost->extra_bytes = (size_t)v[3];
+            *seconds = NAN; /* cached: not measured here (as run_train_cached) */
+            ub_logf(rs->log, "  %s: cached %s", um->name, path);
+            return UB_OK;
+        }
+        gpt_free(out);
+    }
+    ub_status st = ul_copy_model(out, orig, e);
+    memset(cost, 0, sizeof *cost);
+    double t0 = ub_now();
+    if (!st) st = um->apply(out, uc, cost, e);
+    *seconds = ub_now() - t0;
+    v[0] = (double)cost->steps, v[1] = cost->tokens, v[2] = cost->flops;
+    v[3] = (double)cost->extra_bytes;
+    if (!st) st = gpt_save_notes(path, out, NULL, NULL, note_names, v, 4, e);
+    if (st) gpt_free(out);
+    return st;
+}

@@ -1,18 +1,18 @@
-/* bench/results/merge.c: a grid's one-seed task files merged into one results.h5 per size, the
- * same layout as a multi-seed run (engine/grid.c decides when). */
+/* bench/results/merge.c: one-seed results files merged into one results.h5: a grid's tasks per
+ * size (engine/grid.c), a run's seeds (engine/run.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "results.h"
 
-ub_status res_merge(const char *dir, const int64_t *seed_list, int n_seeds, const char *config,
-                    ub_err *e) {
+ub_status res_merge(const char *dir, const char *out, const int64_t *seed_list, int n_seeds,
+                    const char *config, ub_err *e) {
     int S = n_seeds;
     char path[4200];
     int64_t M = 0, K = 0;
     double *metrics = NULL, *secs = NULL, wall = 0;
     ub_h5out o;
-    snprintf(path, sizeof path, "%.4000s/results.h5", dir);
+    snprintf(path, sizeof path, "%.4000s/results.h5", out);
     ub_status st = ub_h5_create(&o, path, e);
     if (st) return st;
     hid_t ocpl = H5Pcreate(H5P_OBJECT_COPY);
@@ -85,7 +85,7 @@ ub_status res_merge(const char *dir, const int64_t *seed_list, int n_seeds, cons
         wall += w;
         H5Fclose(f);
     }
-    snprintf(path, sizeof path, "%.4000s/timings.h5", dir);
+    snprintf(path, sizeof path, "%.4000s/timings.h5", out);
     if (!st) st = res_write_timings(path, secs, S, (int)M, wall, e);
     free(metrics), free(secs);
     return st;

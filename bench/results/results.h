@@ -112,11 +112,11 @@ static inline double res_boot(const res_file *f, int s, int b, int m, int k) {
     return f->boot[(((size_t)s * f->B + b) * f->M + m) * f->K + k];
 }
 
-/* ---- merging a grid's tasks ---- */
-/* Merge DIR/seed_<s>/{results,timings}.h5 of the given seeds into DIR/results.h5 and
- * DIR/timings.h5, under the configuration text config. */
-ub_status res_merge(const char *dir, const int64_t *seeds, int n_seeds, const char *config,
-                    ub_err *e);
+/* ---- merging one-seed files (a grid's tasks, a run's finished seeds) ---- */
+/* Merge DIR/seed_<s>/{results,timings}.h5 of the given seeds into OUT/results.h5 and
+ * OUT/timings.h5, under the configuration text config. */
+ub_status res_merge(const char *dir, const char *out, const int64_t *seeds, int n_seeds,
+                    const char *config, ub_err *e);
 
 /* ---- the manifest (results/manifest.c): DIR/manifest.json (bench/FORMAT.md) ---- */
 typedef struct res_manifest_info {

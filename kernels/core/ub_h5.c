@@ -40,7 +40,11 @@ ub_status ub_h5_create(ub_h5out *o, const char *path, ub_err *e) {
     /* the process id keeps two processes that write the same file (grid tasks sharing a
      * model cache) out of each other's temporary file; the rename is atomic either way */
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* HDF5 builds the file in memory (the core driver) and writes it out at commit: a full disk
+     * or a file size limit then fails that one write, never a write in the middle of an
+     * operation, whose error paths in libhdf5 1.10 crash (H5Ocopy's chunk copy) */
     hid_t fapl = fapl_new();
+    H5Pset_fapl_core(fapl, (size_t)1 << 20, 1);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group, too, without timestamps */
     H5Pset_userblock(fcpl, UB_H5_SEAL_BYTES); /* room for the seal (ub_h5_seal.c) */
