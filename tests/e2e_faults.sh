@@ -22,7 +22,7 @@ res=$(stat -c %s "$d/results.h5")
 if (( res > big + 65536 )); then
   lim=$(( (big + res) / 2 / 1024 ))
   (ulimit -f "$lim"; trap '' XFSZ; exec "$ub" run "${args[@]}" --seed 2 --out "$d") >/dev/null 2>"$tmp/err"; rc=$?
-  [[ $rc -eq 1 && $(wc -l <"$tmp/err") -eq 1 ]] && grep -q "results.h5.tmp.[0-9]*: cannot write .*(disk full, quota or file size limit?)" "$tmp/err" \
+  [[ $rc -eq 1 && $(wc -l <"$tmp/err") -eq 1 ]] && grep -q "results.h5.tmp.[^:]*: cannot write .*(disk full, quota or file size limit?)" "$tmp/err" \
     && ok || { bad "results.h5 over a file size limit: one line naming it, exit 1 (got $rc)"; cat "$tmp/err"; }
   sha256sum -c --quiet "$tmp/sums" && ok || bad "the earlier results are intact after a failed write"
   ls "$d" "$d/models" | grep -q "\.tmp" && bad "a temporary file was left behind: $(ls "$d" | grep tmp)" || ok

@@ -8,8 +8,9 @@
 # failure repeats. Usage: e2e_flip.sh UNLEARNBENCH [TRIALS]
 set -uo pipefail
 ub="$1"
-trials="${2:-100}"
 source "$(dirname "$0")/lib.sh"
+trials="${2:-100}"
+sanitize && trials="${2:-12}" # the same check, fewer trials, in the sanitizer build
 RANDOM=20261203
 d="$tmp/run"
 "$ub" corpus generate --profile quick --seed 1 --out "$tmp/corpus.h5" >/dev/null 2>"$tmp/err" \

@@ -12,8 +12,10 @@ args=(--seeds 2 --model micro --steps 30 --eval-posts 12 --nonmember-posts 30 --
 "$ub" sweep "${args[@]}" --out "$tmp/a" >"$tmp/out" 2>"$tmp/err" \
   && [[ -s "$tmp/a/sweep.h5" && -s "$tmp/a/sweep.md" && -s "$tmp/a/selected.txt" ]] \
   && ok || { bad "sweep"; cat "$tmp/err"; }
-"$ub" sweep "${args[@]}" --out "$tmp/b" >/dev/null 2>"$tmp/err" && cmp -s "$tmp/a/sweep.h5" "$tmp/b/sweep.h5" \
-  && cmp -s "$tmp/a/selected.txt" "$tmp/b/selected.txt" && ok || bad "sweep.h5 differs between two identical sweeps"
+if ! sanitize; then # byte equality: the Release build's to check
+  "$ub" sweep "${args[@]}" --out "$tmp/b" >/dev/null 2>"$tmp/err" && cmp -s "$tmp/a/sweep.h5" "$tmp/b/sweep.h5" \
+    && cmp -s "$tmp/a/selected.txt" "$tmp/b/selected.txt" && ok || bad "sweep.h5 differs between two identical sweeps"
+fi
 grep -q "^| gradient_ascent | 12 | \`" "$tmp/a/sweep.md" && grep -q "^| task_vector | 12 | \`" "$tmp/a/sweep.md" \
   && ok || bad "sweep.md lists every method with its grid"
 # the validation seeds may not be test seeds

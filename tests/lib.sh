@@ -18,6 +18,11 @@
 #   finish      print "N passed, M failed" and exit: 1 if any check failed or if none passed (a
 #               script that ran no check cannot pass), else 0. Call it last.
 #   micro_args  the options of a micro run of the benchmark (see the end of this file).
+#   sanitize    true in the Sanitize build's suite (UB_TEST_SANITIZE=1, set by
+#               tests/CMakeLists.txt). A script skips there only what repeats a code path it
+#               has already run (a second identical run for byte equality, more random trials
+#               of the same check): byte equality and trial counts are the Release build's to
+#               check, memory errors on every path the sanitizer build's.
 #   at_exit CMD...
 #               register one more cleanup command (one string, run with eval) for the EXIT trap,
 #               e.g. at_exit 'kill "$pid" 2>/dev/null'. They run last-registered first, then
@@ -78,6 +83,10 @@ expect() {
     ok
   fi
   return 0
+}
+
+sanitize() {
+  [[ -n ${UB_TEST_SANITIZE:-} ]]
 }
 
 finish() {

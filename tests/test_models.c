@@ -142,7 +142,7 @@ static void test_ckpt(const kn_tune *tu) {
     char a[300], b[300], t[300];
     snprintf(a, sizeof a, "%s/a.h5", dir);
     snprintf(b, sizeof b, "%s/b.h5", dir);
-    snprintf(t, sizeof t, "%s/a.h5.tmp.%ld", dir, (long)getpid());
+    ub_tmp_name(a, t, sizeof t);
     UB_CHECK(gpt_train(&m, &tok, &c, &s, a, NULL, NULL, &e) == UB_OK);
     UB_CHECK(s.step == 12 && s.loss[11] < s.loss[0]);
     UB_CHECK(access(t, F_OK) != 0); /* the temporary name is gone after the rename */

@@ -57,7 +57,10 @@ int main(int argc, char **argv) {
     UB_CHECK(gpt_build(&m, &c, &tu, &e) == UB_OK);
     gpt_train_cfg tc;
     gpt_train_defaults(&tc);
-    tc.steps = 600;
+    /* the sanitizer build (UB_TEST_SANITIZE) runs the same code for 60 steps and checks only
+     * that the loss falls: the bound below is the Release build's to check */
+    int sanitize = getenv("UB_TEST_SANITIZE") != NULL;
+    tc.steps = sanitize ? 60 : 600;
     tc.batch = 16;
     tc.ctx = 64;
     tc.warmup = 10;
@@ -85,8 +88,9 @@ int main(int argc, char **argv) {
     /* "Clearly below": at least 20% fewer nats than the context-free baseline. Seeds 1337, 2
      * and 3 reach about 0.58x unigram at 600 steps; seed 1 leaves the early plateau later and
      * reaches 0.75x, so the bound holds with margin for any of them. */
-    UB_CHECK_MSG(heldout < 0.80 * unigram, "held-out loss %.3f is not clearly below unigram %.3f",
-                 heldout, unigram);
+    if (!sanitize)
+        UB_CHECK_MSG(heldout < 0.80 * unigram, "held-out loss %.3f is not clearly below unigram "
+                     "%.3f", heldout, unigram);
     UB_CHECK(s.loss[tc.steps - 1] < s.loss[0]);
     free(loss);
     free(win);

@@ -51,7 +51,7 @@ int ub_cmd_bench(int argc, char **argv) {
     return UB_EXIT_USAGE;
 }
 
-int main(int argc, char **argv) {
+int ub_cli_main(int argc, char **argv) {
     ub_h5_quiet();
     if (argc < 2) {
         fprintf(stderr, "unlearnbench: no command given (usage: unlearnbench <command>; see "

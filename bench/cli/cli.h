@@ -55,6 +55,9 @@ void ub_progress_init(ub_progress *p, const char *label, long first_step, long s
 void ub_progress_step(ub_progress *p, long step, long steps, float loss, double tokens_per_s);
 void ub_progress_done(ub_progress *p);
 
+/* The whole command line: argv[1] is the command (cli.c); main() calls it, and so do the fuzz
+ * targets of the configuration reader (tests/fuzz/). */
+int ub_cli_main(int argc, char **argv);
 int ub_cmd_train(int argc, char **argv);
 int ub_cmd_score(int argc, char **argv);
 int ub_cmd_tokens(int argc, char **argv);

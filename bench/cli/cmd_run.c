@@ -112,6 +112,23 @@ static int write_manifest(const ub_run_cfg *c, const kn_tune *tune, int argc, ch
 }
 
 /* `run` (sweep 0) and `sweep` (1): one set of options, the run's. */
+/* --dry-run: every check a run makes before its first step, then the configuration as text. */
+static int check_only(const ub_run_cfg *c) {
+    ub_err e = {0};
+    const ul_method *ms[64];
+    int nm = 0;
+    ub_grid_size sz[UB_GRID_MAX];
+    if (ub_run_check(c, &e)) return ub_report(&e);
+    if (ul_n_methods > 63) return UB_EXIT_FAIL;
+    if (ul_select(c->methods, ms, &nm, &e)) return ub_report(&e);
+    if (c->grid.forget_sizes && ub_grid_parse(c->grid.forget_sizes, sz, UB_GRID_MAX, &e) < 0)
+        return ub_report(&e);
+    char cs[4096];
+    ub_run_cfg_string(c, cs, sizeof cs);
+    fputs(cs, stdout);
+    return UB_EXIT_OK;
+}
+
 static int run_or_sweep(int argc, char **argv, int sweep) {
     time_t t0 = time(NULL);
     const char *preset = "quick";
@@ -128,7 +145,7 @@ static int run_or_sweep(int argc, char **argv, int sweep) {
     const char *shipped = c.method_params;
     if (sweep) c.method_params = NULL; /* a sweep starts from the methods' own defaults */
     ub_sweep_cfg sw = {2, 1001, 1.10};
-    int no_plots = 0, quiet = 0;
+    int no_plots = 0, quiet = 0, dry_run = 0;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
         {"corpus", OPT_STR, &c.source.corpus, "FILE", "corpus file (generated or imported)"},
@@ -208,6 +225,9 @@ static int run_or_sweep(int argc, char **argv, int sweep) {
         {"quiet", OPT_FLAG, &quiet, NULL, "no progress output"},
         {"no-plots", OPT_FLAG, &no_plots, NULL, "skip the plots (scripts/plots.py DIR draws them later)"},
         {"config", OPT_STR, &config, "FILE", "read options from an INI file"},
+        {"dry-run", OPT_FLAG, &dry_run, NULL,
+         "check the options (and the config file) as a run would, print the configuration it "
+         "would run, and exit"},
         {"val-seeds", OPT_INT, &sw.val_seeds, "N", "validation seeds (2)"},
         {"val-seed", OPT_U64, &sw.val_seed0, "S", "the first validation seed (1001)"},
         {"max-ppl", OPT_DOUBLE, &sw.max_ppl, "X",
@@ -250,6 +270,7 @@ static int run_or_sweep(int argc, char **argv, int sweep) {
     if (one_size) c.grid.forget_sizes = NULL; /* one size given: not the preset's grid */
     kn_tune tune;
     if ((rc = ub_cli_tune(&tune, c.threads, c.tune))) return rc;
+    if (dry_run) return check_only(&c);
     cli_observer ob;
     const ub_run_observer *obs = quiet ? NULL : cli_observer_init(&ob);
     if (sweep) {

@@ -39,7 +39,7 @@ int ub_grid_parse(const char *list, ub_grid_size *out, int cap, ub_err *e) {
             if (!(v < 1)) goto bad;
             s->frac = v;
             snprintf(s->label, sizeof s->label, "frac_%g", v);
-        } else if (*end == '\0' && v == floor(v)) {
+        } else if (*end == '\0' && v == floor(v) && v <= 1e12) { /* a long holds it */
             s->users = (long)v;
             snprintf(s->label, sizeof s->label, "users_%ld", s->users);
         } else {

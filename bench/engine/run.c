@@ -1,9 +1,7 @@
 /* bench/engine/run.c: `unlearnbench run`: the corpus, the model slots, the seeds, the run's
  * tables in results.h5. */
 #include <dirent.h>
-#include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,19 +206,17 @@ static ub_status write_config_ini(const ub_run_cfg *cfg, ub_err *e) {
     return UB_OK;
 }
 
-/* Remove DIR's NAME.tmp.PID files whose process is gone (a run killed while writing them); a
- * live process's (a grid task sharing the cache) stay. */
+/* Remove DIR's temporary files of this host whose process is gone (a run killed while writing
+ * them, ub_tmp_is_stale); a live process's, or another host's (a grid task sharing the cache),
+ * stay. */
 static void remove_stale_tmp(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
-    char path[4400];
+    char path[4608];
     while ((de = readdir(d))) {
-        const char *t = strstr(de->d_name, ".tmp.");
-        char *end;
-        long pid = t ? strtol(t + 5, &end, 10) : 0;
-        if (!t || pid <= 0 || *end || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (!ub_tmp_is_stale(de->d_name)) continue;
+        snprintf(path, sizeof path, "%.4300s/%s", dir, de->d_name);
         remove(path);
     }
     closedir(d);

@@ -155,6 +155,12 @@ ub_status ub_sha256_file(const char *path, char hex[65], ub_err *e);
 /* hex = SHA-256 of the file's bytes from offset to its end; n_bytes (may be NULL) = how many. */
 ub_status ub_sha256_file_at(const char *path, long offset, char hex[65], uint64_t *n_bytes,
                             ub_err *e);
+/* out = "PATH.tmp.HOST.PID": the temporary name of a file being written by this process (host
+ * and process id keep processes sharing a directory, even over NFS, out of each other's). */
+void ub_tmp_name(const char *path, char *out, size_t cap);
+/* 1 if the file name `name` (no directory) is a temporary name of this host whose process is
+ * gone (a run killed while writing it), else 0. */
+int ub_tmp_is_stale(const char *name);
 /* Monotonic seconds. */
 double ub_now(void);
 /* Peak resident set size of this process in bytes (from getrusage). */

@@ -2,13 +2,16 @@
 #include "ub.h"
 
 #include <Random123/philox.h>
+#include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *ub_status_str(ub_status s) {
     switch (s) {
@@ -144,6 +147,31 @@ ub_status ub_sha256_file_at(const char *path, long offset, char hex[65], uint64_
     EVP_MD_CTX_free(md);
     fclose(f);
     return st;
+}
+
+static void host_name(char *h, size_t cap) {
+    if (gethostname(h, cap) != 0) snprintf(h, cap, "localhost");
+    h[cap - 1] = '\0';
+    for (char *p = h; *p; p++)
+        if (*p == '.' || *p == '/') *p = '_'; /* one field of the name */
+}
+
+void ub_tmp_name(const char *path, char *out, size_t cap) {
+    char h[64];
+    host_name(h, sizeof h);
+    snprintf(out, cap, "%s.tmp.%s.%ld", path, h, (long)getpid());
+}
+
+int ub_tmp_is_stale(const char *name) {
+    char h[64], want[80];
+    host_name(h, sizeof h);
+    snprintf(want, sizeof want, ".tmp.%s.", h);
+    const char *t = strstr(name, want);
+    if (!t) return 0;
+    char *end;
+    long pid = strtol(t + strlen(want), &end, 10);
+    if (pid <= 0 || *end) return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 void ub_logf(const ub_log *log, const char *fmt, ...) {

@@ -39,7 +39,7 @@ ub_status ub_h5_create(ub_h5out *o, const char *path, ub_err *e) {
         return ub_fail(e, UB_EARG, "%s: path too long", path);
     /* the process id keeps two processes that write the same file (grid tasks sharing a
      * model cache) out of each other's temporary file; the rename is atomic either way */
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    ub_tmp_name(path, o->tmp, sizeof o->tmp);
     /* HDF5 builds the file in memory (the core driver) and writes it out at commit: a full disk
      * or a file size limit then fails that one write, never a write in the middle of an
      * operation, whose error paths in libhdf5 1.10 crash (H5Ocopy's chunk copy) */
