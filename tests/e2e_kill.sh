@@ -54,8 +54,9 @@ points=("retrain-s1 step 30/60|1|while retrain of seed 1 trains"
         "^seed 2 |1|right after seed 1 is complete"
         "^  npo \.\.\.|2|during npo of seed 2"
         "^run finished|1|after results.h5, before the manifest")
-# the sanitizer build: two kill points, one random kill (the same paths, fewer repetitions)
-sanitize && points=("${points[1]}" "${points[2]}")
+# the sanitizer build: one kill point, during seed 2's methods (a kept seed file and a cached
+# method's result both load on restart: the resume paths), no random kills
+sanitize && points=("${points[3]}")
 i=0
 for p in "${points[@]}"; do
   IFS='|' read -r pat n what <<<"$p"
@@ -74,15 +75,17 @@ kill_at "$d" "^  gradient_ascent \.\.\." 1 && kill_at "$d" "original-s2 step 12/
   || bad "the run ended before the kill points (twice)"
 same "$d" "killed twice"
 fi
-# random moments: up to 6 kills after 0.05-1.5 s each, restarting every time
+# random moments: up to 4 kills after 0.05-1.5 s each, restarting every time
 d="$tmp/random"
 kills=0
-n_random=6
-sanitize && n_random=1
+n_random=4
+sanitize && n_random=0
 for ((t = 0; t < n_random; t++)); do
   kill_after "$d" "$(printf '0.%02d' $((5 + RANDOM % 95)))" && kills=$((kills + 1))
 done
 echo "random moments: $kills kills"
-(( kills > 0 )) && ok || bad "no random kill landed before the run ended"
-same "$d" "killed at $kills random moments"
+if ((n_random)); then
+  (( kills > 0 )) && ok || bad "no random kill landed before the run ended"
+  same "$d" "killed at $kills random moments"
+fi
 finish

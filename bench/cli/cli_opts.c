@@ -156,6 +156,8 @@ int ub_opts_parse(const char *cmd, const char *usage, ub_opt *opts, int argc, ch
         else if (!strncmp(argv[i], "--config=", 9)) cfg = argv[i] + 9;
         if (!cfg || !find_opt(opts, "config", 6)) continue;
         static ini_ctx c; /* string values must outlive parsing */
+        for (int k = 0; k < c.nstrings; k++) free(c.strings[k]); /* an earlier parse's, in
+                                                                    * one process (fuzzing) */
         memset(&c, 0, sizeof c);
         c.opts = opts;
         c.file = cfg;
