@@ -44,7 +44,8 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
         /* 100 retained posts and 100 non-members' fresh posts scored (utility and user
          * inference), so that 5 seeds with LiRA's shadows and 13 methods stayed within 15
          * minutes on 2 cores at the methods' earlier budgets (729 s); at the selected ones
-         * it took 1101 s on a day the same machine trained 1.35x slower (RESULTS.md) */
+         * it takes 988 s (2026-12-03; 1101 s on a day the machine trained 1.35x slower),
+         * over those 15 minutes (RESULTS.md) */
         c->scenario.eval_posts = 100;
         c->scenario.nonmember_posts = 500;
         /* LiRA in every seed: 8 shadow models, trained once per corpus and recipe (about 110
