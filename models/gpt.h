@@ -246,6 +246,10 @@ ub_status gpt_save_notes(const char *path, const gpt_model *m, const gpt_train_c
  * training state, load it too (*has_train = 1). */
 ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
                    gpt_train_state *s, int *has_train, ub_err *e);
+/* gpt_load (params only) plus the n attributes gpt_save_notes wrote, in the same read of the
+ * file; a missing one is an error. */
+ub_status gpt_load_notes(const char *path, gpt_model *m, const kn_tune *tune,
+                         const char *const *names, double *vals, int n, ub_err *e);
 
 /* --------------------------------------------------------------------------------------------
  * Scoring (gpt_score in gpt_train.c, continuations in gpt_cont.c, the rest in gpt_score.c)

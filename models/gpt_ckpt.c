@@ -198,8 +198,9 @@ static ub_status read_train(hid_t f, const char *path, gpt_model *m, gpt_train_c
     return st;
 }
 
-ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
-                   gpt_train_state *s, int *has_train, ub_err *e) {
+static ub_status load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
+                     gpt_train_state *s, int *has_train, const char *const *names, double *vals,
+                     int n, ub_err *e) {
     memset(m, 0, sizeof *m);
     if (s) memset(s, 0, sizeof *s);
     if (has_train) *has_train = 0;
@@ -219,10 +220,21 @@ ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_trai
         st = read_train(f, path, m, c, s, e);
         if (!st && has_train) *has_train = 1;
     }
+    for (int i = 0; !st && i < n; i++) st = ub_h5_get_f64(f, names[i], path, &vals[i], e);
     H5Fclose(f);
     if (st) {
         gpt_free(m);
         if (s) gpt_train_state_free(s);
     }
     return st;
+}
+
+ub_status gpt_load(const char *path, gpt_model *m, const kn_tune *tune, gpt_train_cfg *c,
+                   gpt_train_state *s, int *has_train, ub_err *e) {
+    return load(path, m, tune, c, s, has_train, NULL, NULL, 0, e);
+}
+
+ub_status gpt_load_notes(const char *path, gpt_model *m, const kn_tune *tune,
+                         const char *const *names, double *vals, int n, ub_err *e) {
+    return load(path, m, tune, NULL, NULL, NULL, names, vals, n, e);
 }

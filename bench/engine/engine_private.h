@@ -70,6 +70,11 @@ void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed
 ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e);
+/* 1 if the file at path has the n string root attributes names[i] == want[i], 0 if one
+ * differs, -1 (e set) if the file or an attribute cannot be read: a grid's finished task and
+ * a run's finished seed are recognised by it (engine/grid.c, engine/run.c). */
+int run_attrs_equal(const char *path, const char *const *names, const char *const *want, int n,
+                    ub_err *e);
 /* Method um applied to a fresh copy of uc->original into out (empty on entry), or loaded from
  * the cache: DIR/models/METHOD-HASH.h5, named by a hash of the original's weights, the method's
  * settings as run, its seed, F's, the retained and the neutral posts, the schedule and the

@@ -77,17 +77,15 @@ static int file_exists(const char *p) {
 
 /* A complete task file must come from the same configuration. */
 static ub_status check_task(const char *path, const ub_run_cfg *c, ub_err *e) {
-    hid_t f;
-    ub_status st = ub_h5_open(&f, path, e);
-    if (st) return st;
-    char have[4096], want[4096];
-    st = ub_h5_get_str(f, "config", path, have, sizeof have, e);
-    H5Fclose(f);
+    char want[4096];
     ub_run_cfg_string(c, want, sizeof want);
-    if (!st && strcmp(have, want))
-        st = ub_fail(e, UB_EARG, "%s: a task of another configuration; use another --out or "
-                     "remove it", path);
-    return st;
+    const char *name = "config", *w = want;
+    int r = run_attrs_equal(path, &name, &w, 1, e);
+    if (r < 0) return e->code;
+    if (r == 0)
+        return ub_fail(e, UB_EARG, "%s: a task of another configuration; use another --out or "
+                       "remove it", path);
+    return UB_OK;
 }
 
 ub_status ub_grid(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observer *obs,

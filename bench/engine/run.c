@@ -119,22 +119,30 @@ static ub_status write_tables(const run_state *rs, ub_h5out *o, int si, const ch
     return st;
 }
 
+int run_attrs_equal(const char *path, const char *const *names, const char *const *want, int n,
+                    ub_err *e) {
+    hid_t f;
+    if (ub_h5_open(&f, path, e)) return -1;
+    char have[4096];
+    int r = 1;
+    for (int i = 0; r == 1 && i < n; i++)
+        r = ub_h5_get_str(f, names[i], path, have, sizeof have, e) ? -1 : !strcmp(have, want[i]);
+    H5Fclose(f);
+    return r;
+}
+
 /* DIR/seeds/seed_S/results.h5 (with its timings.h5, written first) is a finished seed of this
  * very run: same configuration, same binary. */
 static int seed_done(const char *sdir, const char *cfg_text, const char *bin) {
-    char path[4400], have[4096];
+    char path[4400];
     snprintf(path, sizeof path, "%s/timings.h5", sdir);
     ub_err le = {0};
     hid_t f;
     if (ub_h5_open(&f, path, &le)) return 0;
     H5Fclose(f);
     snprintf(path, sizeof path, "%s/results.h5", sdir);
-    if (ub_h5_open(&f, path, &le)) return 0;
-    int ok = !ub_h5_get_str(f, "config", path, have, sizeof have, &le) && !strcmp(have, cfg_text);
-    ok = ok && !ub_h5_get_str(f, "binary_sha256", path, have, sizeof have, &le) &&
-         !strcmp(have, bin);
-    H5Fclose(f);
-    return ok;
+    const char *names[2] = {"config", "binary_sha256"}, *want[2] = {cfg_text, bin};
+    return run_attrs_equal(path, names, want, 2, &le) == 1;
 }
 
 /* Every seed into DIR/seeds/seed_S/ (kept from an earlier, killed run of the same command and

@@ -19,24 +19,36 @@ void run_train_cfg(const ub_train_recipe *t, const gpt_config *mc, uint64_t seed
     c->warmup = t->steps / 50 > 0 ? t->steps / 50 : 1;
 }
 
+/* The schedule's part of a cache key (the same text in every key, so names stay stable). */
+static void sched_key(const gpt_train_cfg *tc, char *buf, size_t cap) {
+    snprintf(buf, cap,
+             "steps %ld batch %d ctx %d lr %.17g %.17g warmup %ld clip %.17g wd %.17g b %.17g "
+             "%.17g eps %.17g",
+             tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr, tc->warmup, tc->grad_clip,
+             tc->weight_decay, tc->beta1, tc->beta2, tc->eps);
+}
+
+/* path = the cache's file for NAME and key hash hex: --cache DIR, else DIR/models. */
+static void cache_path(const ub_run_cfg *cfg, const char *name, const char *hex, char *path,
+                       size_t cap) {
+    if (cfg->cache_dir) snprintf(path, cap, "%s/%s-%.16s.h5", cfg->cache_dir, name, hex);
+    else snprintf(path, cap, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
+}
+
 ub_status run_train_cached(const run_state *rs, gpt_model *m, const char *name,
                            const run_set *set, const gpt_config *mc, const gpt_train_cfg *tc,
                            double *seconds, ub_err *e) {
     const ub_run_cfg *cfg = rs->cfg;
     corpus_tokens tok;
     run_tokens_of(set, mc->vocab_size, &tok);
-    char key[1536], hex[65], tune[512], path[4200];
+    char key[1536], hex[65], tune[512], sched[512], path[4200];
     kn_tune_str(&rs->tune, tune, sizeof tune);
-    snprintf(key, sizeof key,
-             "v2|%s|%d/%d/%d/%d/%d|seed %llu steps %ld batch %d ctx %d lr %.17g %.17g warmup %ld "
-             "clip %.17g wd %.17g b %.17g %.17g eps %.17g|tune %s|%s",
-             tok.sha256, mc->n_layer, mc->n_embd, mc->n_head, mc->n_ctx, mc->vocab_size,
-             (unsigned long long)tc->seed, tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr,
-             tc->warmup, tc->grad_clip, tc->weight_decay, tc->beta1, tc->beta2, tc->eps, tune,
-             UB_VERSION);
+    sched_key(tc, sched, sizeof sched);
+    snprintf(key, sizeof key, "v2|%s|%d/%d/%d/%d/%d|seed %llu %s|tune %s|%s", tok.sha256,
+             mc->n_layer, mc->n_embd, mc->n_head, mc->n_ctx, mc->vocab_size,
+             (unsigned long long)tc->seed, sched, tune, UB_VERSION);
     ub_sha256_hex(key, strlen(key), hex);
-    if (cfg->cache_dir) snprintf(path, sizeof path, "%s/%s-%.16s.h5", cfg->cache_dir, name, hex);
-    else snprintf(path, sizeof path, "%s/models/%s-%.16s.h5", cfg->out_dir, name, hex);
+    cache_path(cfg, name, hex, path, sizeof path);
     ub_err le = {0};
     gpt_train_cfg lc;
     gpt_train_state ls;
@@ -92,41 +104,31 @@ ub_status run_method_cached(const run_state *rs, const ul_method *um, const ul_c
     const ub_run_cfg *cfg = rs->cfg;
     const gpt_model *orig = uc->original;
     const gpt_train_cfg *tc = uc->train;
-    char w[65], f[65], r[65], k[65], tune[512], eff[1024], key[3072], hex[65], path[4200];
+    char w[65], f[65], r[65], k[65], tune[512], sched[512], eff[1024], key[3072], hex[65];
+    char path[4200];
     ub_sha256_hex(orig->params_mem, orig->n_params * sizeof(float), w);
     posts_sha(uc->forget, f);
     posts_sha(uc->retain, r);
     posts_sha(uc->idk, k);
     kn_tune_str(&rs->tune, tune, sizeof tune);
     ul_effective_params(um, cfg->method_params, eff, sizeof eff);
+    sched_key(tc, sched, sizeof sched);
     snprintf(key, sizeof key,
-             "method v1|%s|%s|%s|seed %llu|weights %s|forget %s|retain %s|idk %s|steps %ld "
-             "batch %d ctx %d lr %.17g %.17g warmup %ld clip %.17g wd %.17g b %.17g %.17g eps "
-             "%.17g|tune %s|%s",
+             "method v1|%s|%s|%s|seed %llu|weights %s|forget %s|retain %s|idk %s|%s|tune %s|%s",
              um->name, eff, uc->params ? uc->params : "", (unsigned long long)uc->seed, w, f, r,
-             k, tc->steps, tc->batch, tc->ctx, tc->lr, tc->min_lr, tc->warmup, tc->grad_clip,
-             tc->weight_decay, tc->beta1, tc->beta2, tc->eps, tune, UB_VERSION);
+             k, sched, tune, UB_VERSION);
     ub_sha256_hex(key, strlen(key), hex);
-    const char *dir = cfg->cache_dir ? cfg->cache_dir : NULL;
-    if (dir) snprintf(path, sizeof path, "%s/%s-%.16s.h5", dir, um->name, hex);
-    else snprintf(path, sizeof path, "%s/models/%s-%.16s.h5", cfg->out_dir, um->name, hex);
-    /* a complete entry: the checkpoint and its four cost notes */
+    cache_path(cfg, um->name, hex, path, sizeof path);
+    /* a complete entry: the checkpoint and its four cost notes, in one read */
     ub_err le = {0};
     double v[4];
-    if (gpt_load(path, out, &rs->tune, NULL, NULL, NULL, &le) == UB_OK) {
-        hid_t h;
-        int ok = ub_h5_open(&h, path, &le) == UB_OK;
-        for (int i = 0; ok && i < 4; i++) ok = !ub_h5_get_f64(h, note_names[i], path, &v[i], &le);
-        if (h >= 0) H5Fclose(h);
-        if (ok) {
-            memset(cost, 0, sizeof *cost);
-            cost->steps = (long)v[0], cost->tokens = v[1], cost->flops = v[2];
-            cost->extra_bytes = (size_t)v[3];
-            *seconds = NAN; /* cached: not measured here (as run_train_cached) */
-            ub_logf(rs->log, "  %s: cached %s", um->name, path);
-            return UB_OK;
-        }
-        gpt_free(out);
+    if (gpt_load_notes(path, out, &rs->tune, note_names, v, 4, &le) == UB_OK) {
+        memset(cost, 0, sizeof *cost);
+        cost->steps = (long)v[0], cost->tokens = v[1], cost->flops = v[2];
+        cost->extra_bytes = (size_t)v[3];
+        *seconds = NAN; /* cached: not measured here (as run_train_cached) */
+        ub_logf(rs->log, "  %s: cached %s", um->name, path);
+        return UB_OK;
     }
     ub_status st = ul_copy_model(out, orig, e);
     memset(cost, 0, sizeof *cost);

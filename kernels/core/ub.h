@@ -69,9 +69,9 @@ void ub_h5_abort(ub_h5out *o);
 #define UB_H5_SEAL_BYTES 512
 /* Write the seal into the user block of the closed file at path. */
 ub_status ub_h5_seal(const char *path, ub_err *e);
-/* *sealed = 1 and UB_OK for a sealed file whose seal holds, *sealed = 0 and UB_OK for a plain
- * HDF5 file, else one error naming the path (seal damaged, bytes changed, length changed). */
-ub_status ub_h5_check_seal(const char *path, int *sealed, ub_err *e);
+/* UB_OK for a sealed file whose seal holds and for a plain HDF5 file, else one error naming the
+ * path (seal damaged, bytes changed, length changed). */
+ub_status ub_h5_check_seal(const char *path, ub_err *e);
 
 /* Open an existing file read-only; a missing file, a non-HDF5 file, a broken seal and a
  * truncated file each get their own message naming the path. */

@@ -111,8 +111,7 @@ static ub_status open_mode(hid_t *file, const char *path, unsigned mode, ub_err 
     FILE *f = fopen(path, mode == H5F_ACC_RDONLY ? "rb" : "r+b");
     if (!f) return ub_fail(e, UB_EIO, "%s: %s", path, strerror(errno));
     fclose(f);
-    int sealed;
-    ub_status sst = ub_h5_check_seal(path, &sealed, e);
+    ub_status sst = ub_h5_check_seal(path, e);
     if (sst) return sst;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) return ub_fail(e, UB_EFORMAT, "%s: not an HDF5 file", path);
