@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib.sh"
 mp="finetune:steps=2,batch=4;gradient_ascent:steps=2,batch=4;gradient_difference:steps=2,batch=4;kl:steps=2,batch=4"
 mp="$mp;npo:steps=2,batch=4"
 mp="$mp;relabel:steps=2,batch=4;task_vector:steps=2,batch=4;newton:steps=2,grad_batches=1,hvp_batches=1,batch=4"
+mp="$mp;simnpo:steps=2,batch=4;undial:steps=2,batch=4;whp:steps=2,batch=4;idkdpo:steps=2,batch=4;rmu:steps=2,batch=4"
 args=(--seeds 2 --model micro --steps 30 --continued-steps 4 --candidates 8 --eval-posts 12 --forget-users 3 --sisa-shards 2 --sisa-slices 2 --threads 2 --shadows 0
       --method-params "$mp" --quiet)
 "$ub" run "${args[@]}" --out "$tmp/a" >"$tmp/out" 2>"$tmp/err" && ok || { bad "run"; cat "$tmp/err"; }
@@ -285,13 +286,15 @@ printf 'methods = %s\n' "$(printf 'finetune,%.0s' {1..40})finetune" >"$tmp/long.
 # exposure claims no more than the sample resolves: on a model that memorises a secret seen 16
 # times, the rank estimate stops at log2(candidates + 1) and says it is censored (it used to
 # report the format's whole 66 bits), and the skew-normal estimate stays within the format
-"$ub" run --seeds 1 --model micro --steps 400 --continued-steps 4 --candidates 20 --eval-posts 12 \
+# (the Sanitize half checks the bounds on a shorter run; memorising is the Release build's to show)
+msteps=400; sanitize && msteps=50
+"$ub" run --seeds 1 --model micro --steps "$msteps" --continued-steps 4 --candidates 20 --eval-posts 12 \
   --forget-rule secrets --forget-users 4 --sisa-shards 2 --sisa-slices 2 --methods none --threads 2 \
   --quiet --no-plots --out "$tmp/x" >/dev/null 2>"$tmp/err" && ok || { bad "memorising run"; cat "$tmp/err"; }
 if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
-  /usr/bin/python3 - "$tmp/x/results.h5" "$tmp/a/results.h5" <<'PY' && ok || bad "exposure bounds"
+  /usr/bin/python3 - "$tmp/x/results.h5" "$tmp/a/results.h5" "$msteps" <<'PY' && ok || bad "exposure bounds"
 import math, sys, h5py, numpy as np
-for path in sys.argv[1:]:
+for path in sys.argv[1:3]:
     f = h5py.File(path, "r")
     for s in [k for k in f if k.startswith("seed_")]:
         n = f[s + "/secrets"].attrs["candidates"]
@@ -307,7 +310,8 @@ f = h5py.File(sys.argv[1], "r")
 ins = f["seed_1/secrets/inserted"][...]
 lo = f["seed_1/models/original/secrets/loss"][...][ins == 16]
 lr = f["seed_1/models/retrain/secrets/loss"][...][ins == 16]
-assert len(lo) and np.all(lo < lr), (lo, lr)  # original memorised what retrain never saw
+if sys.argv[3] == "400":
+    assert len(lo) and np.all(lo < lr), (lo, lr)  # original memorised what retrain never saw
 PY
 fi
 # the kernel tunables: --tune is checked like train's, recorded in the configuration, and
