@@ -2,6 +2,7 @@
  * (sliding windows), and the reference distributions KL compares them with. */
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,29 +234,78 @@ void gpt_token_scores_free(gpt_token_scores *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* log x for a finite x > 0 (subnormals included), written so that a loop over it vectorises
+ * (glibc's logf is a scalar call without fast-math flags): x = 2^e m with m in [sqrt(1/2),
+ * sqrt(2)), log m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, by its series to t^9
+ * (truncation below 1e-9 relative); about 2 ulp against logf. */
+static inline float score_logf(float x) {
+    union { float f; uint32_t i; } u = {x};
+    /* integer tests only: a float compare may trap, and GCC then keeps the branch */
+    uint32_t sub = (u.i & 0x7f800000u) == 0; /* subnormal: scale into the normal range */
+    u.f = x * (sub ? 8388608.0f : 1.0f);
+    uint32_t big = (u.i & 0x007fffffu) > 0x003504f3u; /* mantissa above sqrt(2)'s */
+    int ex = (int)(u.i >> 23) - 127 - 23 * (int)sub + (int)big;
+    u.i = (u.i & 0x007fffffu) | (big ? 0x3f000000u : 0x3f800000u); /* m in [sqrt(1/2), sqrt(2)) */
+    float m = u.f, fe = (float)ex;
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float lm = t * (2.0f + t2 * (0.666666667f + t2 * (0.4f + t2 * (0.285714286f +
+                                                               t2 * 0.222222222f))));
+    return lm + fe * 0.693359375f + fe * -2.12194440e-4f; /* ln 2 = hi + lo */
+}
+
+/* p > 0 (probabilities are never negative; -0 is not positive), as an integer test */
+static inline int score_pos(float p) {
+    union { float f; uint32_t i; } u = {p};
+    return u.i != 0 && u.i < 0x80000000u;
+}
+
 /* Scores of one target: pr (V) the model's distribution; q, lq (V) the reference's and its
  * logs, or NULL; lv (V) scratch. Each log p is taken once, for Min-K%++ and KL alike (KL floors
- * p at 1e-30 as gpt_safe_log does). */
+ * p at 1e-30 as gpt_safe_log does). The sums over V run in SCORE_LANES partial sums (in
+ * double) added in a fixed order: the inner loop vectorises, and the bits do not depend on it. */
+enum { SCORE_LANES = 8 };
 static void score_token(const float *pr, const float *q, const double *lq, double *lv, int V,
                         int target, size_t at, float lp, gpt_token_scores *out) {
-    double s1 = 0, s2 = 0, d = 0;
+    double a1[SCORE_LANES] = {0}, a2[SCORE_LANES] = {0}, s1 = 0, s2 = 0, d = 0;
     int best = 0;
-    for (int v = 0; v < V; v++) {
+    for (int v = 1; v < V; v++)
         if (pr[v] > pr[best]) best = v;
-        if (pr[v] <= 0.0f) continue;
-        double l = log((double)pr[v]);
-        lv[v] = l;
-        s1 += pr[v] * l;
-        s2 += pr[v] * l * l;
+    int v0 = 0;
+    for (; v0 + SCORE_LANES <= V; v0 += SCORE_LANES)
+        for (int j = 0; j < SCORE_LANES; j++) {
+            float p = pr[v0 + j];
+            double l = score_logf(score_pos(p) ? p : 1.0f); /* p = 0: log 1 = 0 adds nothing */
+            double pl = (double)p * l;
+            lv[v0 + j] = l;
+            a1[j] += pl;
+            a2[j] += pl * l;
+        }
+    for (int j = 0; v0 + j < V; j++) { /* the tail, V not a multiple of the lanes */
+        float p = pr[v0 + j];
+        double l = score_logf(score_pos(p) ? p : 1.0f), pl = (double)p * l;
+        lv[v0 + j] = l;
+        a1[j] += pl;
+        a2[j] += pl * l;
     }
+    for (int j = 0; j < SCORE_LANES; j++) s1 += a1[j], s2 += a2[j];
     out->logp[at] = lp;
     out->hit[at] = best == target;
     out->mu[at] = (float)s1;
     out->sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
     if (q) {
-        double lfloor = log(1e-30);
-        for (int v = 0; v < V; v++)
-            if (q[v] > 0.0f) d += q[v] * (lq[v] - (pr[v] > 1e-30f ? lv[v] : lfloor));
+        double lfloor = log(1e-30), ad[SCORE_LANES] = {0};
+        int w0 = 0;
+        for (; w0 + SCORE_LANES <= V; w0 += SCORE_LANES)
+            for (int j = 0; j < SCORE_LANES; j++) { /* q = 0 adds 0: its lq is 0, lv finite */
+                int v = w0 + j;
+                double lpv = pr[v] > 1e-30f ? lv[v] : lfloor;
+                ad[j] += q[v] * (lq[v] - lpv);
+            }
+        for (int j = 0; w0 + j < V; j++) {
+            int v = w0 + j;
+            ad[j] += q[v] * (lq[v] - (pr[v] > 1e-30f ? lv[v] : lfloor));
+        }
+        for (int j = 0; j < SCORE_LANES; j++) d += ad[j];
         out->kl[at] = (float)d;
     }
 }
@@ -291,7 +341,10 @@ ub_status gpt_ref_dists_build(gpt_ref_dists *r, gpt_model *ref, const gpt_seqs *
             const float *src = probs + (size_t)row[i] * V;
             float *p = r->p + at[i] * V;
             double *lp = r->logp + at[i] * V;
-            for (int v = 0; v < V; v++) p[v] = src[v], lp[v] = src[v] > 0.0f ? log((double)src[v]) : 0.0;
+            /* the logs score_token takes of a model's own probabilities: a model scored
+             * against itself has a KL of exactly 0 */
+            for (int v = 0; v < V; v++)
+                p[v] = src[v], lp[v] = score_logf(score_pos(src[v]) ? src[v] : 1.0f);
         }
     }
     worker_free(&w);

@@ -79,13 +79,15 @@ static const ub_run_observer *cli_observer_init(cli_observer *c) {
 
 static const char sweep_usage[] =
     "sweep [--preset quick|paper] [--methods LIST] [--val-seeds N] [--val-seed S] [--max-ppl X]\n"
-    "      [run's corpus, recipe and scenario options] [--out DIR]\n\n"
+    "      [--auc-tol D] [run's corpus, recipe and scenario options] [--out DIR]\n\n"
     "Each approximate method's budget, chosen without the test set: on validation seeds S, S+1,\n"
     "... (never the run's own seeds --seed .. --seed + --seeds - 1), whose splits leave out\n"
     "every user of those seeds' forget sets, the recipe trains original and retrain, and every\n"
     "setting of each method's grid (bench/unlearn/methods/README.md) is applied to original and\n"
     "scored: LOSS-attack AUC on the validation F, perplexity on retained posts. Rule: among the\n"
-    "settings within --max-ppl x the original's perplexity, the AUC closest to retrain's.\n"
+    "settings within --max-ppl x the original's perplexity, the cheapest whose AUC is within\n"
+    "--auc-tol of the closest to retrain's (closer settings that cost more show no evidence of\n"
+    "forgetting better at the validation's resolution).\n"
     "Writes DIR/sweep.h5 (bench/FORMAT.md), DIR/sweep.md, DIR/selected.txt (--method-params)\n"
     "and DIR/plots/sweep.png. A preset ships the selection for its corpus and recipe.\n";
 
@@ -144,7 +146,7 @@ static int run_or_sweep(int argc, char **argv, int sweep) {
     /* the preset's method settings (chosen by a sweep): a user's --method-params go on top */
     const char *shipped = c.method_params;
     if (sweep) c.method_params = NULL; /* a sweep starts from the methods' own defaults */
-    ub_sweep_cfg sw = {2, 1001, 1.10};
+    ub_sweep_cfg sw = {2, 1001, 1.10, 0.05};
     int no_plots = 0, quiet = 0, dry_run = 0;
     ub_opt opts[] = {
         {"preset", OPT_STR, &preset_opt, "P", "quick (default) or paper"},
@@ -232,9 +234,12 @@ static int run_or_sweep(int argc, char **argv, int sweep) {
         {"val-seed", OPT_U64, &sw.val_seed0, "S", "the first validation seed (1001)"},
         {"max-ppl", OPT_DOUBLE, &sw.max_ppl, "X",
          "the rule's utility bound: retained perplexity <= X times the original's (1.10)"},
+        {"auc-tol", OPT_DOUBLE, &sw.auc_tol, "D",
+         "the rule's ties: settings whose AUC is within D of the closest to retrain's count as "
+         "equally close, and the cheapest of them is chosen (0.05)"},
         {0}};
     if (!sweep) /* the sweep's own options end the table */
-        memset(&opts[sizeof opts / sizeof opts[0] - 4], 0, sizeof opts[0]);
+        memset(&opts[sizeof opts / sizeof opts[0] - 5], 0, sizeof opts[0]);
     static char usage[16384];
     if (sweep) snprintf(usage, sizeof usage, "%s", sweep_usage);
     else build_usage(usage, sizeof usage);

@@ -108,13 +108,14 @@ ub_status ub_run_shadows_part(const ub_run_cfg *c, const kn_tune *tune,
 /* ---- the budget sweep (`unlearnbench sweep`, engine/sweep.c) ----
  * Every setting of every selected method's grid (ul_method.grid) on validation seeds that
  * leave out every user of the run's own seeds' F (the test F's), and the setting a rule picks:
- * retained perplexity within max_ppl x the original's, then the LOSS AUC on the validation F
- * closest to retrain's. Writes DIR/sweep.h5 (bench/FORMAT.md), DIR/sweep.md and
- * DIR/selected.txt (the selection as --method-params). */
+ * retained perplexity within max_ppl x the original's, then the cheapest setting whose LOSS
+ * AUC on the validation F is within auc_tol of the closest to retrain's. Writes DIR/sweep.h5
+ * (bench/FORMAT.md), DIR/sweep.md and DIR/selected.txt (the selection as --method-params). */
 typedef struct ub_sweep_cfg {
     int val_seeds;      /* validation seeds (2) */
     uint64_t val_seed0; /* the first (1001): must not be one of the run's seeds */
     double max_ppl;     /* the utility rule's bound (1.10) */
+    double auc_tol;     /* AUC distances within this of the closest are ties (0.05) */
 } ub_sweep_cfg;
 ub_status ub_sweep(const ub_run_cfg *c, const ub_sweep_cfg *sw, const kn_tune *tune,
                    const ub_run_observer *obs, ub_err *e);
