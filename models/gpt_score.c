@@ -270,9 +270,9 @@ static void score_token(const float *pr, const float *q, const double *lq, doubl
     int best = 0;
     for (int v = 1; v < V; v++)
         if (pr[v] > pr[best]) best = v;
-    int v0 = 0;
-    for (; v0 + SCORE_LANES <= V; v0 += SCORE_LANES)
-        for (int j = 0; j < SCORE_LANES; j++) {
+    for (int v0 = 0; v0 < V; v0 += SCORE_LANES) {
+        int n = V - v0 < SCORE_LANES ? V - v0 : SCORE_LANES;
+        for (int j = 0; j < n; j++) {
             float p = pr[v0 + j];
             double l = score_logf(score_pos(p) ? p : 1.0f); /* p = 0: log 1 = 0 adds nothing */
             double pl = (double)p * l;
@@ -280,12 +280,6 @@ static void score_token(const float *pr, const float *q, const double *lq, doubl
             a1[j] += pl;
             a2[j] += pl * l;
         }
-    for (int j = 0; v0 + j < V; j++) { /* the tail, V not a multiple of the lanes */
-        float p = pr[v0 + j];
-        double l = score_logf(score_pos(p) ? p : 1.0f), pl = (double)p * l;
-        lv[v0 + j] = l;
-        a1[j] += pl;
-        a2[j] += pl * l;
     }
     for (int j = 0; j < SCORE_LANES; j++) s1 += a1[j], s2 += a2[j];
     out->logp[at] = lp;
@@ -294,16 +288,13 @@ static void score_token(const float *pr, const float *q, const double *lq, doubl
     out->sd[at] = (float)sqrt(fmax(s2 - s1 * s1, 0.0));
     if (q) {
         double lfloor = log(1e-30), ad[SCORE_LANES] = {0};
-        int w0 = 0;
-        for (; w0 + SCORE_LANES <= V; w0 += SCORE_LANES)
-            for (int j = 0; j < SCORE_LANES; j++) { /* q = 0 adds 0: its lq is 0, lv finite */
-                int v = w0 + j;
+        for (int v0 = 0; v0 < V; v0 += SCORE_LANES) {
+            int n = V - v0 < SCORE_LANES ? V - v0 : SCORE_LANES;
+            for (int j = 0; j < n; j++) { /* q = 0 adds 0: its lq is 0, lv finite */
+                int v = v0 + j;
                 double lpv = pr[v] > 1e-30f ? lv[v] : lfloor;
                 ad[j] += q[v] * (lq[v] - lpv);
             }
-        for (int j = 0; w0 + j < V; j++) {
-            int v = w0 + j;
-            ad[j] += q[v] * (lq[v] - (pr[v] > 1e-30f ? lv[v] : lfloor));
         }
         for (int j = 0; j < SCORE_LANES; j++) d += ad[j];
         out->kl[at] = (float)d;
