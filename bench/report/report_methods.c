@@ -13,8 +13,9 @@ void rp_method_settings(FILE *o, const res_file *r) {
                "on top, `model_params` in results.h5)%s:\n\n",
             quick ? "; the quick preset's are those `unlearnbench sweep` selected on its corpus "
                     "and recipe, on validation seeds whose corpus leaves out every test F's users, "
-                    "by a rule fixed in advance: retained perplexity within 1.10x the original's, "
-                    "then the LOSS AUC closest to retrain's (RESULTS.md, \"Method budgets\"; "
+                    "by a stated rule: retained perplexity within 1.10x the original's, then "
+                    "the LOSS AUC closest to retrain's, AUCs within 0.05 of it tied and ties to "
+                    "the cheapest setting (RESULTS.md, \"Method budgets\"; "
                     "`bench/unlearn/methods/README.md`). A run's own `--method-params` go on top "
                     "(the `config` attribute lists them all)"
                   : "");
