@@ -89,12 +89,47 @@ static void print_profile(const gpt_model *m, long steps, double el, const char 
            el * 1e3 / steps);
 }
 
+/* Scoring's forward-only tokens/s (gpt_score_tokens: the per-token scores every metric starts
+ * from) on B*8 random sequences of T+1 tokens, for at least `seconds`: the cost of evaluation
+ * next to training's (ideally about 3x training's tokens/s, a forward being a third of a step's
+ * work). Returns -1 on error (in e). */
+static double score_tokens_per_s(gpt_model *m, int B, int T, double seconds, ub_err *e) {
+    size_t n = (size_t)B * 8, len = (size_t)T + 1;
+    int32_t *ids = malloc(n * len * sizeof *ids);
+    size_t *off = malloc((n + 1) * sizeof *off);
+    if (!ids || !off) {
+        free(ids), free(off);
+        ub_fail(e, UB_ENOMEM, "out of memory");
+        return -1;
+    }
+    ub_rng r;
+    ub_rng_init(&r, 11, 0);
+    for (size_t i = 0; i < n * len; i++) ids[i] = (int32_t)ub_rng_below(&r, (uint64_t)m->cfg.vocab_size);
+    for (size_t i = 0; i <= n; i++) off[i] = i * len;
+    gpt_seqs q = {ids, off, n};
+    double t0 = 0, el = 0, tok = 0;
+    for (int it = 0; el < seconds || it < 3; it++) {
+        if (it == 1) t0 = ub_now(); /* one warm-up pass */
+        gpt_token_scores t;
+        if (gpt_score_tokens(&m, 1, NULL, &q, &t, e)) {
+            tok = -1;
+            break;
+        }
+        gpt_token_scores_free(&t);
+        if (it >= 1) tok += (double)n * T, el = ub_now() - t0;
+    }
+    free(ids), free(off);
+    return tok < 0 ? -1 : tok / el;
+}
+
 static const char usage[] =
     "bench train [--preset tiny|small|medium|all] [options]\n\n"
     "Times full training steps (forward, backward, clipping, AdamW) on random tokens and\n"
     "prints tokens/s, achieved GFLOP/s (6 x params x tokens + 12 x layers x ctx x n_embd x\n"
     "tokens), this machine's sgemm ceiling at the model's own GEMM shapes (measured now, the\n"
-    "better of OpenBLAS threads and our panels per shape), and the fraction of it reached.\n"
+    "better of OpenBLAS threads and our panels per shape), and the fraction of it reached;\n"
+    "then scoring's forward-only tokens/s (the per-token scores every metric starts from) and\n"
+    "its ratio to training's (a forward is about a third of a step's work: ideally about 3).\n"
     "--vs-torch also runs scripts/torch_reference.py on the same presets, one after the\n"
     "other, so the ratio is measured on the same machine at the same time.\n";
 
@@ -132,8 +167,9 @@ int ub_cmd_bench_train(int argc, char **argv) {
     kn_tune_str(&tune, ts, sizeof ts);
     printf("# bench train (%s)\n\n", ts);
     printf("| preset | params | batch x ctx | tokens/s | GFLOP/s | sgemm ceiling GFLOP/s | "
-           "%% of ceiling |%s\n", vs_torch ? " PyTorch tokens/s | PyTorch GFLOP/s | ratio |" : "");
-    printf("|---|---|---|---|---|---|---|%s\n", vs_torch ? "---|---|---|" : "");
+           "%% of ceiling | scoring tokens/s | scoring / training |%s\n",
+           vs_torch ? " PyTorch tokens/s | PyTorch GFLOP/s | ratio |" : "");
+    printf("|---|---|---|---|---|---|---|---|---|%s\n", vs_torch ? "---|---|---|" : "");
     fflush(stdout);
     for (int pi = lo; pi < hi; pi++) {
         ub_err e = {0};
@@ -179,8 +215,10 @@ int ub_cmd_bench_train(int argc, char **argv) {
         double tps = (double)steps * B * T / el;
         double gf = gpt_train_flops(&c, m.n_params, T, tps) / 1e9;
         double ceil = gemm_ceiling(&c, B * T, &tune, gemm_secs);
-        printf("| %s | %.2f M | %d x %d | %.0f | %.1f | %.1f | %.0f%% |", names[pi],
-               m.n_params / 1e6, B, T, tps, gf, ceil, 100.0 * gf / ceil);
+        double sps = score_tokens_per_s(&m, B, T, seconds / 2, &e);
+        if (sps < 0) return ub_report(&e);
+        printf("| %s | %.2f M | %d x %d | %.0f | %.1f | %.1f | %.0f%% | %.0f | %.2f |", names[pi],
+               m.n_params / 1e6, B, T, tps, gf, ceil, 100.0 * gf / ceil, sps, sps / tps);
         if (vs_torch) {
             double tt = torch_tokens_per_s(names[pi], tune.threads, B, seconds);
             if (tt > 0)
