@@ -58,7 +58,7 @@ for name, g in f["methods"].items():
     if g.attrs["meets_rule"]:
         # the cheapest of the settings within utility whose AUC is within tol of the closest
         ties = ok & (d <= d[ok].min() + tol + 1e-12)
-        fm = fl.mean(1) if fl.ndim > 1 else fl
+        fm = fl.mean(1)  # per setting, over the validation seeds
         assert ties[s] and fm[s] <= fm[ties].min() * (1 + 1e-12), (name, s, d, fm)
         assert d[s] <= d[ties & (fm <= fm[s] * (1 + 1e-12))].min() + 1e-12, (name, s)
     else:
