@@ -475,10 +475,11 @@ void kn_attention_backward(float *dqkv, float *scratch, const float *dout, const
     }
 }
 
-/* out (B,Tn,C); att (B,NH,Tn,P+Tn) workspace; qkv (B,Tn,3C); kpre, vpre (P,C) at + b*pstride */
+/* out (B,Tn,C); att (B,NH,Tn,P+Tn) workspace; qkv (B,Tn,3C); kpre, vpre (P,C) at
+ * + (seq ? seq[b] : b) * pstride */
 void kn_attention_kv_forward(float *out, float *att, const float *qkv, const float *kpre,
-                             const float *vpre, size_t pstride, int B, int Tn, int P, int C,
-                             int NH, const kn_tune *tune) {
+                             const float *vpre, size_t pstride, const int *seq, int B, int Tn,
+                             int P, int C, int NH, const kn_tune *tune) {
     int hs = C / NH, nbh = B * NH, Tf = P + Tn;
     /* a decoding step (a few rows) is microseconds of work: no team for it */
     int nt = kn_par_threads(tune, (size_t)B * Tn * Tf * C);
@@ -487,7 +488,8 @@ void kn_attention_kv_forward(float *out, float *att, const float *qkv, const flo
         int b = bh / NH, h = bh % NH;
         float *o = out + (size_t)b * Tn * C + h * hs, *a = att + (size_t)bh * Tn * Tf;
         const float *x = qkv + (size_t)b * Tn * 3 * C;
-        const float *kp = kpre + b * pstride + h * hs, *vp = vpre + b * pstride + h * hs;
+        size_t so = (size_t)(seq ? seq[b] : b) * pstride;
+        const float *kp = kpre + so + h * hs, *vp = vpre + so + h * hs;
         if (hs <= AT_MAXHS)
             attn_kv_head_loops(o, a, x, kp, vp, h, Tn, P, C, NH);
         else

@@ -161,11 +161,11 @@ void kn_attention_backward(float *dqkv, float *scratch, const float *dout, const
  * each other; positions P..P+Tn-1 of kn_attention_forward over the whole sequence, with the same
  * bits when the loop path runs there (hs <= 128, T = P+Tn <= 256). No backward: nothing trains
  * through a cache. out (B,Tn,C); att (B,NH,Tn,P+Tn) workspace; qkv (B,Tn,3C) of the new rows;
- * kpre, vpre (P,C) the prefix keys and values of sequence b at kpre + b*pstride (pstride 0: all
- * sequences share one prefix). P may be 0. */
+ * kpre, vpre (P,C) the prefix keys and values of row b's sequence s at kpre + s*pstride, s =
+ * seq[b], or b without seq (pstride 0: all rows share one prefix). P may be 0. */
 void kn_attention_kv_forward(float *out, float *att, const float *qkv, const float *kpre,
-                             const float *vpre, size_t pstride, int B, int Tn, int P, int C,
-                             int NH, const kn_tune *tune);
+                             const float *vpre, size_t pstride, const int *seq, int B, int Tn,
+                             int P, int C, int NH, const kn_tune *tune);
 
 /* ------------------------------------------------------------------------------------------
  * Softmax + cross-entropy, fused.  Per-token losses are kept (natural log).

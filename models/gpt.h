@@ -310,6 +310,14 @@ ub_status gpt_score_continuations(gpt_model **ms, int nm, const int32_t *context
 ub_status gpt_score_continuations_full(gpt_model **ms, int nm, const int32_t *context,
                                        int n_context, const gpt_seqs *values, double *loss,
                                        ub_err *e);
+/* The candidates of n_items contexts at once: item i's context ctx[i] (n_ctx[i] ids, BOS
+ * first), its candidates values[first[i] .. first[i+1]) (first[n_items] = values->n); loss as
+ * above, each candidate after its own context. Contexts of one length share forward passes
+ * (secrets' candidates, knowledge probes' values); equal to one gpt_score_continuations per
+ * item up to float rounding, and the same bits on any thread count. */
+ub_status gpt_score_continuations_many(gpt_model **ms, int nm, const int32_t *const *ctx,
+                                       const int *n_ctx, size_t n_items, const size_t *first,
+                                       const gpt_seqs *values, double *loss, ub_err *e);
 
 /* Round every matrix and embedding of m to `bits` bits (2..16) in place: symmetric
  * round-to-nearest with one scale per row of the stored matrix (scale = max |w| of the row /
@@ -330,6 +338,8 @@ typedef struct gpt_kv {
                              * logits without */
     float *losses;          /* (B, T) per-token loss where targets were given */
     float *tmp;             /* (2, L, S, cap, C) for gpt_kv_select, allocated on first use */
+    const int *seq;         /* (B) or NULL: row b of gpt_forward_kv attends to cache sequence
+                             * seq[b] (several rows may share one), without copying it */
     float *work;            /* the forward's work space (work_n floats), views below */
     size_t work_n;
     float *w_x, *w_ln, *w_qkv, *w_atty, *w_proj, *w_res, *w_fch, *w_fchg, *w_mean, *w_rstd,
@@ -343,8 +353,8 @@ ub_status gpt_kv_fill(gpt_kv *kv, const gpt_model *m, ub_err *e);
 /* Sequence q of the cache becomes a copy of sequence parent[q], q < n (beam search). */
 ub_status gpt_kv_select(gpt_kv *kv, const int *parent, int n, ub_err *e);
 /* Forward of inputs (B, T) at positions len .. len+T-1 after the cached prefix: row b attends
- * to cache sequence b (or to sequence 0 when the cache holds one: a prefix shared by all rows)
- * and causally to its own new tokens. With targets (or NULL), like gpt_forward into kv->probs
+ * to cache sequence b (or to sequence 0 when the cache holds one: a prefix shared by all rows;
+ * or to sequence kv->seq[b] when set) and causally to its own new tokens. With targets (or NULL), like gpt_forward into kv->probs
  * and kv->losses; the same values as gpt_forward over prefix ++ inputs (the same bits for the
  * kernels' loop path of attention). append (B <= S): keep the new keys and values, len += T. */
 ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int *targets, int B,

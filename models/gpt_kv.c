@@ -102,7 +102,7 @@ ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int 
     const gpt_config *c = &m->cfg;
     int L = c->n_layer, C = c->n_embd, NH = c->n_head, V = c->vocab_size, P = kv->len;
     if (B < 1 || T < 1 || P + T > c->n_ctx || C != kv->C || L != kv->L ||
-        (kv->S > 1 && B > kv->S) || (append && B > kv->S))
+        (kv->S > 1 && !kv->seq && B > kv->S) || (append && (B > kv->S || kv->seq)))
         return ub_fail(e, UB_EARG, "KV forward: %d x %d tokens after %d cached do not fit", B, T,
                        P);
     size_t BT = (size_t)B * T;
@@ -115,6 +115,10 @@ ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int 
     const gpt_params *p = &m->params;
     /* one cached sequence is a prefix shared by every row; otherwise row b has sequence b */
     size_t pstride = kv->S == 1 ? 0 : (size_t)kv->cap * C;
+    for (int b = 0; kv->seq && b < B; b++)
+        if (kv->seq[b] < 0 || kv->seq[b] >= kv->S)
+            return ub_fail(e, UB_EARG, "KV forward: row %d names cache sequence %d of %d", b,
+                           kv->seq[b], kv->S);
     kn_encoder_forward(kv->w_x, inputs, p->wte, p->wpe + (size_t)P * C, B, T, C);
     for (int l = 0; l < L; l++) {
         kn_layernorm_forward(kv->w_ln, kv->w_mean, kv->w_rstd, kv->w_x, p->ln1w + (size_t)l * C,
@@ -122,7 +126,7 @@ ub_status gpt_forward_kv(gpt_model *m, gpt_kv *kv, const int *inputs, const int 
         kn_matmul_forward(kv->w_qkv, kv->w_ln, p->qkvw + (size_t)l * C * 3 * C,
                           p->qkvb + (size_t)l * 3 * C, (int)BT, C, 3 * C, tu);
         kn_attention_kv_forward(kv->w_atty, kv->w_att, kv->w_qkv, kv->k + at(kv, l, 0, 0),
-                                kv->v + at(kv, l, 0, 0), pstride, B, T, P, C, NH, tu);
+                                kv->v + at(kv, l, 0, 0), pstride, kv->seq, B, T, P, C, NH, tu);
         for (int b = 0; append && b < B; b++)
             for (int t = 0; t < T; t++) {
                 const float *r = kv->w_qkv + ((size_t)b * T + t) * 3 * C;

@@ -600,7 +600,8 @@ static void test_attention_shapes(void) {
 
 /* Attention after a cached prefix: the last Tn rows of kn_attention_forward over P+Tn rows,
  * bit for bit where the loop path runs (hs <= 128), to rounding otherwise; for a prefix shared
- * by every sequence (pstride 0) and per-sequence prefixes; P = 0, and 1 vs 2 threads. */
+ * by every sequence (pstride 0) and per-sequence prefixes, also through a row -> sequence map
+ * (seq); P = 0, and 1 vs 2 threads. */
 static void attention_kv_shape(int b_, int P, int tn, int c_, int nh) {
     kn_tune tu = tune_with(2, KN_GEMM_OMP_PANELS), t1 = single(tu);
     int tf = P + tn;
@@ -622,8 +623,8 @@ static void attention_kv_shape(int b_, int P, int tn, int c_, int nh) {
                sizeof(float) * tn * 3 * c_);
     }
     size_t no = (size_t)tn * c_;
-    kn_attention_kv_forward(o2, a2, q2, kp, vp, (size_t)P * c_, b_, tn, P, c_, nh, &tu);
-    kn_attention_kv_forward(o1, a2, q2, kp, vp, (size_t)P * c_, b_, tn, P, c_, nh, &t1);
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, (size_t)P * c_, NULL, b_, tn, P, c_, nh, &tu);
+    kn_attention_kv_forward(o1, a2, q2, kp, vp, (size_t)P * c_, NULL, b_, tn, P, c_, nh, &t1);
     UB_CHECK_MSG(same_bits(o1, o2, (size_t)b_ * no), "attention kv P=%d: 1 vs 2 threads differ", P);
     double worst = 0.0;
     int exact = 1;
@@ -636,11 +637,24 @@ static void attention_kv_shape(int b_, int P, int tn, int c_, int nh) {
            worst, exact ? " (same bits)" : "");
     UB_CHECK_MSG(worst < 1e-6, "attention kv P=%d Tn=%d: %.3g", P, tn, worst);
     if (c_ / nh <= 128) UB_CHECK_MSG(exact, "attention kv P=%d Tn=%d: bits differ", P, tn);
+    /* rows in reverse order, each mapped to its own sequence: the same bits per row */
+    float *q3 = zeros((size_t)b_ * tn * 3 * c_), *o3 = zeros((size_t)b_ * tn * c_);
+    int seq[8];
+    for (int b = 0; b < b_; b++) {
+        seq[b] = b_ - 1 - b;
+        memcpy(q3 + (size_t)b * tn * 3 * c_, q2 + (size_t)seq[b] * tn * 3 * c_,
+               sizeof(float) * tn * 3 * c_);
+    }
+    kn_attention_kv_forward(o3, a2, q3, kp, vp, (size_t)P * c_, seq, b_, tn, P, c_, nh, &tu);
+    int mapped = 1;
+    for (int b = 0; b < b_; b++) mapped &= same_bits(o3 + (size_t)b * no, o2 + (size_t)seq[b] * no, no);
+    UB_CHECK_MSG(mapped, "attention kv P=%d: rows mapped to their sequences differ", P);
+    free(q3), free(o3);
     /* one prefix for all: sequence 0's, against sequence 0's rows */
-    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, b_, tn, P, c_, nh, &tu);
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, NULL, b_, tn, P, c_, nh, &tu);
     for (int b = 0; b < b_; b++)
         memcpy(q2 + (size_t)b * tn * 3 * c_, q2, sizeof(float) * tn * 3 * c_);
-    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, b_, tn, P, c_, nh, &tu);
+    kn_attention_kv_forward(o2, a2, q2, kp, vp, 0, NULL, b_, tn, P, c_, nh, &tu);
     int shared = 1;
     for (int b = 0; b < b_; b++)
         shared &= maxabsdiff(o2 + (size_t)b * no, out + (size_t)P * c_, no) < 1e-6;

@@ -7,6 +7,10 @@
  *  - gpt_score_continuations (context cached once) equals gpt_score_continuations_full, for one
  *    model and an ensemble, candidates of equal and of mixed lengths, and a context long enough
  *    that the plain path takes over;
+ *  - gpt_score_continuations_many (many contexts, those of one length in shared passes) equals
+ *    one gpt_score_continuations_full per context, for one model and an ensemble, with
+ *    contexts of equal and of different lengths, an item without candidates and one that
+ *    outgrows n_ctx; and gives the same bits on one thread as on two;
  *  - gpt_beam (cached, beams reordered) returns the same tokens and log probability as
  *    gpt_beam_full for widths 1, 3 and V, also when the sequence outgrows n_ctx mid-way. */
 #include <math.h>
@@ -121,6 +125,60 @@ static void test_continuations(void) {
     gpt_free(&m2);
 }
 
+/* Many contexts at once against one whole-pass call per context: within 1e-5 relative. 9 items:
+ * lengths with repeats (shared passes, chunks cut at MANY_ROWS = 64 rows by item 4's 70
+ * candidates), item 5 without candidates, item 7 too long for the cache (26 + 7 > 32). */
+static void check_many(gpt_model **ms, int nm, gpt_model **ms1) {
+    enum { NI = 9, MAXV = 7 };
+    static const int nctx[NI] = {5, 9, 5, 1, 9, 12, 5, 26, 2};
+    static const int ncand[NI] = {7, 3, 11, 4, 70, 0, 1, 5, 9};
+    int32_t cbuf[NI][32], vals[200 * MAXV];
+    const int32_t *ctx[NI];
+    size_t first[NI + 1], off[201];
+    first[0] = 0;
+    for (int i = 0; i < NI; i++) {
+        rand_ids(cbuf[i], nctx[i], 40 + (uint64_t)i);
+        ctx[i] = cbuf[i];
+        first[i + 1] = first[i] + (size_t)ncand[i];
+    }
+    size_t nv = first[NI];
+    off[0] = 0;
+    for (size_t k = 0; k < nv; k++) off[k + 1] = off[k] + 1 + (k * 3) % MAXV;
+    rand_ids(vals, (int)off[nv], 77);
+    gpt_seqs q = {vals, off, nv};
+    double a[200], b[200], c[200];
+    ub_err e = {0};
+    UB_CHECK_MSG(gpt_score_continuations_many(ms, nm, ctx, nctx, NI, first, &q, a, &e) == UB_OK,
+                 "%s", e.msg);
+    double worst = 0;
+    for (int i = 0; i < NI; i++) {
+        gpt_seqs qi = {vals, off + first[i], (size_t)ncand[i]};
+        if (ncand[i] == 0) continue;
+        UB_CHECK(gpt_score_continuations_full(ms, nm, ctx[i], nctx[i], &qi, b + first[i], &e) ==
+                 UB_OK);
+    }
+    for (size_t k = 0; k < nv; k++) worst = fmax(worst, fabs(a[k] - b[k]) / fmax(1e-12, fabs(b[k])));
+    printf("  many contexts nm=%d: max rel diff %.2e against one whole pass per context\n", nm,
+           worst);
+    UB_CHECK_MSG(worst < 1e-5, "many contexts: %.3g", worst);
+    UB_CHECK(gpt_score_continuations_many(ms1, nm, ctx, nctx, NI, first, &q, c, &e) == UB_OK);
+    UB_CHECK_MSG(!memcmp(a, c, nv * sizeof(double)), "many contexts: other bits on one thread");
+    first[NI] = nv + 1; /* the items name more candidates than there are */
+    UB_CHECK(gpt_score_continuations_many(ms, nm, ctx, nctx, NI, first, &q, a, &e) == UB_EARG);
+}
+
+static void test_many(void) {
+    gpt_model m1 = {0}, m2 = {0}, s1 = {0}, s2 = {0};
+    build(&m1, 3, 2);
+    build(&m2, 4, 2);
+    build(&s1, 3, 1);
+    build(&s2, 4, 1);
+    gpt_model *one[1] = {&m1}, *two[2] = {&m1, &m2}, *one1[1] = {&s1}, *two1[2] = {&s1, &s2};
+    check_many(one, 1, one1);
+    check_many(two, 2, two1);
+    gpt_free(&m1), gpt_free(&m2), gpt_free(&s1), gpt_free(&s2);
+}
+
 static void test_beam(void) {
     gpt_model m1 = {0}, m2 = {0};
     build(&m1, 7, 2);
@@ -160,6 +218,7 @@ int main(void) {
     kn_tune_apply(&tu);
     test_forward_kv();
     test_continuations();
+    test_many();
     test_beam();
     UB_TEST_END();
 }

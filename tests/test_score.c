@@ -308,7 +308,7 @@ int main(void) {
     ps.ctx = &ctxp, ps.n_ctx = &nctx, ps.ids = &cidp, ps.off = &coffp;
     double logp[4], cal[4], rank = 0, rank_cal = 0;
     UB_CHECK(ev_score_probes(logp, one, 1, &ps, &e) == UB_OK);
-    /* batched after BOS alone, minus the context's own log p: the same as after the context */
+    /* all items' values in shared passes after their cached contexts: as after the context */
     gpt_seqs cs = {cid, coff, 4};
     double want[4];
     UB_CHECK(gpt_score_continuations(one, 1, ctx, 6, &cs, want, &e) == UB_OK);

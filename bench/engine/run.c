@@ -320,9 +320,9 @@ ub_status ub_run(const ub_run_cfg *cfg, const kn_tune *tune, const ub_run_observ
         ub_logf(rs.log, "run finished in %.0f s (scoring and metrics %.0f s, %.0f%%): %s/results.h5",
                 wall, rs.score_seconds, 100 * rs.score_seconds / wall, cfg->out_dir);
         const double *ph = rs.score_phase;
-        ub_logf(rs.log, "  scoring: posts %.0f s, secrets' candidates %.0f s, exact ranks %.0f s, "
-                "extraction %.0f s, knowledge probes %.0f s, metrics and bootstrap %.0f s, "
-                "shadows on the targets %.0f s", ph[EV_T_POSTS], ph[EV_T_CANDIDATES],
+        ub_logf(rs.log, "  scoring: posts %.1f s, secrets' candidates %.1f s, exact ranks %.1f s, "
+                "extraction %.1f s, knowledge probes %.1f s, metrics and bootstrap %.1f s, "
+                "shadows on the targets %.1f s", ph[EV_T_POSTS], ph[EV_T_CANDIDATES],
                 ph[EV_T_EXACT], ph[EV_T_EXTRACT], ph[EV_T_PROBES], rs.measure_seconds,
                 rs.shadow_score_seconds);
     }

@@ -13,79 +13,35 @@ size_t ev_probe_values(const probe_set *ps) {
     return n;
 }
 
-/* One sequence of the batch: an item's context after BOS, alone (value -1) or with a value. */
-typedef struct row {
-    size_t item, len;
-    int value;
-} row;
-static int cmp_row(const void *a, const void *b) {
-    const row *p = a, *q = b;
-    if (p->len != q->len) return p->len < q->len ? -1 : 1;
-    if (p->item != q->item) return p->item < q->item ? -1 : 1;
-    return (p->value > q->value) - (p->value < q->value);
-}
-
 ub_status ev_score_probes(double *logp, gpt_model **ms, int nm, const probe_set *ps, ub_err *e) {
     if (ps->n == 0) return UB_OK;
-    int T = ms[0]->cfg.n_ctx;
-    int32_t bos = ps->ctx[0][0];
-    size_t nr = 0, ntok = 0;
-    for (size_t i = 0; i < ps->n; i++) {
-        nr += (size_t)ps->n_values[i] + 1;
-        ntok += (size_t)(ps->n_ctx[i] - 1) * (ps->n_values[i] + 1) + ps->off[i][ps->n_values[i]];
-        if (ps->ctx[i][0] != bos)
-            return ub_fail(e, UB_EINTERNAL, "probe %zu: its context does not start with BOS", i);
-    }
-    row *rw = ub_malloc((nr + 1) * sizeof *rw, "probe batch", e);
+    size_t nv = ev_probe_values(ps), ntok = 0;
+    for (size_t i = 0; i < ps->n; i++) ntok += ps->off[i][ps->n_values[i]] - ps->off[i][0];
     int32_t *ids = ub_malloc((ntok + 1) * sizeof(int32_t), "probe batch", e);
-    size_t *off = ub_malloc((nr + 2) * sizeof(size_t), "probe batch", e);
-    double *loss = ub_malloc((nr + 1) * sizeof(double), "probe batch", e);
-    double *lctx = ub_malloc((ps->n + 1) * sizeof(double), "probe batch", e);
-    size_t *voff = ub_malloc((ps->n + 1) * sizeof(size_t), "probe batch", e);
-    ub_status st = rw && ids && off && loss && lctx && voff ? UB_OK : UB_ENOMEM;
-    /* log p(value | context) = log p(context + value) - log p(context), both after BOS alone:
-     * then every probe's rows share one context and go through the model in full batches,
-     * shortest first (little padding); an item whose longest row outgrows the model's window
-     * keeps its own context (gpt_score_continuations truncates from the left) */
-    size_t n = 0, k = 0;
-    for (size_t i = 0; !st && i < ps->n; i++) {
-        voff[i] = k;
-        size_t lc = (size_t)ps->n_ctx[i] - 1, lmax = lc;
-        for (int v = 0; v < ps->n_values[i]; v++) {
-            size_t lv = lc + ps->off[i][v + 1] - ps->off[i][v];
-            if (lv > lmax) lmax = lv;
-        }
-        if (lmax + 1 > (size_t)T + 1) {
-            gpt_seqs values = {ps->ids[i], ps->off[i], (size_t)ps->n_values[i]};
-            st = gpt_score_continuations(ms, nm, ps->ctx[i], ps->n_ctx[i], &values, loss, e);
-            for (int v = 0; !st && v < ps->n_values[i]; v++) logp[k + v] = -loss[v];
-            lctx[i] = NAN; /* scored: no rows */
-        } else {
-            rw[n++] = (row){i, lc, -1};
-            for (int v = 0; v < ps->n_values[i]; v++)
-                rw[n++] = (row){i, lc + ps->off[i][v + 1] - ps->off[i][v], v};
-        }
-        k += (size_t)ps->n_values[i];
-    }
-    if (!st) qsort(rw, n, sizeof *rw, cmp_row);
+    size_t *off = ub_malloc((nv + 1) * sizeof(size_t), "probe batch", e);
+    size_t *first = ub_malloc((ps->n + 1) * sizeof(size_t), "probe batch", e);
+    double *loss = ub_malloc((nv + 1) * sizeof(double), "probe batch", e);
+    ub_status st = ids && off && first && loss ? UB_OK : UB_ENOMEM;
+    /* every item's values after its own context, all items in one call: contexts of one
+     * length share forward passes (gpt_score_continuations_many) */
+    size_t k = 0, t = 0;
     off[0] = 0;
-    for (size_t r = 0; !st && r < n; r++) {
-        size_t i = rw[r].item, lc = (size_t)ps->n_ctx[i] - 1;
-        memcpy(ids + off[r], ps->ctx[i] + 1, lc * sizeof(int32_t));
-        if (rw[r].value >= 0) {
-            const size_t *o = ps->off[i] + rw[r].value;
-            memcpy(ids + off[r] + lc, ps->ids[i] + o[0], (o[1] - o[0]) * sizeof(int32_t));
+    for (size_t i = 0; !st && i < ps->n; i++) {
+        first[i] = k;
+        for (int v = 0; v < ps->n_values[i]; v++, k++) {
+            const size_t *o = ps->off[i] + v;
+            memcpy(ids + t, ps->ids[i] + o[0], (o[1] - o[0]) * sizeof(int32_t));
+            t += o[1] - o[0];
+            off[k + 1] = t;
         }
-        off[r + 1] = off[r] + rw[r].len;
     }
-    gpt_seqs q = {ids, off, n};
-    if (!st && n) st = gpt_score_continuations(ms, nm, &bos, 1, &q, loss, e);
-    for (size_t r = 0; !st && r < n; r++)
-        if (rw[r].value < 0) lctx[rw[r].item] = loss[r];
-    for (size_t r = 0; !st && r < n; r++)
-        if (rw[r].value >= 0)
-            logp[voff[rw[r].item] + (size_t)rw[r].value] = lctx[rw[r].item] - loss[r];
-    free(rw), free(ids), free(off), free(loss), free(lctx), free(voff);
+    first[ps->n] = k;
+    gpt_seqs q = {ids, off, nv};
+    if (!st)
+        st = gpt_score_continuations_many(ms, nm, (const int32_t *const *)ps->ctx, ps->n_ctx,
+                                          ps->n, first, &q, loss, e);
+    for (size_t j = 0; !st && j < nv; j++) logp[j] = -loss[j];
+    free(ids), free(off), free(first), free(loss);
     if (st == UB_ENOMEM && !e->code) ub_fail(e, UB_ENOMEM, "out of memory scoring the probes");
     return st;
 }

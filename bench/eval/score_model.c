@@ -98,6 +98,35 @@ static ub_status exact_rank(model_result *r, size_t i, gpt_model **ms, int nm,
     return UB_OK;
 }
 
+/* Every secret's candidates (cand[0] the secret, then the sampled ones) after the secret's
+ * context, all secrets in one call: cands (n, nc + 1). */
+static ub_status secret_candidates(double *cands, gpt_model **ms, int nm, const secret_set *ss,
+                                   ub_err *e) {
+    size_t n = ss->n, nc1 = (size_t)ss->n_cand + 1, ntok = 0;
+    for (size_t i = 0; i < n; i++) ntok += ss->off[i][nc1] - ss->off[i][0];
+    int32_t *ids = ub_malloc((ntok + 1) * sizeof(int32_t), "exposure", e);
+    size_t *off = ub_malloc((n * nc1 + 1) * sizeof(size_t), "exposure", e);
+    size_t *first = ub_malloc((n + 1) * sizeof(size_t), "exposure", e);
+    ub_status st = ids && off && first ? UB_OK : UB_ENOMEM;
+    size_t t = 0;
+    off[0] = 0;
+    for (size_t i = 0; !st && i < n; i++) {
+        const size_t *o = ss->off[i];
+        first[i] = i * nc1;
+        memcpy(ids + t, ss->ids[i] + o[0], (o[nc1] - o[0]) * sizeof(int32_t));
+        for (size_t j = 0; j < nc1; j++) off[i * nc1 + j + 1] = t + o[j + 1] - o[0];
+        t += o[nc1] - o[0];
+    }
+    if (!st) {
+        first[n] = n * nc1;
+        gpt_seqs q = {ids, off, n * nc1};
+        st = gpt_score_continuations_many(ms, nm, (const int32_t *const *)ss->ctx, ss->n_ctx, n,
+                                          first, &q, cands, e);
+    }
+    free(ids), free(off), free(first);
+    return st;
+}
+
 ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
                          const run_corpus *rc, const run_scenario *sc, const secret_set *ss,
                          const probe_set *ps, const ub_score_cfg *cfg, ub_err *e) {
@@ -131,16 +160,15 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
     r->sn_pass = ub_calloc(n + 1, sizeof(double), "exposure", e);
     r->extracted = ub_calloc(n + 1, sizeof(double), "extraction", e);
     r->extracted_beam = ub_calloc(n + 1, sizeof(double), "extraction", e);
-    double *cand = ub_calloc(nc + 1, sizeof(double), "exposure", e);
+    double *cands = ub_calloc(n * (nc + 1) + 1, sizeof(double), "exposure", e);
     if (!st && (!r->exp_rank || !r->exp_sn || !r->secret_loss || !r->exp_censored || !r->exp_enum ||
                 !r->exp_sampled || !r->enum_rows ||
                 !r->sn_stat || !r->sn_pass || !r->extracted ||
-                !r->extracted_beam || !cand))
+                !r->extracted_beam || !cands))
         st = UB_ENOMEM;
+    if (!st && n) st = secret_candidates(cands, ms, nm, ss, e);
     for (size_t i = 0; !st && i < n; i++) {
-        gpt_seqs values = {ss->ids[i], ss->off[i], nc + 1};
-        st = gpt_score_continuations(ms, nm, ss->ctx[i], ss->n_ctx[i], &values, cand, e);
-        if (st) break;
+        const double *cand = cands + i * (nc + 1);
         const corpus_secret *s = &rc->c.secrets[ss->secret[i]];
         r->secret_loss[i] = cand[0];
         int cens = 0;
@@ -157,7 +185,7 @@ ub_status ev_score_model(model_result *r, gpt_model **ms, int nm, ev_ref *ref,
         st = exact_rank(r, i, ms, nm, rc, ss, cand, nc, cfg->enum_budget, e);
         t_exact += ub_now() - te;
     }
-    free(cand);
+    free(cands);
     double t2 = ub_now();
     r->t_phase[EV_T_CANDIDATES] = t2 - t1 - t_exact;
     r->t_phase[EV_T_EXACT] = t_exact;

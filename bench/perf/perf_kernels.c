@@ -137,7 +137,7 @@ static void run_kernel(void *ctx) {
         break;
     case K_ATT_F: kn_attention_forward(k->y, k->att, k->qkv, k->B, k->T, k->C, k->NH, k->tune); break;
     case K_ATT_KV: /* one new row per sequence after T-1 cached positions (x, dx hold them) */
-        kn_attention_kv_forward(k->y, k->att, k->qkv, k->x, k->dx, (size_t)(k->T - 1) * k->C, k->B,
+        kn_attention_kv_forward(k->y, k->att, k->qkv, k->x, k->dx, (size_t)(k->T - 1) * k->C, NULL, k->B,
                                 1, k->T - 1, k->C, k->NH, k->tune);
         break;
     case K_ATT_B:
