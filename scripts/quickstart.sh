@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README quickstart, command 1: install what is missing (Python too, for the plots), build, and
 # run the default benchmark: `unlearnbench run` with the quick preset (a generated corpus, the
-# tiny model, 5 seeds, every method and metric; 15 to 17 minutes on 2 cores). Outputs in
+# tiny model, 5 seeds, every method and metric; 14 to 17 minutes on 2 cores). Outputs in
 # out/quick/ (results.h5, report.md, plots/); the run prints its time.
 # UB_OUT=DIR changes the output directory; extra arguments go to `unlearnbench run`.
 set -euo pipefail

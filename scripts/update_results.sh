@@ -211,7 +211,7 @@ if [[ "${1:-}" == --decay ]]; then
     dir="$root/out/decay"
     run_timed
   else
-    reused=" The run took the models its directory's cache (\`models/\`) already held (\`original\`, \`retrain\`, \`retrain_ref\` and SISA's shards, the same recipe and content hashes as the quick run's), so its wall time below counts only what it trained and scored."
+    reused=" The run took the models its directory's cache (\`models/\`) already held (\`original\`, \`retrain\` and \`retrain_ref\`, copied from the quick run's: the same recipe and content hashes), so its wall time below counts only what it trained and scored."
   fi
   check_run
   section="$(mktemp)"
@@ -225,6 +225,9 @@ if [[ "${1:-}" == --decay ]]; then
     echo "approximate method and no shadow model, which this question does not need) on: $cpu,"
     echo "$(nproc) cores.$reused Plot: \`${dir#$root/}/plots/decay.png\`. The paper preset asks the"
     echo "same question of the small model at 4000 steps (7 points); it needs a cluster, not 2 cores."
+    echo "The exposure row rests on F's few secrets inserted 16 times (the quick section's exposure"
+    echo "table counts them per seed: fewer than the 20 a claim per insertion count needs); the"
+    echo "membership rows on every post of F against 500 non-members' posts per seed."
     manifest_line
     grep -m1 "^Wall time of the run" "$dir/report.md" || true
     echo

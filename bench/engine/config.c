@@ -45,7 +45,8 @@ ub_status ub_run_defaults(ub_run_cfg *c, const char *preset, ub_err *e) {
          * inference), so that 5 seeds with LiRA's shadows and 13 methods stayed within 15
          * minutes on 2 cores at the methods' earlier budgets (729 s); at the first sweep's
          * selection 988 s, at the second's (ties to the cheapest) 889 s, and 1008 s an hour
-         * earlier when the machine trained 24% slower (RESULTS.md) */
+         * earlier when the machine trained 24% slower; 835 s with the knowledge probes
+         * scored after cached contexts (RESULTS.md) */
         c->scenario.eval_posts = 100;
         c->scenario.nonmember_posts = 500;
         /* LiRA in every seed: 8 shadow models, trained once per corpus and recipe (about 110
